@@ -1,0 +1,25 @@
+/**
+ * The storage contract behind the memory plugin (and later the data plugin): nbdkit's
+ * common/allocators/allocator.h as an interface. Every call is synchronous, so a plugin built
+ * on it answers without a microtask. Offsets are exact: `number` below 2^53, `bigint` past it.
+ */
+
+import type { ExtentSink, Offset } from "../plugin.ts";
+
+export interface Allocator {
+  /** "sparse" or "malloc", as given to allocator=. */
+  readonly kind: string;
+  /** Copies the bytes at `offset` into `buf`; never-written bytes read as zero. */
+  read(buf: Uint8Array, offset: Offset): void;
+  /** Stores `buf` at `offset`. Throws NbdError("ENOSPC") if it cannot be stored; no crash. */
+  write(buf: Uint8Array, offset: Offset): void;
+  /** Makes `count` bytes at `offset` read as zero, freeing whole pages that become empty. */
+  zero(count: number, offset: Offset): void;
+  /**
+   * Reports [offset, offset+count) into `sink` as runs of DATA (0) or HOLE|ZERO (3), in order,
+   * merged where adjacent runs have the same type. May report a little past offset+count.
+   */
+  extents(count: number, offset: Offset, sink: ExtentSink): void;
+  /** Bytes of memory currently held for data (for tests and --dump-plugin). */
+  allocatedBytes(): number;
+}

@@ -1,0 +1,134 @@
+/**
+ * The plugin API: what a plugin author writes. It mirrors the 34 methods of the Rust crate's
+ * `nbdkit::Server` trait and nbdkit's C callbacks (man nbdkit-plugin), split as in C: a `Plugin`
+ * (loaded once, configured from the command line) opens one `Handle` per connection.
+ *
+ * Every callback may return a value or a Promise of it. A callback fails one request by
+ * throwing `NbdError(errno, message)`; anything else thrown becomes EIO and is logged, and the
+ * connection goes on. Every method is optional except `open` and, on the handle, `getSize` and
+ * `readAt`; what is missing gets nbdkit's default (see backend.ts).
+ *
+ * Offsets: a disk smaller than 2^53 bytes only ever sees `number` offsets. A plugin whose
+ * `getSize` returns a `bigint` (up to 2^63-1) receives offsets at or past 2^53 as `bigint`.
+ */
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** An exact byte offset or size: `number` below 2^53, `bigint` past it. */
+export type Offset = number | bigint;
+
+/** Flags passed to writeAt, zero, trim and extents (nbdkit's NBDKIT_FLAG_*). */
+export const FLAG = {
+  /** zero(): the plugin may punch a hole instead of writing zeroes. */
+  MAY_TRIM: 1 << 0,
+  /** writeAt/zero/trim: do not return until the data is on stable storage. */
+  FUA: 1 << 1,
+  /** extents(): the client wants only the first extent. */
+  REQ_ONE: 1 << 2,
+  /** zero(): fail at once with ENOTSUP unless zeroing is faster than writing. */
+  FAST_ZERO: 1 << 3,
+} as const;
+
+/** What canFua() answers (nbdkit's NBDKIT_FUA_*). */
+export const FUA_MODE = { NONE: 0, EMULATE: 1, NATIVE: 2 } as const;
+export type FuaMode = (typeof FUA_MODE)[keyof typeof FUA_MODE];
+
+/** What canCache() answers (nbdkit's NBDKIT_CACHE_*). */
+export const CACHE_MODE = { NONE: 0, EMULATE: 1, NATIVE: 2 } as const;
+export type CacheMode = (typeof CACHE_MODE)[keyof typeof CACHE_MODE];
+
+/** What canZero() may answer besides booleans (nbdkit's NBDKIT_ZERO_*). */
+export const ZERO_MODE = { NONE: 0, EMULATE: 1, NATIVE: 2 } as const;
+export type ZeroMode = (typeof ZERO_MODE)[keyof typeof ZERO_MODE];
+
+/** How much concurrency a plugin allows (nbdkit's NBDKIT_THREAD_MODEL_*). */
+export const THREAD_MODEL = {
+  SERIALIZE_CONNECTIONS: 0,
+  SERIALIZE_ALL_REQUESTS: 1,
+  SERIALIZE_REQUESTS: 2,
+  PARALLEL: 3,
+} as const;
+export type ThreadModel = (typeof THREAD_MODEL)[keyof typeof THREAD_MODEL];
+
+/** Extent types for extents() (nbdkit's NBDKIT_EXTENT_*): data is 0. */
+export const EXTENT = { DATA: 0, HOLE: 1, ZERO: 2 } as const;
+
+/** Where extents() reports what it knows: nbdkit_add_extent. */
+export interface ExtentSink {
+  /** Reports [offset, offset+length) as of `type` (EXTENT bits). Extents must be in order. */
+  add(offset: Offset, length: Offset, type: number): void;
+}
+
+/** One open connection to the plugin: the per-connection half of `nbdkit::Server`. */
+export interface Handle {
+  /** Size of the disk in bytes (get_size). */
+  getSize(): MaybePromise<Offset>;
+  /** Fills `buf` with the bytes at `offset` (read_at / pread). */
+  readAt(buf: Uint8Array, offset: Offset): MaybePromise<void>;
+  /** Writes `buf` at `offset`; `flags` may hold FLAG.FUA (write_at / pwrite). */
+  writeAt?(buf: Uint8Array, offset: Offset, flags: number): MaybePromise<void>;
+  /** Makes `count` bytes at `offset` read as zero; flags MAY_TRIM, FUA, FAST_ZERO. */
+  zero?(count: number, offset: Offset, flags: number): MaybePromise<void>;
+  /** Discards `count` bytes at `offset` (advisory); flags FUA. */
+  trim?(count: number, offset: Offset, flags: number): MaybePromise<void>;
+  /** Makes every completed write durable. */
+  flush?(flags: number): MaybePromise<void>;
+  /** Prefetches `count` bytes at `offset` (advisory). */
+  cache?(count: number, offset: Offset, flags: number): MaybePromise<void>;
+  /** Reports the allocation of [offset, offset+count) and maybe beyond into `extents`. */
+  extents?(count: number, offset: Offset, flags: number, extents: ExtentSink): MaybePromise<void>;
+
+  canWrite?(): MaybePromise<boolean>;
+  canFlush?(): MaybePromise<boolean>;
+  canFua?(): MaybePromise<FuaMode | boolean>;
+  canTrim?(): MaybePromise<boolean>;
+  canZero?(): MaybePromise<ZeroMode | boolean>;
+  canFastZero?(): MaybePromise<boolean>;
+  canExtents?(): MaybePromise<boolean>;
+  canMultiConn?(): MaybePromise<boolean>;
+  canCache?(): MaybePromise<CacheMode | boolean>;
+  isRotational?(): MaybePromise<boolean>;
+
+  /** The connection is gone (close; Rust runs Drop). */
+  close?(): MaybePromise<void>;
+}
+
+/** A plugin: the load-time half of `nbdkit::Server`, and the factory of handles. */
+export interface Plugin {
+  /** Short name, ASCII letters and digits, starting with a letter. */
+  readonly name: string;
+  readonly longname?: string;
+  readonly version?: string;
+  readonly description?: string;
+  /** Help for the plugin's parameters, shown by --help. */
+  readonly configHelp?: string;
+  /** The key a bare value on the command line stands for (`memory 1G` is `size=1G`). */
+  readonly magicConfigKey?: string;
+
+  /** Called once when the plugin is loaded, before any config. */
+  load?(): MaybePromise<void>;
+  /** Called once at exit. */
+  unload?(): MaybePromise<void>;
+  /** One `key=value` from the command line, in order. Throw ConfigError/NbdError to refuse. */
+  config?(key: string, value: string): MaybePromise<void>;
+  /** All parameters are in: check they are complete and consistent. */
+  configComplete?(): MaybePromise<void>;
+  /** Last chance to fail before the server listens. */
+  getReady?(): MaybePromise<void>;
+  /** Called after the server forks into the background (and at once when it does not). */
+  afterFork?(): MaybePromise<void>;
+  /** Extra `key=value` lines for --dump-plugin. */
+  dumpPlugin?(): MaybePromise<string[] | string | void>;
+  /** The concurrency the plugin allows; PARALLEL when missing. */
+  threadModel?(): MaybePromise<ThreadModel>;
+  /** A client connected; throw to refuse it before any handshake. */
+  preconnect?(readonly: boolean): MaybePromise<void>;
+  /** Opens a handle for one connection; `exportName` is the name the client asked for. */
+  open(readonly: boolean, exportName: string): MaybePromise<Handle>;
+}
+
+/** A module that exports a plugin: `export default plugin`, or a factory returning one. */
+export type PluginModule = {
+  default?: Plugin | (() => Plugin);
+  plugin?: Plugin | (() => Plugin);
+};
