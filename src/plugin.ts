@@ -37,10 +37,6 @@ export type FuaMode = (typeof FUA_MODE)[keyof typeof FUA_MODE];
 export const CACHE_MODE = { NONE: 0, EMULATE: 1, NATIVE: 2 } as const;
 export type CacheMode = (typeof CACHE_MODE)[keyof typeof CACHE_MODE];
 
-/** What canZero() may answer besides booleans (nbdkit's NBDKIT_ZERO_*). */
-export const ZERO_MODE = { NONE: 0, EMULATE: 1, NATIVE: 2 } as const;
-export type ZeroMode = (typeof ZERO_MODE)[keyof typeof ZERO_MODE];
-
 /** How much concurrency a plugin allows (nbdkit's NBDKIT_THREAD_MODEL_*). */
 export const THREAD_MODEL = {
   SERIALIZE_CONNECTIONS: 0,
@@ -80,12 +76,15 @@ export interface Handle {
 
   canWrite?(): MaybePromise<boolean>;
   canFlush?(): MaybePromise<boolean>;
+  /** NATIVE passes FLAG.FUA on; EMULATE flushes after the write; `true` means NATIVE. */
   canFua?(): MaybePromise<FuaMode | boolean>;
   canTrim?(): MaybePromise<boolean>;
-  canZero?(): MaybePromise<ZeroMode | boolean>;
+  /** Whether zero() is worth calling; false makes the server write zeroes with writeAt. */
+  canZero?(): MaybePromise<boolean>;
   canFastZero?(): MaybePromise<boolean>;
   canExtents?(): MaybePromise<boolean>;
   canMultiConn?(): MaybePromise<boolean>;
+  /** NATIVE calls cache() (or succeeds at once without it); EMULATE reads; `true` is NATIVE. */
   canCache?(): MaybePromise<CacheMode | boolean>;
   isRotational?(): MaybePromise<boolean>;
 

@@ -1,0 +1,176 @@
+/**
+ * One connection's view of the plugin: opens the handle, asks each capability question once,
+ * and supplies what the plugin leaves out exactly as nbdkit's server/plugins.c does (FUA by
+ * flush, zero by writing zeroes, cache by reading, extents as "all data"). It never speaks
+ * the protocol: the session validates requests before they get here.
+ */
+
+import { ERRNO, NbdError } from "./errors.ts";
+import { addOffset } from "./protocol/layout.ts";
+import {
+  CACHE_MODE,
+  type CacheMode,
+  EXTENT,
+  type ExtentSink,
+  FLAG,
+  FUA_MODE,
+  type FuaMode,
+  type Handle,
+  type Offset,
+  type Plugin,
+} from "./plugin.ts";
+
+/** What one open handle can do, asked once per connection (nbdkit's backend_can_* cache). */
+export interface Capabilities {
+  size: Offset;
+  writable: boolean;
+  flush: boolean;
+  fua: FuaMode;
+  trim: boolean;
+  /** zero() is called; otherwise zeroes are written with writeAt. */
+  zeroNative: boolean;
+  fastZero: boolean;
+  extents: boolean;
+  multiConn: boolean;
+  cache: CacheMode;
+  rotational: boolean;
+}
+
+/** Zeroes written when a plugin has no zero(): shared and never modified. */
+const ZEROES = new Uint8Array(1024 * 1024);
+/** Largest piece an emulated zero or cache works on at once (nbdkit uses 64 MiB for both). */
+const EMULATION_PIECE = ZEROES.length;
+
+function isNotSupported(error: unknown): boolean {
+  return error instanceof NbdError &&
+    (error.errno === ERRNO.ENOTSUP || error.errno === ERRNO.EOPNOTSUPP);
+}
+
+export class Backend {
+  readonly handle: Handle;
+  readonly caps: Capabilities;
+
+  private constructor(handle: Handle, caps: Capabilities) {
+    this.handle = handle;
+    this.caps = caps;
+  }
+
+  /** Opens a handle and reads its capabilities; a readonly open never asks about writes. */
+  static async open(plugin: Plugin, readonly: boolean, exportName: string): Promise<Backend> {
+    const handle = await plugin.open(readonly, exportName);
+    try {
+      return new Backend(handle, await readCapabilities(handle, readonly));
+    } catch (error) {
+      await handle.close?.();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close?.();
+  }
+
+  readAt(buf: Uint8Array, offset: Offset): void | Promise<void> {
+    return this.handle.readAt(buf, offset);
+  }
+
+  async writeAt(buf: Uint8Array, offset: Offset, fua: boolean): Promise<void> {
+    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+    await this.handle.writeAt!(buf, offset, native ? FLAG.FUA : 0);
+    if (fua && !native) await this.flush();
+  }
+
+  async trim(count: number, offset: Offset, fua: boolean): Promise<void> {
+    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+    await this.handle.trim!(count, offset, native ? FLAG.FUA : 0);
+    if (fua && !native) await this.flush();
+  }
+
+  /**
+   * Zeroes a range: zero() when the plugin has it and wants it, else (or when it answers
+   * ENOTSUP) writes of zeroes, unless the client asked for a fast zero: that fails at once.
+   */
+  async zero(count: number, offset: Offset, mayTrim: boolean, fua: boolean, fast: boolean) {
+    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+    if (this.caps.zeroNative) {
+      const flags = (mayTrim ? FLAG.MAY_TRIM : 0) | (native ? FLAG.FUA : 0) |
+        (fast ? FLAG.FAST_ZERO : 0);
+      try {
+        await this.handle.zero!(count, offset, flags);
+        if (fua && !native) await this.flush();
+        return;
+      } catch (error) {
+        if (fast || !isNotSupported(error)) throw error;
+      }
+    } else if (fast) {
+      throw new NbdError(ERRNO.ENOTSUP, "fast zero requested but the plugin cannot zero fast");
+    }
+    for (let done = 0; done < count; done += EMULATION_PIECE) {
+      const n = Math.min(EMULATION_PIECE, count - done);
+      await this.handle.writeAt!(ZEROES.subarray(0, n), addOffset(offset, done), 0);
+    }
+    if (fua) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    await this.handle.flush?.(0);
+  }
+
+  /** Native cache calls cache() if present (else nothing); emulated cache reads and discards. */
+  async cache(count: number, offset: Offset): Promise<void> {
+    if (this.caps.cache === CACHE_MODE.NATIVE) {
+      await this.handle.cache?.(count, offset, 0);
+      return;
+    }
+    const scratch = new Uint8Array(Math.min(count, EMULATION_PIECE));
+    for (let done = 0; done < count; done += scratch.length) {
+      const n = Math.min(scratch.length, count - done);
+      await this.handle.readAt(scratch.subarray(0, n), addOffset(offset, done));
+    }
+  }
+
+  /** Asks for extents; a plugin without them reports the whole range as data. */
+  async extents(count: number, offset: Offset, reqOne: boolean, sink: ExtentSink) {
+    if (!this.caps.extents) {
+      sink.add(offset, count, EXTENT.DATA);
+      return;
+    }
+    await this.handle.extents!(count, offset, reqOne ? FLAG.REQ_ONE : 0, sink);
+  }
+}
+
+async function readCapabilities(handle: Handle, readonly: boolean): Promise<Capabilities> {
+  const size = await handle.getSize();
+  if (typeof size === "number" ? !Number.isSafeInteger(size) || size < 0 : size < 0n) {
+    throw new NbdError(ERRNO.EINVAL, `plugin returned an invalid size (${size})`);
+  }
+  const writable = !readonly &&
+    (handle.canWrite ? await handle.canWrite() : handle.writeAt !== undefined);
+  const hasZero = handle.zero !== undefined;
+  const zeroNative = hasZero && (handle.canZero ? await handle.canZero() : true);
+  return {
+    size,
+    writable,
+    flush: handle.canFlush ? await handle.canFlush() : handle.flush !== undefined,
+    fua: writable ? fuaMode(await handle.canFua?.(), handle) : FUA_MODE.NONE,
+    trim: writable && (handle.canTrim ? await handle.canTrim() : handle.trim !== undefined),
+    zeroNative,
+    fastZero: writable && (handle.canFastZero ? await handle.canFastZero() : !zeroNative),
+    extents: handle.canExtents ? await handle.canExtents() : handle.extents !== undefined,
+    multiConn: handle.canMultiConn ? await handle.canMultiConn() : false,
+    cache: cacheMode(await handle.canCache?.(), handle),
+    rotational: handle.isRotational ? await handle.isRotational() : false,
+  };
+}
+
+function fuaMode(answer: FuaMode | boolean | undefined, handle: Handle): FuaMode {
+  if (answer === undefined) return handle.flush ? FUA_MODE.EMULATE : FUA_MODE.NONE;
+  if (typeof answer === "boolean") return answer ? FUA_MODE.NATIVE : FUA_MODE.NONE;
+  return answer;
+}
+
+function cacheMode(answer: CacheMode | boolean | undefined, handle: Handle): CacheMode {
+  if (answer === undefined) return handle.cache ? CACHE_MODE.NATIVE : CACHE_MODE.NONE;
+  if (typeof answer === "boolean") return answer ? CACHE_MODE.NATIVE : CACHE_MODE.NONE;
+  return answer;
+}

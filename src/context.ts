@@ -1,0 +1,45 @@
+/**
+ * What every connection shares: the configured plugin, the server options that change the
+ * protocol (-r, --no-sr), the effective thread model with its locks, and the log.
+ */
+
+import { Backend } from "./backend.ts";
+import { Lock } from "./lock.ts";
+import type { Log } from "./log.ts";
+import { THREAD_MODEL, type ThreadModel } from "./plugin.ts";
+import type { Plugin } from "./plugin.ts";
+
+export interface ServerOptions {
+  readonly: boolean;
+  noStructuredReplies: boolean;
+}
+
+export class ServerContext {
+  readonly plugin: Plugin;
+  readonly pluginName: string;
+  readonly readonly: boolean;
+  readonly noStructuredReplies: boolean;
+  readonly threadModel: ThreadModel;
+  readonly log: Log;
+  /** Held by each connection in turn under SERIALIZE_CONNECTIONS. */
+  readonly connectionLock = new Lock();
+  /** Held by each request of every connection under SERIALIZE_ALL_REQUESTS (and stricter). */
+  readonly requestLock = new Lock();
+
+  constructor(plugin: Plugin, threadModel: ThreadModel, options: ServerOptions, log: Log) {
+    this.plugin = plugin;
+    this.pluginName = plugin.name;
+    this.readonly = options.readonly;
+    this.noStructuredReplies = options.noStructuredReplies;
+    this.threadModel = threadModel;
+    this.log = log;
+  }
+
+  /** Opens the plugin for one export of one connection. */
+  openBackend(exportName: string): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName);
+    return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
+      ? this.requestLock.run(open)
+      : open();
+  }
+}

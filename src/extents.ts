@@ -1,0 +1,71 @@
+/**
+ * The extent list a plugin fills during BLOCK_STATUS, with nbdkit_add_extent's rules (ascending
+ * and contiguous, clipped to [request offset, end of export), zero lengths dropped, neighbours
+ * of one type merged, at most MAX_EXTENTS kept), and its conversion to block status descriptors.
+ * Exact throughout: offsets are held as bigint here, which is cheap at one list per request.
+ */
+
+import { ERRNO, NbdError } from "./errors.ts";
+import type { ExtentSink, Offset } from "./plugin.ts";
+import { LIMITS, STATE } from "./protocol/constants.ts";
+
+const U32_MAX = 0xffffffff;
+
+export class ExtentList implements ExtentSink {
+  readonly starts: bigint[] = [];
+  readonly ends: bigint[] = [];
+  readonly types: number[] = [];
+  /** Where the next extent must begin (the request offset, then the end of the last one). */
+  private next: bigint;
+  private readonly end: bigint;
+
+  constructor(start: Offset, exportSize: Offset) {
+    this.next = BigInt(start);
+    this.end = BigInt(exportSize);
+  }
+
+  add(offset: Offset, length: Offset, type: number): void {
+    let start = BigInt(offset);
+    let end = start + BigInt(length);
+    if (end <= start) return;
+    if (start > this.next) {
+      throw new NbdError(
+        ERRNO.ERANGE,
+        "extents must be added in ascending order and must be contiguous",
+      );
+    }
+    if (end <= this.next) return; // wholly before what is still wanted
+    if (start < this.next) start = this.next;
+    if (end > this.end) end = this.end;
+    if (end <= start) return;
+    this.next = end;
+    const last = this.types.length - 1;
+    if (last >= 0 && this.types[last] === type) {
+      this.ends[last] = end;
+      return;
+    }
+    if (this.types.length >= LIMITS.MAX_EXTENTS) return;
+    this.starts.push(start);
+    this.ends.push(end);
+    this.types.push(type);
+  }
+
+  /**
+   * Descriptors for a request of `length` bytes at the list's start, as nbdkit builds them:
+   * REQ_ONE gives one clipped to the request; otherwise extents up to the first that passes
+   * the requested end (which may run past it). Lengths are capped at 2^32-1.
+   */
+  toDescriptors(length: number, reqOne: boolean): { lengths: number[]; statuses: number[] } {
+    const lengths: number[] = [];
+    const statuses: number[] = [];
+    const requestEnd = (this.starts[0] ?? 0n) + BigInt(length);
+    for (let i = 0; i < this.types.length; i++) {
+      let size = this.ends[i] - this.starts[i];
+      if (reqOne && size > BigInt(length)) size = BigInt(length);
+      lengths.push(size > BigInt(U32_MAX) ? U32_MAX : Number(size));
+      statuses.push(this.types[i] & (STATE.HOLE | STATE.ZERO));
+      if (reqOne || this.starts[i] + size >= requestEnd) break;
+    }
+    return { lengths, statuses };
+  }
+}

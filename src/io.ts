@@ -1,0 +1,68 @@
+/**
+ * Everything the core may ask of a runtime: byte channels for connections, listeners, and the
+ * few process services the command line needs. Adapters in src/runtime/ implement it; the core
+ * imports only this file, never a runtime.
+ */
+
+/** One connection's outgoing side, as the runtime gives it. */
+export interface Channel {
+  /** Who is connected, for logs. */
+  readonly peer: string;
+  /**
+   * Writes the parts in order as one batch. Returns undefined when the runtime can take more
+   * at once, or a promise that settles when it can (backpressure).
+   */
+  write(parts: Uint8Array[]): Promise<void> | undefined;
+  /** Stops delivering received bytes until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Sends what is queued, then closes. */
+  close(): void;
+}
+
+/** Where a runtime delivers one connection's received bytes. */
+export interface Receiver {
+  /** Bytes arrived; they are not reused by the runtime until this returns. */
+  data(chunk: Uint8Array): void;
+  /** The peer closed its side, or the connection failed. */
+  end(error?: Error): void;
+}
+
+/** The server side of accepting: a new connection gets a receiver for its bytes. */
+export type Accept = (channel: Channel) => Receiver;
+
+export interface Listener {
+  /** What was bound: a socket path, or the port actually chosen. */
+  readonly unixSocket?: string;
+  readonly port?: number;
+  close(): Promise<void>;
+}
+
+export type ListenAddress =
+  | { kind: "unix"; path: string }
+  | { kind: "tcp"; host?: string; port: number };
+
+/** The process services main() uses; each adapter supplies them for its runtime. */
+export interface Runtime {
+  readonly name: string;
+  readonly args: readonly string[];
+  listen(address: ListenAddress, accept: Accept): Promise<Listener>;
+  /** Serves one connection on stdin/stdout (-s); settles when it ends. */
+  serveStdio(accept: Accept): Promise<void>;
+  /** Runs `command` with /bin/sh -c and extra environment; resolves to its exit status. */
+  runShell(command: string, env: Record<string, string>): Promise<number>;
+  /** A fresh private directory (for -U -). */
+  makeTempDir(): Promise<string>;
+  removePath(path: string): Promise<void>;
+  writeTextFile(path: string, text: string): Promise<void>;
+  /** Calls `handler` once on SIGINT, SIGTERM or SIGHUP (or when the parent dies, if asked). */
+  onShutdownSignal(handler: (signal: string) => void): void;
+  /** Exits when the parent process exits (--exit-with-parent). */
+  exitWithParent(): void;
+  /** Loads a user plugin module by path. */
+  importModule(path: string): Promise<unknown>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readonly pid: number;
+  exit(code: number): never;
+}

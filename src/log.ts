@@ -1,0 +1,26 @@
+/**
+ * Error, verbose and debug messages, formatted like nbdkit's ("nbdts: memory[1]: error: …")
+ * and written to a sink the runtime supplies (stderr). -v turns on debug messages.
+ */
+
+export const PROGRAM = "nbdts";
+
+export class Log {
+  verbose: boolean;
+  private readonly sink: (line: string) => void;
+
+  constructor(sink: (line: string) => void, verbose = false) {
+    this.sink = sink;
+    this.verbose = verbose;
+  }
+
+  /** Always printed: something failed. `where` is like "memory[3]" (plugin and connection). */
+  error(where: string, message: string): void {
+    this.sink(`${PROGRAM}: ${where}: error: ${message}\n`);
+  }
+
+  /** Printed only with -v. */
+  debug(where: string, message: string): void {
+    if (this.verbose) this.sink(`${PROGRAM}: ${where}: debug: ${message}\n`);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Option haggling for one connection: one function per NBD_OPT_*, each answering with the
+ * replies to send and whether haggling goes on, ends in transmission, or ends the connection.
+ * Behaviour follows the spec and nbdkit 1.32.5's negotiate_handshake_newstyle_options.
+ */
+
+import { Backend, type Capabilities } from "./backend.ts";
+import type { ServerContext } from "./context.ts";
+import {
+  BASE_ALLOCATION,
+  BASE_ALLOCATION_ID,
+  HANDSHAKE_FLAG,
+  INFO,
+  LIMITS,
+  OPT,
+  REP,
+  TX_FLAG,
+} from "./protocol/constants.ts";
+import { THREAD_MODEL } from "./plugin.ts";
+import {
+  decodeString,
+  encodeExportNameReply,
+  encodeInfoExport,
+  encodeInfoString,
+  encodeMetaContextReply,
+  encodeOptionReply,
+  encodeServerReply,
+  parseInfoRequest,
+  parseMetaContextRequest,
+} from "./protocol/handshake.ts";
+
+/** What the client and server have agreed so far. */
+export interface Agreement {
+  noZeroes: boolean;
+  fixedNewstyle: boolean;
+  structuredReplies: boolean;
+  /** The export named by the last SET_META_CONTEXT, and whether it selected base:allocation. */
+  metaContextExport: string | undefined;
+  baseAllocation: boolean;
+  listed: boolean;
+  optionsLeft: number;
+}
+
+/** The export a GO or EXPORT_NAME opened, ready for transmission. */
+export interface OpenExport {
+  backend: Backend;
+  name: string;
+  flags: number;
+}
+
+export type Outcome =
+  | { next: "options"; replies: Uint8Array[] }
+  | { next: "transmission"; replies: Uint8Array[]; opened: OpenExport }
+  | { next: "close"; replies: Uint8Array[]; reason?: string };
+
+export function newAgreement(clientFlags: number): Agreement {
+  return {
+    noZeroes: (clientFlags & HANDSHAKE_FLAG.NO_ZEROES) !== 0,
+    fixedNewstyle: (clientFlags & HANDSHAKE_FLAG.FIXED_NEWSTYLE) !== 0,
+    structuredReplies: false,
+    metaContextExport: undefined,
+    baseAllocation: false,
+    listed: false,
+    optionsLeft: LIMITS.MAX_OPTIONS,
+  };
+}
+
+/** Client flags we do not know (or did not offer) end the connection, as in nbdkit. */
+export function clientFlagsAcceptable(flags: number): boolean {
+  return (flags & ~(HANDSHAKE_FLAG.FIXED_NEWSTYLE | HANDSHAKE_FLAG.NO_ZEROES)) === 0;
+}
+
+/** The transmission flags of an export, exactly as its capabilities say. */
+export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: number): number {
+  let flags = TX_FLAG.HAS_FLAGS;
+  if (!caps.writable) flags |= TX_FLAG.READ_ONLY;
+  else {
+    flags |= TX_FLAG.SEND_WRITE_ZEROES;
+    if (caps.fastZero) flags |= TX_FLAG.SEND_FAST_ZERO;
+    if (caps.trim) flags |= TX_FLAG.SEND_TRIM;
+    if (caps.fua) flags |= TX_FLAG.SEND_FUA;
+  }
+  if (caps.flush) flags |= TX_FLAG.SEND_FLUSH;
+  if (caps.rotational) flags |= TX_FLAG.ROTATIONAL;
+  if (caps.multiConn && threadModel > THREAD_MODEL.SERIALIZE_CONNECTIONS) {
+    flags |= TX_FLAG.CAN_MULTI_CONN;
+  }
+  if (caps.cache) flags |= TX_FLAG.SEND_CACHE;
+  if (sr) flags |= TX_FLAG.SEND_DF;
+  return flags;
+}
+
+/** Answers one option. Never throws: a failing plugin becomes an error reply or a close. */
+export async function negotiate(
+  ctx: ServerContext,
+  state: Agreement,
+  option: number,
+  data: Uint8Array,
+): Promise<Outcome> {
+  const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
+  const answer = (type: number): Outcome => ({ next: "options", replies: [reply(type)] });
+
+  if (--state.optionsLeft < 0) {
+    return { next: "close", replies: [], reason: "client spent too much time negotiating" };
+  }
+  if (!state.fixedNewstyle && option !== OPT.EXPORT_NAME) return answer(REP.ERR_INVALID);
+
+  switch (option) {
+    case OPT.EXPORT_NAME:
+      return await exportName(ctx, state, data);
+    case OPT.ABORT:
+      return { next: "close", replies: [reply(REP.ACK)] };
+    case OPT.LIST:
+      if (data.length !== 0 || state.listed) return answer(REP.ERR_INVALID);
+      state.listed = true;
+      return { next: "options", replies: [reply(REP.SERVER, encodeServerReply("")), reply(REP.ACK)] };
+    case OPT.STARTTLS:
+      return answer(data.length !== 0 ? REP.ERR_INVALID : REP.ERR_UNSUP);
+    case OPT.STRUCTURED_REPLY:
+      if (data.length !== 0) return answer(REP.ERR_INVALID);
+      if (ctx.noStructuredReplies) return answer(REP.ERR_UNSUP);
+      state.structuredReplies = true;
+      return answer(REP.ACK);
+    case OPT.INFO:
+    case OPT.GO:
+      return await infoOrGo(ctx, state, option, data);
+    case OPT.LIST_META_CONTEXT:
+    case OPT.SET_META_CONTEXT:
+      return metaContext(state, option, data);
+    default:
+      return answer(REP.ERR_UNSUP);
+  }
+}
+
+async function openExport(ctx: ServerContext, state: Agreement, name: string) {
+  const backend = await ctx.openBackend(name);
+  const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
+  return { backend, name, flags };
+}
+
+/** EXPORT_NAME has no error reply: any failure closes the connection. */
+async function exportName(ctx: ServerContext, state: Agreement, data: Uint8Array) {
+  const name = decodeString(data);
+  if (name === undefined) return closeWith("export name is not a valid string");
+  let opened: OpenExport;
+  try {
+    opened = await openExport(ctx, state, name);
+  } catch (error) {
+    return closeWith(`cannot open export "${name}": ${(error as Error).message}`);
+  }
+  selectExport(state, name);
+  const size = opened.backend.caps.size;
+  const replies = [encodeExportNameReply(size, opened.flags, state.noZeroes)];
+  return { next: "transmission" as const, replies, opened };
+}
+
+function closeWith(reason: string): Outcome {
+  return { next: "close", replies: [], reason };
+}
+
+/** Meta contexts chosen for another export than the one finally opened are dropped (M6). */
+function selectExport(state: Agreement, name: string): void {
+  if (state.metaContextExport !== name) state.baseAllocation = false;
+}
+
+async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, data: Uint8Array) {
+  const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
+  const request = parseInfoRequest(data);
+  if (request === undefined) return { next: "options" as const, replies: [reply(REP.ERR_INVALID)] };
+  let opened: OpenExport;
+  try {
+    opened = await openExport(ctx, state, request.name);
+  } catch (error) {
+    ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${(error as Error).message}`);
+    return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
+  }
+  const replies = [reply(REP.INFO, encodeInfoExport(opened.backend.caps.size, opened.flags))];
+  for (const info of request.infos) {
+    if (info === INFO.NAME) replies.push(reply(REP.INFO, encodeInfoString(INFO.NAME, opened.name)));
+  }
+  replies.push(reply(REP.ACK));
+  if (option === OPT.INFO) {
+    await opened.backend.close();
+    return { next: "options" as const, replies };
+  }
+  selectExport(state, request.name);
+  return { next: "transmission" as const, replies, opened };
+}
+
+function metaContext(state: Agreement, option: number, data: Uint8Array): Outcome {
+  const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
+  const isSet = option === OPT.SET_META_CONTEXT;
+  if (isSet) {
+    state.baseAllocation = false; // SET replaces the selection, even when it fails (M4)
+    state.metaContextExport = undefined;
+    if (!state.structuredReplies) return { next: "options", replies: [reply(REP.ERR_INVALID)] };
+  }
+  const request = parseMetaContextRequest(data);
+  if (request === undefined) return { next: "options", replies: [reply(REP.ERR_INVALID)] };
+  const replies: Uint8Array[] = [];
+  if (isSet) {
+    state.metaContextExport = request.name;
+    if (request.queries.includes(BASE_ALLOCATION)) {
+      state.baseAllocation = true;
+      replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(BASE_ALLOCATION_ID, BASE_ALLOCATION)));
+    }
+  } else {
+    const wanted = request.queries.length === 0 ||
+      request.queries.some((q) => q === "base:" || q === BASE_ALLOCATION);
+    if (wanted) replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(0, BASE_ALLOCATION)));
+  }
+  replies.push(reply(REP.ACK));
+  return { next: "options", replies };
+}

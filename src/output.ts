@@ -1,0 +1,68 @@
+/**
+ * The reply queue of one connection: replies pushed during a turn leave together in one write
+ * (one syscall for many small replies), and the queue reports when the runtime is full so the
+ * session stops reading until it drains. Each reply is pushed whole, so replies never interleave.
+ */
+
+import type { Channel } from "./io.ts";
+
+export class Output {
+  private queue: Uint8Array[] = [];
+  private scheduled = false;
+  private draining: Promise<void> | undefined;
+  private closed = false;
+  private readonly channel: Channel;
+  private readonly onDrain: () => void;
+
+  constructor(channel: Channel, onDrain: () => void) {
+    this.channel = channel;
+    this.onDrain = onDrain;
+  }
+
+  /** Queues byte arrays that form one reply (or several whole replies). */
+  push(...parts: Uint8Array[]): void {
+    if (this.closed) return;
+    for (const part of parts) this.queue.push(part);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  /** True while the runtime holds more than it wants: the session should stop reading. */
+  get full(): boolean {
+    return this.draining !== undefined;
+  }
+
+  /** Writes everything queued now, for example before closing. */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.queue.length === 0 || this.closed) return;
+    const parts = this.queue;
+    this.queue = [];
+    const pending = this.channel.write(parts);
+    if (pending && !this.draining) {
+      this.draining = pending.then(
+        () => {
+          this.draining = undefined;
+          this.onDrain();
+        },
+        () => {
+          this.draining = undefined;
+        },
+      );
+    }
+  };
+
+  /** Settles when everything written so far has been handed to the runtime. */
+  async drained(): Promise<void> {
+    this.flush();
+    while (this.draining) await this.draining;
+  }
+
+  /** Drops whatever is still queued: the connection is going away. */
+  discard(): void {
+    this.closed = true;
+    this.queue = [];
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The sans-I/O decoder of one NBD connection, client to server: fed received chunks, it hands
+ * back one event at a time (client flags, an option with its data, a request with its payload).
+ * It never touches a socket, a timer or a plugin, and it bounds everything it buffers: option
+ * data and write payloads at 64 MiB (nbdkit's MAX_REQUEST_SIZE); larger write payloads up to
+ * twice that are skipped, anything beyond closes the connection.
+ *
+ * Contract with its caller (session.ts): chunks given to receive() stay unchanged until next()
+ * answers "need-data"; by then every byte of them has been consumed or copied.
+ */
+
+import { ProtocolError } from "../errors.ts";
+import type { Offset } from "../plugin.ts";
+import { CMD, LIMITS, MAGIC } from "./constants.ts";
+import { CLIENT_FLAGS, getU16, getU32, getU64, OPTION_REQUEST, REQUEST } from "./layout.ts";
+
+/** One decoded request. `payload` is the WRITE data (absent when it was too large to keep). */
+export interface Request {
+  flags: number;
+  type: number;
+  /** The opaque cookie, kept as two u32 halves and echoed in every reply. */
+  cookieHi: number;
+  cookieLo: number;
+  offset: Offset;
+  length: number;
+  payload: Uint8Array | undefined;
+  /** A WRITE payload over MAX_REQUEST_SIZE was read and thrown away (nbdkit: ENOMEM). */
+  payloadDropped: boolean;
+}
+
+export type Event =
+  | { kind: "need-data" }
+  | { kind: "client-flags"; flags: number }
+  | { kind: "option"; option: number; data: Uint8Array }
+  | { kind: "request"; request: Request }
+  | { kind: "closed" };
+
+export type Phase = "client-flags" | "options" | "transmission";
+
+const NEED_DATA: Event = { kind: "need-data" };
+const CLOSED: Event = { kind: "closed" };
+
+export class Codec {
+  private phase: Phase = "client-flags";
+  /** Received chunks not yet consumed; the first is read from `position`. */
+  private readonly chunks: Uint8Array[] = [];
+  private position = 0;
+  private ended = false;
+  /** A fixed-size header split across chunks is gathered here (owned, so chunks can be reused). */
+  private readonly partial = new Uint8Array(REQUEST.size);
+  private partialLength = 0;
+  /** Option data or write payload being filled, and the event it completes. */
+  private body: Uint8Array | undefined;
+  private bodyFilled = 0;
+  private bodyEvent: Event | undefined;
+  /** Bytes of an oversized write payload still to throw away. */
+  private skipping = 0;
+  private skipEvent: Event | undefined;
+
+  /** Stores a received chunk; an empty chunk means the peer closed its side. */
+  receive(chunk: Uint8Array): void {
+    if (chunk.length === 0) this.ended = true;
+    else this.chunks.push(chunk);
+  }
+
+  /** Switches what the following bytes are: options after client flags, requests after GO. */
+  setPhase(phase: Phase): void {
+    this.phase = phase;
+  }
+
+  /** Decodes at most one event. Throws ProtocolError when the client broke the stream. */
+  next(): Event {
+    if (this.body !== undefined) return this.fillBody();
+    if (this.skipping > 0) return this.skip();
+    switch (this.phase) {
+      case "client-flags": {
+        const bytes = this.readFixed(CLIENT_FLAGS.size);
+        if (bytes === undefined) return this.starved();
+        return { kind: "client-flags", flags: getU32(bytes, 0) };
+      }
+      case "options":
+        return this.nextOption();
+      case "transmission":
+        return this.nextRequest();
+    }
+  }
+
+  private nextOption(): Event {
+    const header = this.readFixed(OPTION_REQUEST.size);
+    if (header === undefined) return this.starved();
+    if (
+      getU32(header, OPTION_REQUEST.magic) !== MAGIC.IHAVEOPT_HI ||
+      getU32(header, OPTION_REQUEST.magic + 4) !== MAGIC.IHAVEOPT_LO
+    ) {
+      throw new ProtocolError("option request has a bad magic");
+    }
+    const option = getU32(header, OPTION_REQUEST.option);
+    const length = getU32(header, OPTION_REQUEST.length);
+    if (length > LIMITS.MAX_REQUEST_SIZE) {
+      throw new ProtocolError(`option data too long (${length} bytes)`);
+    }
+    const data = new Uint8Array(length);
+    const event: Event = { kind: "option", option, data };
+    return this.startBody(data, event);
+  }
+
+  private nextRequest(): Event {
+    const header = this.readFixed(REQUEST.size);
+    if (header === undefined) return this.starved();
+    if (getU32(header, REQUEST.magic) !== MAGIC.REQUEST) {
+      throw new ProtocolError("request has a bad magic");
+    }
+    const request: Request = {
+      flags: getU16(header, REQUEST.flags),
+      type: getU16(header, REQUEST.type),
+      cookieHi: getU32(header, REQUEST.cookie),
+      cookieLo: getU32(header, REQUEST.cookie + 4),
+      offset: getU64(header, REQUEST.offset),
+      length: getU32(header, REQUEST.length),
+      payload: undefined,
+      payloadDropped: false,
+    };
+    const event: Event = { kind: "request", request };
+    if (request.type !== CMD.WRITE || request.length === 0) return event;
+    if (request.length > 2 * LIMITS.MAX_REQUEST_SIZE) {
+      throw new ProtocolError(`write payload too large to skip (${request.length} bytes)`);
+    }
+    if (request.length > LIMITS.MAX_REQUEST_SIZE) {
+      request.payloadDropped = true;
+      this.skipping = request.length;
+      this.skipEvent = event;
+      return this.skip();
+    }
+    request.payload = new Uint8Array(request.length);
+    return this.startBody(request.payload, event);
+  }
+
+  private startBody(body: Uint8Array, event: Event): Event {
+    if (body.length === 0) return event;
+    this.body = body;
+    this.bodyFilled = 0;
+    this.bodyEvent = event;
+    return this.fillBody();
+  }
+
+  /** Copies received bytes straight into the body: each payload byte is copied once. */
+  private fillBody(): Event {
+    const body = this.body!;
+    while (this.bodyFilled < body.length && this.chunks.length > 0) {
+      const chunk = this.chunks[0];
+      const n = Math.min(chunk.length - this.position, body.length - this.bodyFilled);
+      body.set(chunk.subarray(this.position, this.position + n), this.bodyFilled);
+      this.bodyFilled += n;
+      this.consume(n);
+    }
+    if (this.bodyFilled < body.length) return this.starved();
+    const event = this.bodyEvent!;
+    this.body = undefined;
+    this.bodyEvent = undefined;
+    return event;
+  }
+
+  private skip(): Event {
+    while (this.skipping > 0 && this.chunks.length > 0) {
+      const n = Math.min(this.chunks[0].length - this.position, this.skipping);
+      this.skipping -= n;
+      this.consume(n);
+    }
+    if (this.skipping > 0) return this.starved();
+    const event = this.skipEvent!;
+    this.skipEvent = undefined;
+    return event;
+  }
+
+  /** `size` contiguous bytes, as a view of the chunk when possible; undefined if not all here. */
+  private readFixed(size: number): Uint8Array | undefined {
+    if (this.partialLength === 0 && this.chunks.length > 0) {
+      const chunk = this.chunks[0];
+      if (chunk.length - this.position >= size) {
+        const view = chunk.subarray(this.position, this.position + size);
+        this.consume(size);
+        return view;
+      }
+    }
+    while (this.partialLength < size && this.chunks.length > 0) {
+      const chunk = this.chunks[0];
+      const n = Math.min(chunk.length - this.position, size - this.partialLength);
+      this.partial.set(chunk.subarray(this.position, this.position + n), this.partialLength);
+      this.partialLength += n;
+      this.consume(n);
+    }
+    if (this.partialLength < size) return undefined;
+    this.partialLength = 0;
+    return this.partial.subarray(0, size);
+  }
+
+  private consume(n: number): void {
+    this.position += n;
+    if (this.position === this.chunks[0].length) {
+      this.chunks.shift();
+      this.position = 0;
+    }
+  }
+
+  /** Out of bytes: the end of the stream if the peer closed, else wait for more. */
+  private starved(): Event {
+    if (!this.ended) return NEED_DATA;
+    const midMessage = this.partialLength > 0 || this.body !== undefined || this.skipping > 0;
+    if (midMessage) throw new ProtocolError("connection closed in the middle of a message");
+    return CLOSED;
+  }
+}

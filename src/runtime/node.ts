@@ -1,0 +1,182 @@
+/**
+ * The Node adapter: the Runtime contract on node:net, node:child_process and node:fs. It moves
+ * bytes and respects backpressure; it knows nothing of NBD.
+ */
+
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { constants, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Accept, Channel, Listener, ListenAddress, Runtime } from "../io.ts";
+
+function toChannel(socket: Socket, peer: string): Channel {
+  let drain: Promise<void> | undefined;
+  return {
+    peer,
+    write(parts) {
+      if (socket.destroyed) return undefined;
+      if (parts.length > 1) socket.cork();
+      for (const part of parts) socket.write(part);
+      if (parts.length > 1) socket.uncork();
+      if (!socket.writableNeedDrain) return undefined;
+      drain ??= new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off("drain", done);
+          socket.off("close", done);
+          drain = undefined;
+          resolve();
+        };
+        socket.on("drain", done);
+        socket.on("close", done);
+      });
+      return drain;
+    },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    close: () => socket.end(),
+  };
+}
+
+/** Wires a connected socket to the server: bytes in go to its receiver, errors end it. */
+function attach(socket: Socket, accept: Accept, peer: string): void {
+  socket.setNoDelay?.(true);
+  const receiver = accept(toChannel(socket, peer));
+  let ended = false;
+  const end = (error?: Error) => {
+    if (ended) return;
+    ended = true;
+    receiver.end(error);
+  };
+  socket.on("data", (chunk: Uint8Array) => receiver.data(chunk));
+  socket.on("end", () => end());
+  socket.on("error", (error) => end(error));
+  socket.on("close", () => end());
+}
+
+function listening(server: NetServer, address: ListenAddress): Promise<Listener> {
+  return new Promise((resolvePromise, reject) => {
+    server.once("error", reject);
+    const ready = () => {
+      server.off("error", reject);
+      const bound = server.address();
+      resolvePromise({
+        unixSocket: address.kind === "unix" ? address.path : undefined,
+        port: typeof bound === "object" && bound ? bound.port : undefined,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
+    };
+    if (address.kind === "unix") server.listen(address.path, ready);
+    else server.listen(address.port, address.host, ready);
+  });
+}
+
+export function createNodeRuntime(): Runtime {
+  return {
+    name: "node",
+    args: process.argv.slice(2),
+    pid: process.pid,
+
+    listen(address, accept) {
+      const server = createServer({ allowHalfOpen: false }, (socket) => {
+        const peer = address.kind === "unix"
+          ? "unix socket"
+          : `${socket.remoteAddress}:${socket.remotePort}`;
+        attach(socket, accept, peer);
+      });
+      return listening(server, address);
+    },
+
+    serveStdio(accept) {
+      return new Promise((resolvePromise) => {
+        const channel: Channel = {
+          peer: "stdin",
+          write(parts) {
+            let ok = true;
+            for (const part of parts) ok = process.stdout.write(part);
+            return ok ? undefined : new Promise((r) => process.stdout.once("drain", () => r()));
+          },
+          pause: () => process.stdin.pause(),
+          resume: () => process.stdin.resume(),
+          close: () => {
+            process.stdin.destroy();
+            process.stdout.end(() => resolvePromise());
+          },
+        };
+        const receiver = accept(channel);
+        process.stdin.on("data", (chunk: Uint8Array) => receiver.data(chunk));
+        process.stdin.on("end", () => receiver.end());
+        process.stdin.on("error", (error) => receiver.end(error));
+      });
+    },
+
+    runShell(command, env) {
+      return new Promise((resolvePromise) => {
+        const child = spawn("/bin/sh", ["-c", command], {
+          stdio: "inherit",
+          env: { ...process.env, ...env },
+        });
+        child.on("error", () => resolvePromise(127));
+        child.on("exit", (code, signal) => {
+          // A command killed by a signal exits like a shell reports it: 128 + signal number.
+          if (signal) resolvePromise(128 + (constants.signals[signal] ?? 0));
+          else resolvePromise(code ?? 1);
+        });
+      });
+    },
+
+    makeTempDir: () => mkdtemp(join(tmpdir(), "nbdts")),
+    removePath: (path) => rm(path, { recursive: true, force: true }),
+    writeTextFile: (path, text) => writeFile(path, text),
+
+    onShutdownSignal(handler) {
+      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+        process.once(signal, () => handler(signal));
+      }
+    },
+
+    exitWithParent() {
+      const parent = process.ppid;
+      const timer = setInterval(() => {
+        if (process.ppid !== parent) process.kill(process.pid, "SIGTERM");
+      }, 1000);
+      timer.unref();
+    },
+
+    importModule,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    exit: (code) => process.exit(code),
+  };
+}
+
+/**
+ * Node 20 cannot run TypeScript, so a `.ts` plugin is bundled with esbuild (a dependency of
+ * nbdts's development install) into a temporary module first; `.js`/`.mjs` load directly.
+ */
+async function importModule(path: string): Promise<unknown> {
+  const file = resolve(path);
+  if (!/\.[cm]?ts$/.test(file)) return import(pathToFileURL(file).href);
+  let esbuild: typeof import("esbuild");
+  try {
+    esbuild = await import("esbuild");
+  } catch {
+    throw new Error("Node cannot load a .ts plugin without esbuild: install it, or use .js");
+  }
+  const dir = await mkdtemp(join(tmpdir(), "nbdts-plugin"));
+  const out = join(dir, "plugin.mjs");
+  try {
+    await esbuild.build({
+      entryPoints: [file],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      outfile: out,
+      logLevel: "error",
+    });
+    return await import(pathToFileURL(out).href);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

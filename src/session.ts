@@ -1,0 +1,319 @@
+/**
+ * One connection, from greeting to close: feeds received bytes to the codec, answers options
+ * through negotiation.ts, then validates each request, runs it on the backend and queues its
+ * reply. Requests run concurrently (replies may overtake each other) unless the plugin's thread
+ * model asks for one at a time. Reading pauses while too much is in flight or the output is
+ * full, so a client cannot make the server buffer without bound.
+ */
+
+import type { Backend } from "./backend.ts";
+import type { ServerContext } from "./context.ts";
+import { errnoOf, NbdError, ProtocolError, wireError } from "./errors.ts";
+import { ExtentList } from "./extents.ts";
+import type { Channel, Receiver } from "./io.ts";
+import { Lock } from "./lock.ts";
+import { clientFlagsAcceptable, negotiate, newAgreement, type OpenExport } from "./negotiation.ts";
+import type { Agreement } from "./negotiation.ts";
+import { Output } from "./output.ts";
+import { THREAD_MODEL } from "./plugin.ts";
+import { Codec, type Request } from "./protocol/codec.ts";
+import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, LIMITS, NBD_ERR } from "./protocol/constants.ts";
+import { encodeGreeting } from "./protocol/handshake.ts";
+import {
+  encodeBlockStatus,
+  encodeErrorChunk,
+  encodeOffsetDataPrefix,
+  encodeOffsetHole,
+  encodeSimpleReply,
+  OFFSET_DATA_PREFIX,
+  OFFSET_HOLE_REPLY_SIZE,
+} from "./protocol/replies.ts";
+import { SIMPLE_REPLY } from "./protocol/layout.ts";
+import { validateRequest } from "./validate.ts";
+import { isAllZero } from "./zero.ts";
+
+/** Requests running at once on one connection before reading pauses. */
+const MAX_IN_FLIGHT = 64;
+/** Payload and read bytes in flight before reading pauses (one 64 MiB request still fits). */
+const MAX_BYTES_IN_FLIGHT = 2 * LIMITS.MAX_REQUEST_SIZE;
+
+const END_OF_STREAM = new Uint8Array(0);
+
+export class Session implements Receiver {
+  private readonly codec = new Codec();
+  private readonly output: Output;
+  private agreement: Agreement | undefined;
+  private opened: OpenExport | undefined;
+  private backend: Backend | undefined;
+  private structuredReplies = false;
+  /** Serializes this connection's requests when the thread model says so. */
+  private readonly serial: Lock | undefined;
+  private inFlight = 0;
+  private bytesInFlight = 0;
+  private idle: (() => void) | undefined;
+  /** Not started, or an option or serialized request is running: decode nothing meanwhile. */
+  private busy = true;
+  private paused = false;
+  private finished = false;
+  private readonly where: string;
+  /** Settles when the connection is fully closed and the plugin handle released. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  private readonly ctx: ServerContext;
+  private readonly channel: Channel;
+
+  constructor(ctx: ServerContext, channel: Channel, id: number) {
+    this.ctx = ctx;
+    this.channel = channel;
+    this.output = new Output(channel, () => this.pump());
+    this.where = `${ctx.pluginName}[${id}]`;
+    const model = ctx.threadModel;
+    if (model <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS) this.serial = ctx.requestLock;
+    else if (model === THREAD_MODEL.SERIALIZE_REQUESTS) this.serial = new Lock();
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Greets the client; bytes received before this wait in the codec. */
+  start(): void {
+    this.ctx.log.debug(this.where, `new connection from ${this.channel.peer}`);
+    this.output.push(encodeGreeting());
+    this.busy = false;
+    this.pump();
+  }
+
+  /** The server is stopping: finish what is running, then close. */
+  shutdown(): Promise<void> {
+    void this.finish();
+    return this.done;
+  }
+
+  data(chunk: Uint8Array): void {
+    this.codec.receive(chunk);
+    this.pump();
+  }
+
+  end(error?: Error): void {
+    if (error) this.ctx.log.debug(this.where, `connection error: ${error.message}`);
+    this.codec.receive(END_OF_STREAM);
+    this.pump();
+  }
+
+  /** Decodes and handles events until more bytes are needed or something must finish first. */
+  private pump(): void {
+    while (!this.busy && !this.finished) {
+      if (this.inFlight >= MAX_IN_FLIGHT || this.bytesInFlight >= MAX_BYTES_IN_FLIGHT) {
+        return this.pause();
+      }
+      if (this.output.full) return this.pause();
+      let event;
+      try {
+        event = this.codec.next();
+      } catch (error) {
+        return this.fail(error);
+      }
+      switch (event.kind) {
+        case "need-data":
+          return this.resume();
+        case "closed":
+          return void this.finish();
+        case "client-flags":
+          if (!clientFlagsAcceptable(event.flags)) {
+            return this.fail(new ProtocolError("client requested unexpected flags"));
+          }
+          this.agreement = newAgreement(event.flags);
+          this.codec.setPhase("options");
+          break;
+        case "option":
+          this.busy = true;
+          void this.option(event.option, event.data);
+          return;
+        case "request":
+          this.request(event.request);
+          break;
+      }
+    }
+  }
+
+  private pause(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.channel.pause();
+    }
+  }
+
+  private resume(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.channel.resume();
+    }
+  }
+
+  private async option(option: number, data: Uint8Array): Promise<void> {
+    const outcome = await negotiate(this.ctx, this.agreement!, option, data);
+    this.output.push(...outcome.replies);
+    if (outcome.next === "close") {
+      if (outcome.reason) this.ctx.log.error(this.where, outcome.reason);
+      return this.finish();
+    }
+    if (outcome.next === "transmission") {
+      this.opened = outcome.opened;
+      this.backend = outcome.opened.backend;
+      this.structuredReplies = this.agreement!.structuredReplies;
+      this.codec.setPhase("transmission");
+    }
+    this.busy = false;
+    this.pump();
+  }
+
+  private request(req: Request): void {
+    if (req.type === CMD.DISC) {
+      void this.finish();
+      return;
+    }
+    const opened = this.opened!;
+    let error = validateRequest(req, {
+      size: opened.backend.caps.size,
+      flags: opened.flags,
+      structuredReplies: this.structuredReplies,
+      baseAllocation: this.agreement!.baseAllocation,
+    });
+    if (error === NBD_ERR.SUCCESS && req.payloadDropped) error = NBD_ERR.ENOMEM;
+    if (error !== NBD_ERR.SUCCESS) return this.replyError(req, error, "invalid request");
+
+    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
+    this.inFlight++;
+    this.bytesInFlight += bytes;
+    const settle = () => {
+      this.inFlight--;
+      this.bytesInFlight -= bytes;
+      if (this.inFlight === 0) this.idle?.();
+      if (this.busy && this.serial) this.busy = false;
+      this.pump();
+    };
+    if (this.serial) {
+      this.busy = true;
+      this.serial.run(() => this.execute(req)).then(settle);
+    } else {
+      this.execute(req).then(settle);
+    }
+  }
+
+  /** Runs one valid request and queues its reply; never throws. */
+  private async execute(req: Request): Promise<void> {
+    const backend = this.backend!;
+    const fua = (req.flags & CMD_FLAG.FUA) !== 0;
+    try {
+      switch (req.type) {
+        case CMD.READ:
+          return await this.read(req);
+        case CMD.BLOCK_STATUS:
+          return await this.blockStatus(req);
+        case CMD.WRITE:
+          await backend.writeAt(req.payload!, req.offset, fua);
+          break;
+        case CMD.FLUSH:
+          await backend.flush();
+          break;
+        case CMD.TRIM:
+          await backend.trim(req.length, req.offset, fua);
+          break;
+        case CMD.CACHE:
+          await backend.cache(req.length, req.offset);
+          break;
+        case CMD.WRITE_ZEROES: {
+          const mayTrim = (req.flags & CMD_FLAG.NO_HOLE) === 0;
+          const fast = (req.flags & CMD_FLAG.FAST_ZERO) !== 0;
+          await backend.zero(req.length, req.offset, mayTrim, fua, fast);
+          break;
+        }
+      }
+      const reply = new Uint8Array(SIMPLE_REPLY.size);
+      encodeSimpleReply(reply, 0, req, NBD_ERR.SUCCESS);
+      this.output.push(reply);
+    } catch (error) {
+      this.replyFailure(req, error);
+    }
+  }
+
+  /** One buffer holds header and data: the plugin fills the data in place. */
+  private async read(req: Request): Promise<void> {
+    const backend = this.backend!;
+    if (!this.structuredReplies) {
+      const buf = new Uint8Array(SIMPLE_REPLY.size + req.length);
+      await backend.readAt(buf.subarray(SIMPLE_REPLY.size), req.offset);
+      encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
+      return this.output.push(buf);
+    }
+    const buf = new Uint8Array(OFFSET_DATA_PREFIX + req.length);
+    const data = buf.subarray(OFFSET_DATA_PREFIX);
+    await backend.readAt(data, req.offset);
+    if (isAllZero(data)) {
+      const hole = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
+      encodeOffsetHole(hole, 0, req, req.length);
+      return this.output.push(hole);
+    }
+    encodeOffsetDataPrefix(buf, 0, req, req.length);
+    this.output.push(buf);
+  }
+
+  private async blockStatus(req: Request): Promise<void> {
+    const reqOne = (req.flags & CMD_FLAG.REQ_ONE) !== 0;
+    const list = new ExtentList(req.offset, this.backend!.caps.size);
+    await this.backend!.extents(req.length, req.offset, reqOne, list);
+    if (list.types.length === 0) {
+      throw new NbdError("EIO", "extents: plugin returned no extents for the requested range");
+    }
+    const { lengths, statuses } = list.toDescriptors(req.length, reqOne);
+    this.output.push(encodeBlockStatus(req, BASE_ALLOCATION_ID, lengths, statuses));
+  }
+
+  /** A plugin failure: its errno on the wire; anything that is not an NbdError is logged. */
+  private replyFailure(req: Request, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof NbdError) this.ctx.log.debug(this.where, message);
+    else this.ctx.log.error(this.where, message);
+    this.replyError(req, wireError(errnoOf(error), req.flags), message);
+  }
+
+  /** Structured replies carry errors of READ and BLOCK_STATUS as chunks; the rest are simple. */
+  private replyError(req: Request, error: number, message: string): void {
+    const chunked = req.type === CMD.READ || req.type === CMD.BLOCK_STATUS;
+    if (this.structuredReplies && chunked) {
+      return this.output.push(encodeErrorChunk(req, error, message));
+    }
+    const reply = new Uint8Array(SIMPLE_REPLY.size);
+    encodeSimpleReply(reply, 0, req, error);
+    this.output.push(reply);
+  }
+
+  private fail(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.ctx.log.error(this.where, message);
+    void this.finish();
+  }
+
+  /**
+   * Ends the connection: stop reading, let running requests finish and send their replies
+   * (NBD_CMD_DISC promises that), then close the socket and the plugin handle.
+   */
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.busy = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    try {
+      await this.output.drained();
+    } catch {
+      // The peer is gone: nothing left to tell it.
+    }
+    this.channel.close();
+    try {
+      await this.backend?.close();
+    } catch (error) {
+      this.ctx.log.error(this.where, `close: ${(error as Error).message}`);
+    }
+    this.ctx.log.debug(this.where, "connection closed");
+    this.resolveDone();
+  }
+}
