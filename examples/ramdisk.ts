@@ -15,7 +15,11 @@ export default function createRamdisk(): Plugin {
   const pages = new Map<number, Uint8Array>(); // shared by every connection, like nbdkit memory
 
   /** Calls `visit` for each piece of [offset, offset+length) that lies within one page. */
-  function eachPiece(length: number, offset: number, visit: (page: number, at: number, n: number, done: number) => void) {
+  function eachPiece(
+    length: number,
+    offset: number,
+    visit: (page: number, at: number, n: number, done: number) => void,
+  ) {
     for (let done = 0; done < length;) {
       const at = (offset + done) % PAGE;
       const n = Math.min(PAGE - at, length - done);
@@ -38,42 +42,43 @@ export default function createRamdisk(): Plugin {
     configComplete() {
       if (size === 0) throw new ConfigError("you must give size=");
     },
-    open: () => ({
-      getSize: () => size,
-      readAt(buf: Uint8Array, offset: number) {
-        eachPiece(buf.length, offset, (page, at, n, done) => {
-          const data = pages.get(page);
-          if (data) buf.set(data.subarray(at, at + n), done);
-          else buf.fill(0, done, done + n);
-        });
-      },
-      writeAt(buf: Uint8Array, offset: number) {
-        eachPiece(buf.length, offset, (page, at, n, done) => {
-          let data = pages.get(page);
-          if (!data) pages.set(page, data = new Uint8Array(PAGE));
-          data.set(buf.subarray(done, done + n), at);
-        });
-      },
-      trim(count: number, offset: number) {
-        // Only whole pages can be dropped; a partial page is zeroed in place.
+    open: () => {
+      // Only whole pages can be dropped; a partial page is zeroed in place.
+      const discard = (count: number, offset: number) => {
         eachPiece(count, offset, (page, at, n) => {
           if (n === PAGE) pages.delete(page);
           else pages.get(page)?.fill(0, at, at + n);
         });
-      },
-      zero(count: number, offset: number) {
-        this.trim!(count, offset, 0);
-      },
-      flush() {},
-      canMultiConn: () => true,
-      extents(count: number, offset: number, _flags: number, extents: ExtentSink) {
-        const first = Math.floor(offset / PAGE);
-        const last = Math.min(Math.ceil((offset + count) / PAGE), Math.ceil(size / PAGE));
-        for (let page = first; page < last; page++) {
-          const type = pages.has(page) ? EXTENT.DATA : EXTENT.HOLE | EXTENT.ZERO;
-          extents.add(page * PAGE, Math.min(PAGE, size - page * PAGE), type);
-        }
-      },
-    }),
+      };
+      return {
+        getSize: () => size,
+        readAt(buf: Uint8Array, offset: number) {
+          eachPiece(buf.length, offset, (page, at, n, done) => {
+            const data = pages.get(page);
+            if (data) buf.set(data.subarray(at, at + n), done);
+            else buf.fill(0, done, done + n);
+          });
+        },
+        writeAt(buf: Uint8Array, offset: number) {
+          eachPiece(buf.length, offset, (page, at, n, done) => {
+            let data = pages.get(page);
+            if (!data) pages.set(page, data = new Uint8Array(PAGE));
+            data.set(buf.subarray(done, done + n), at);
+          });
+        },
+        trim: discard,
+        zero: discard,
+        flush() {},
+        canMultiConn: () => true,
+        extents(count: number, offset: number, _flags: number, extents: ExtentSink) {
+          const first = Math.floor(offset / PAGE);
+          const last = Math.min(Math.ceil((offset + count) / PAGE), Math.ceil(size / PAGE));
+          for (let page = first; page < last; page++) {
+            const type = pages.has(page) ? EXTENT.DATA : EXTENT.HOLE | EXTENT.ZERO;
+            extents.add(page * PAGE, Math.min(PAGE, size - page * PAGE), type);
+          }
+        },
+      };
+    },
   };
 }

@@ -64,5 +64,7 @@ export interface Runtime {
   stdout(text: string): void;
   stderr(text: string): void;
   readonly pid: number;
+  /** The current directory, to make relative paths absolute. */
+  cwd(): string;
   exit(code: number): never;
 }

@@ -6,9 +6,17 @@
 
 import { ACTION, type CommandLine, parseCommandLine, PRIVATE_SOCKET } from "./cli/args.ts";
 import { resolveParams } from "./cli/params.ts";
-import { captiveScript, captiveVariables } from "./cli/captive-env.ts";
+import { captiveEnvironment, captiveScript } from "./cli/captive-env.ts";
 import { buildUri } from "./cli/uri.ts";
-import { dumpPluginText, pluginHelpText, usageText, versionText } from "./cli/help.ts";
+import {
+  dumpPluginText,
+  longOptionsLines,
+  pluginHelpText,
+  shortOptionsLines,
+  usageText,
+  versionText,
+} from "./cli/help.ts";
+import { UsageError } from "./cli/getopt.ts";
 import { errorLine } from "./cli/program-name.ts";
 import { ServerContext } from "./context.ts";
 import { ConfigError } from "./errors.ts";
@@ -26,6 +34,7 @@ export async function main(runtime: Runtime): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       runtime.stderr(errorLine(error.message) + "\n");
+      if (error instanceof UsageError) runtime.stdout(usageText());
       return 1;
     }
     throw error;
@@ -33,6 +42,17 @@ export async function main(runtime: Runtime): Promise<number> {
 }
 
 async function run(runtime: Runtime, line: CommandLine): Promise<number> {
+  switch (line.action) {
+    case ACTION.DUMP_CONFIG:
+      runtime.stdout(`version=${VERSION}\nruntime=${runtime.name}\nexit_with_parent=yes\n`);
+      return 0;
+    case ACTION.LONG_OPTIONS:
+      runtime.stdout(longOptionsLines().join("\n") + "\n");
+      return 0;
+    case ACTION.SHORT_OPTIONS:
+      runtime.stdout(shortOptionsLines().join("\n") + "\n");
+      return 0;
+  }
   if (line.action === ACTION.HELP && line.plugin === undefined) {
     runtime.stdout(usageText());
     return 0;
@@ -54,15 +74,19 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   const plugin = await loadPlugin(runtime, line.plugin);
   await plugin.load?.();
   if (line.action === ACTION.HELP) {
-    runtime.stdout(usageText() + "\n" + pluginHelpText(plugin));
+    runtime.stdout(usageText() + "\n" + pluginHelpText(plugin, line.plugin));
     return 0;
   }
   if (line.action === ACTION.VERSION) {
-    runtime.stdout(versionText(VERSION) + `${plugin.name} ${plugin.version ?? ""}\n`);
+    runtime.stdout(versionText(VERSION, plugin));
     return 0;
   }
   for (const { key, value } of resolveParams(line.params, plugin.magicConfigKey, plugin.name)) {
-    if (!plugin.config) throw new ConfigError(`${plugin.name}: this plugin takes no parameters`);
+    if (!plugin.config) {
+      throw new ConfigError(
+        `${plugin.name}: this plugin does not need command line configuration`,
+      );
+    }
     await configure(plugin.name, () => plugin.config!(key, value));
   }
   if (line.action === ACTION.DUMP_PLUGIN) {
@@ -99,8 +123,8 @@ async function configure(name: string, step: () => unknown): Promise<void> {
   try {
     await step();
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(`${name}: ${error.message}`);
-    throw new ConfigError(`${name}: ${(error as Error).message ?? String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${name}: error: ${message}`);
   }
 }
 
@@ -119,7 +143,8 @@ async function serve(
   stop: () => Promise<void>,
 ): Promise<number> {
   let tempDir: string | undefined;
-  let socketPath = line.unixSocket;
+  let socketPath = line.unixSocket && absolute(runtime, line.unixSocket);
+  const pidFile = line.pidFile && absolute(runtime, line.pidFile);
   if (socketPath === PRIVATE_SOCKET) {
     tempDir = await runtime.makeTempDir();
     socketPath = `${tempDir}/socket`;
@@ -134,23 +159,23 @@ async function serve(
     throw new ConfigError(`cannot listen: ${(error as Error).message}`);
   }
   const target = { unixSocket: socketPath, port: listener.port, exportName: line.exportName ?? "" };
-  if (line.pidFile) await runtime.writeTextFile(line.pidFile, `${runtime.pid}\n`);
+  if (pidFile) await runtime.writeTextFile(pidFile, `${runtime.pid}\n`);
   if (line.printUri) runtime.stdout(buildUri(target) + "\n");
 
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
-      await listener.close();
-      await stop();
+      // Closing a listener waits for its connections, so both go at once.
+      await Promise.all([listener.close(), stop()]);
       if (socketPath !== undefined && tempDir === undefined) await runtime.removePath(socketPath);
       if (tempDir) await runtime.removePath(tempDir);
-      if (line.pidFile) await runtime.removePath(line.pidFile);
+      if (pidFile) await runtime.removePath(pidFile);
     })();
     return stopping;
   };
 
   if (line.run !== undefined) {
-    const variables = captiveVariables(target);
+    const variables = captiveEnvironment(target);
     const status = await runtime.runShell(captiveScript(variables, line.run), {});
     await shutdown();
     return status;
@@ -158,4 +183,9 @@ async function serve(
   return await new Promise<number>((resolve) => {
     runtime.onShutdownSignal(() => void shutdown().then(() => resolve(0)));
   });
+}
+
+/** nbdkit makes -U and -P paths absolute, so $uri names the socket from anywhere. */
+function absolute(runtime: Runtime, path: string): string {
+  return path === PRIVATE_SOCKET || path.startsWith("/") ? path : `${runtime.cwd()}/${path}`;
 }

@@ -35,7 +35,9 @@ function toChannel(socket: Socket, peer: string): Channel {
     },
     pause: () => socket.pause(),
     resume: () => socket.resume(),
-    close: () => socket.end(),
+    // Flush, then close both directions: a peer that never closes its side must not keep the
+    // connection (and so the listener's close) alive.
+    close: () => void socket.end(() => socket.destroy()),
   };
 }
 
@@ -77,6 +79,7 @@ export function createNodeRuntime(): Runtime {
     name: "node",
     args: process.argv.slice(2),
     pid: process.pid,
+    cwd: () => process.cwd(),
 
     listen(address, accept) {
       const server = createServer({ allowHalfOpen: false }, (socket) => {
@@ -132,7 +135,7 @@ export function createNodeRuntime(): Runtime {
 
     onShutdownSignal(handler) {
       for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-        process.once(signal, () => handler(signal));
+        process.on(signal, () => handler(signal)); // again during shutdown: already stopping
       }
     },
 

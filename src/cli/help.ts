@@ -1,0 +1,219 @@
+/**
+ * The text the informational options print on stdout: --help (usage, then the plugin's help),
+ * --version, --dump-plugin, and the undocumented --long-options and --short-options lists.
+ * It formats what it is given; it never loads a plugin, and calls only a plugin's
+ * threadModel() and dumpPlugin() (for --dump-plugin, as nbdkit does).
+ */
+
+import { type Plugin, THREAD_MODEL, type ThreadModel } from "../plugin.ts";
+import { OPTIONS, SHORT_OPTION_ORDER, UNDOCUMENTED } from "./options.ts";
+import { PROGRAM_NAME } from "./program-name.ts";
+
+/** The synopsis, nbdkit's layout (docs/synopsis.txt) with the options nbdts reads. */
+export function usageText(): string {
+  const p = PROGRAM_NAME;
+  const pad = " ".repeat(p.length);
+  return `${p} [-D|--debug PLUGIN|FILTER|nbdkit.FLAG=N]
+${pad} [--exit-with-parent] [-e|--exportname EXPORTNAME]
+${pad} [--filter=FILTER ...] [-f|--foreground] [-i|--ipaddr IPADDR]
+${pad} [--log=stderr|syslog|null] [--mask-handshake=MASK]
+${pad} [-n|--newstyle] [--no-sr] [-P|--pidfile PIDFILE]
+${pad} [-p|--port PORT] [--print-uri] [-r|--readonly]
+${pad} [--run 'COMMAND ARGS ...'] [-s|--single] [-t|--threads THREADS]
+${pad} [--tls=off|on|require] [--tls-certificates=/path/to/certificates]
+${pad} [--tls-psk=/path/to/pskfile] [--tls-verify-peer]
+${pad} [-U|--unix SOCKET|-] [-v|--verbose]
+${pad} PLUGIN [[KEY=]VALUE [KEY=VALUE [...]]]
+
+${p} --dump-config
+
+${p} PLUGIN --dump-plugin
+
+${p} --help
+
+${p} [-V|--version]
+
+${p} reads nbdkit's command line: see nbdkit(1) for full usage.
+`;
+}
+
+/** What --help shows of a plugin; a `Plugin` object fits as it is. */
+export interface PluginHelp {
+  readonly name: string;
+  readonly longname?: string;
+  readonly description?: string;
+  readonly configHelp?: string;
+}
+
+/**
+ * What --help prints for a plugin after the usage and a blank line (nbdkit's plugin_usage):
+ * "plugin: NAME (LONGNAME)", "(PATH)" when there is a path, then description and config help,
+ * each ending its line.
+ */
+export function pluginHelpText(plugin: PluginHelp, path?: string): string {
+  const title = plugin.longname === undefined ? plugin.name : `${plugin.name} (${plugin.longname})`;
+  let text = `plugin: ${title}\n`;
+  if (path !== undefined) text += `(${path})\n`;
+  for (const block of [plugin.description, plugin.configHelp]) {
+    if (block !== undefined) text += block.endsWith("\n") ? block : `${block}\n`;
+  }
+  return text;
+}
+
+/** "nbdts VERSION", then "PLUGIN [VERSION]" when a plugin was named (nbdkit's --version). */
+export function versionText(version: string, plugin?: { name: string; version?: string }): string {
+  const line = `${PROGRAM_NAME} ${version}\n`;
+  if (plugin === undefined) return line;
+  return plugin.version === undefined
+    ? `${line}${plugin.name}\n`
+    : `${line}${plugin.name} ${plugin.version}\n`;
+}
+
+/**
+ * The plugin callbacks --dump-plugin reports as `has_NAME=1`, in nbdkit's order (nbdkit's C
+ * names: `pread` is our readAt, `can_write` our canWrite, `get_size` our getSize, …).
+ */
+export const DUMP_CALLBACKS = [
+  "longname",
+  "description",
+  "load",
+  "unload",
+  "dump_plugin",
+  "config",
+  "config_complete",
+  "config_help",
+  "thread_model",
+  "get_ready",
+  "after_fork",
+  "cleanup",
+  "preconnect",
+  "list_exports",
+  "default_export",
+  "open",
+  "close",
+  "export_description",
+  "get_size",
+  "block_size",
+  "can_write",
+  "can_flush",
+  "is_rotational",
+  "can_trim",
+  "can_zero",
+  "can_fast_zero",
+  "can_extents",
+  "can_fua",
+  "can_multi_conn",
+  "can_cache",
+  "pread",
+  "pwrite",
+  "flush",
+  "trim",
+  "zero",
+  "extents",
+  "cache",
+] as const;
+export type DumpCallback = (typeof DUMP_CALLBACKS)[number];
+
+/** What --dump-plugin prints about a plugin; optional fields are left out when missing. */
+export interface PluginDump {
+  readonly path: string;
+  readonly name: string;
+  readonly version?: string;
+  /** nbdkit prints 2 for its current plugin API. */
+  readonly apiVersion?: number;
+  /** The most concurrency the plugin allows, and what the server will use. */
+  readonly maxThreadModel?: ThreadModel;
+  readonly threadModel?: ThreadModel;
+  readonly errnoIsPreserved?: boolean;
+  readonly magicConfigKey?: string;
+  /** Callbacks the plugin has; printed in DUMP_CALLBACKS order whatever the order here. */
+  readonly callbacks?: Iterable<DumpCallback>;
+  /** The plugin's own `key=value` lines (its dump_plugin callback), printed last. */
+  readonly extra?: readonly string[];
+}
+
+const THREAD_MODEL_NAMES: Readonly<Record<ThreadModel, string>> = {
+  [THREAD_MODEL.SERIALIZE_CONNECTIONS]: "serialize_connections",
+  [THREAD_MODEL.SERIALIZE_ALL_REQUESTS]: "serialize_all_requests",
+  [THREAD_MODEL.SERIALIZE_REQUESTS]: "serialize_requests",
+  [THREAD_MODEL.PARALLEL]: "parallel",
+};
+
+/** The `key=value` lines of --dump-plugin, in nbdkit's order (server/plugins.c, plugin_dump_fields). */
+export function dumpPluginLines(plugin: PluginDump): string[] {
+  const lines = [`path=${plugin.path}`, `name=${plugin.name}`];
+  if (plugin.version !== undefined) lines.push(`version=${plugin.version}`);
+  if (plugin.apiVersion !== undefined) lines.push(`api_version=${plugin.apiVersion}`);
+  if (plugin.maxThreadModel !== undefined) {
+    lines.push(`max_thread_model=${THREAD_MODEL_NAMES[plugin.maxThreadModel]}`);
+  }
+  if (plugin.threadModel !== undefined) {
+    lines.push(`thread_model=${THREAD_MODEL_NAMES[plugin.threadModel]}`);
+  }
+  if (plugin.errnoIsPreserved !== undefined) {
+    lines.push(`errno_is_preserved=${plugin.errnoIsPreserved ? 1 : 0}`);
+  }
+  if (plugin.magicConfigKey !== undefined) lines.push(`magic_config_key=${plugin.magicConfigKey}`);
+  const has = new Set(plugin.callbacks ?? []);
+  for (const callback of DUMP_CALLBACKS) if (has.has(callback)) lines.push(`has_${callback}=1`);
+  return [...lines, ...(plugin.extra ?? [])];
+}
+
+/**
+ * The callbacks a plugin has, by nbdkit's names. open, get_size and pread are always there:
+ * our plugin API requires them (on the handle). The other handle methods are only known once a
+ * connection opens one, so --dump-plugin leaves them out.
+ */
+export function pluginCallbacks(plugin: Plugin): DumpCallback[] {
+  const present: [DumpCallback, unknown][] = [
+    ["longname", plugin.longname],
+    ["description", plugin.description],
+    ["load", plugin.load],
+    ["unload", plugin.unload],
+    ["dump_plugin", plugin.dumpPlugin],
+    ["config", plugin.config],
+    ["config_complete", plugin.configComplete],
+    ["config_help", plugin.configHelp],
+    ["thread_model", plugin.threadModel],
+    ["get_ready", plugin.getReady],
+    ["after_fork", plugin.afterFork],
+    ["preconnect", plugin.preconnect],
+  ];
+  const has = present.flatMap(([name, value]) => value === undefined ? [] : [name]);
+  return [...has, "open", "get_size", "pread"];
+}
+
+/**
+ * All of --dump-plugin's output for a loaded, configured plugin, ending with a newline:
+ * dumpPluginLines with nbdkit's API version 2, the plugin's thread model (PARALLEL when it
+ * declares none, with no static limit) and its own dumpPlugin() lines last.
+ */
+export async function dumpPluginText(plugin: Plugin, path: string): Promise<string> {
+  const threadModel = (await plugin.threadModel?.()) ?? THREAD_MODEL.PARALLEL;
+  const extra = await plugin.dumpPlugin?.();
+  const lines = dumpPluginLines({
+    path,
+    name: plugin.name,
+    version: plugin.version,
+    apiVersion: 2,
+    maxThreadModel: THREAD_MODEL.PARALLEL,
+    threadModel,
+    magicConfigKey: plugin.magicConfigKey,
+    callbacks: pluginCallbacks(plugin),
+    extra: typeof extra === "string"
+      ? extra.split("\n").filter((line) => line !== "")
+      : extra ?? [],
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+/** --long-options: every long spelling, one per line, as nbdkit lists them. */
+export function longOptionsLines(): string[] {
+  return OPTIONS.filter((option) => !UNDOCUMENTED.has(option.id))
+    .flatMap((option) => option.long.map((name) => `--${name}`));
+}
+
+/** --short-options: every short letter, one per line, in nbdkit's order. */
+export function shortOptionsLines(): string[] {
+  return [...SHORT_OPTION_ORDER].map((letter) => `-${letter}`);
+}
