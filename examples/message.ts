@@ -31,7 +31,7 @@ export default function createMessagePlugin(): Plugin {
       const size = Math.max(SECTOR, Math.ceil(message.length / SECTOR) * SECTOR);
       return {
         getSize: () => size,
-        async readAt(buf: Uint8Array, offset: number) {
+        readAt(buf: Uint8Array, offset: number) {
           const firstSector = Math.floor(offset / SECTOR);
           const lastSector = Math.floor((offset + buf.length - 1) / SECTOR);
           if (forbidden >= firstSector && forbidden <= lastSector) {

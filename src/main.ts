@@ -153,7 +153,10 @@ async function serve(
   try {
     listener = socketPath !== undefined
       ? await runtime.listen({ kind: "unix", path: socketPath }, server.accept)
-      : await runtime.listen({ kind: "tcp", host: line.ipAddr, port: line.port ?? 10809 }, server.accept);
+      : await runtime.listen(
+        { kind: "tcp", host: line.ipAddr, port: line.port ?? 10809 },
+        server.accept,
+      );
   } catch (error) {
     if (tempDir) await runtime.removePath(tempDir);
     throw new ConfigError(`cannot listen: ${(error as Error).message}`);

@@ -113,7 +113,10 @@ export async function negotiate(
     case OPT.LIST:
       if (data.length !== 0 || state.listed) return answer(REP.ERR_INVALID);
       state.listed = true;
-      return { next: "options", replies: [reply(REP.SERVER, encodeServerReply("")), reply(REP.ACK)] };
+      return {
+        next: "options",
+        replies: [reply(REP.SERVER, encodeServerReply("")), reply(REP.ACK)],
+      };
     case OPT.STARTTLS:
       return answer(data.length !== 0 ? REP.ERR_INVALID : REP.ERR_UNSUP);
     case OPT.STRUCTURED_REPLY:
@@ -202,7 +205,9 @@ function metaContext(state: Agreement, option: number, data: Uint8Array): Outcom
     state.metaContextExport = request.name;
     if (request.queries.includes(BASE_ALLOCATION)) {
       state.baseAllocation = true;
-      replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(BASE_ALLOCATION_ID, BASE_ALLOCATION)));
+      replies.push(
+        reply(REP.META_CONTEXT, encodeMetaContextReply(BASE_ALLOCATION_ID, BASE_ALLOCATION)),
+      );
     }
   } else {
     const wanted = request.queries.length === 0 ||

@@ -7,9 +7,9 @@
 import { HANDSHAKE_FLAG, INFO, LIMITS, MAGIC } from "./constants.ts";
 import {
   EXPORT_NAME_REPLY,
-  GREETING,
   getU16,
   getU32,
+  GREETING,
   INFO_BLOCK_SIZE,
   INFO_EXPORT,
   OPTION_REPLY,

@@ -9,7 +9,7 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Accept, Channel, Listener, ListenAddress, Runtime } from "../io.ts";
+import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
 
 function toChannel(socket: Socket, peer: string): Channel {
   let drain: Promise<void> | undefined;
