@@ -35,7 +35,9 @@ export default function createMessagePlugin(): Plugin {
           const firstSector = Math.floor(offset / SECTOR);
           const lastSector = Math.floor((offset + buf.length - 1) / SECTOR);
           if (forbidden >= firstSector && forbidden <= lastSector) {
-            throw new NbdError(ERRNO.EIO, `sector ${forbidden} is forbidden`);
+            // Naming the first bad byte lets the client see which part of the read failed.
+            const bad = Math.max(offset, forbidden * SECTOR);
+            throw new NbdError(ERRNO.EIO, `sector ${forbidden} is forbidden`, bad);
           }
           buf.fill(0);
           buf.set(message.subarray(offset, offset + buf.length));

@@ -4,6 +4,7 @@
  * command line or plugin parameter), and the one errno → NBD_E* mapping (nbdkit's nbd_errno).
  */
 
+import type { Offset } from "./plugin.ts";
 import { CMD_FLAG, NBD_ERR } from "./protocol/constants.ts";
 
 /** The host errno names a plugin may use; each maps to a wire error as nbdkit maps it. */
@@ -27,13 +28,28 @@ export const ERRNO = {
 
 export type Errno = (typeof ERRNO)[keyof typeof ERRNO];
 
-/** A request failed with an errno; the connection lives on. Plugins throw this. */
+/**
+ * A request failed with an errno; the connection lives on. Plugins throw this. A read that
+ * fails part-way may name the first bad byte in `offset`: with structured replies the client
+ * then gets an ERROR_OFFSET chunk saying where.
+ */
 export class NbdError extends Error {
   readonly errno: Errno;
-  constructor(errno: Errno, message?: string) {
+  readonly offset: Offset | undefined;
+  constructor(errno: Errno, message?: string, offset?: Offset) {
     super(message ?? errno);
     this.name = "NbdError";
     this.errno = errno;
+    this.offset = offset;
+  }
+
+  /**
+   * A plugin bundled on its own (Node bundles a .ts plugin) carries its own copy of this class,
+   * so `instanceof` is not enough: the name and a string errno identify one too.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === "NbdError" &&
+      typeof (value as { errno?: unknown }).errno === "string";
   }
 }
 

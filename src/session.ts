@@ -22,13 +22,15 @@ import { encodeGreeting } from "./protocol/handshake.ts";
 import {
   encodeBlockStatus,
   encodeErrorChunk,
+  encodeErrorOffsetChunk,
   encodeOffsetDataPrefix,
   encodeOffsetHole,
   encodeSimpleReply,
   OFFSET_DATA_PREFIX,
   OFFSET_HOLE_REPLY_SIZE,
 } from "./protocol/replies.ts";
-import { SIMPLE_REPLY } from "./protocol/layout.ts";
+import { addOffset, compareOffsets, SIMPLE_REPLY } from "./protocol/layout.ts";
+import type { Offset } from "./plugin.ts";
 import { validateRequest } from "./validate.ts";
 import { isAllZero } from "./zero.ts";
 
@@ -273,7 +275,12 @@ export class Session implements Receiver {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof NbdError) this.ctx.log.debug(this.where, message);
     else this.ctx.log.error(this.where, message);
-    this.replyError(req, wireError(errnoOf(error), req.flags), message);
+    const wire = wireError(errnoOf(error), req.flags);
+    const at = error instanceof NbdError ? error.offset : undefined;
+    if (this.structuredReplies && req.type === CMD.READ && at !== undefined && within(req, at)) {
+      return this.output.push(encodeErrorOffsetChunk(req, wire, message, at));
+    }
+    this.replyError(req, wire, message);
   }
 
   /** Structured replies carry errors of READ and BLOCK_STATUS as chunks; the rest are simple. */
@@ -316,4 +323,10 @@ export class Session implements Receiver {
     this.ctx.log.debug(this.where, "connection closed");
     this.resolveDone();
   }
+}
+
+/** Whether `offset` lies inside the request's range. */
+function within(req: Request, offset: Offset): boolean {
+  return compareOffsets(offset, req.offset) >= 0 &&
+    compareOffsets(offset, addOffset(req.offset, req.length)) < 0;
 }

@@ -6,6 +6,7 @@
 
 import { MAGIC, REPLY_FLAG, REPLY_TYPE } from "./constants.ts";
 import type { Request } from "./codec.ts";
+import type { Offset } from "../plugin.ts";
 import {
   BLOCK_STATUS,
   CHUNK,
@@ -77,6 +78,24 @@ export function encodeErrorChunk(req: Request, error: number, message: string): 
   setU32(buf, CHUNK.size, error);
   setU16(buf, CHUNK.size + ERROR_CHUNK.messageLength, text.length);
   buf.set(text, CHUNK.size + ERROR_CHUNK.size);
+  return buf;
+}
+
+/** A final ERROR_OFFSET chunk: the data from `offset` on (within the request) is bad. */
+export function encodeErrorOffsetChunk(
+  req: Request,
+  error: number,
+  message: string,
+  offset: Offset,
+): Uint8Array {
+  const text = encoder.encode(message).subarray(0, 4096);
+  const payload = ERROR_CHUNK.size + text.length + 8;
+  const buf = new Uint8Array(CHUNK.size + payload);
+  encodeChunkHeader(buf, 0, req, REPLY_FLAG.DONE, REPLY_TYPE.ERROR_OFFSET, payload);
+  setU32(buf, CHUNK.size, error);
+  setU16(buf, CHUNK.size + ERROR_CHUNK.messageLength, text.length);
+  buf.set(text, CHUNK.size + ERROR_CHUNK.size);
+  setU64(buf, CHUNK.size + ERROR_CHUNK.size + text.length, offset);
   return buf;
 }
 

@@ -1,0 +1,54 @@
+/**
+ * The example plugins in examples/ load from a module path and serve real clients. They are
+ * our own plugins, so these tests run against nbdts only: nbdkit cannot load a TypeScript
+ * module (what they prove about NBD itself, the other interop tests prove against both).
+ */
+
+import { describe, expect, test } from "vitest";
+import { captive, expectSuccess } from "../helpers/captive.ts";
+import { libnbd } from "../helpers/libnbd.ts";
+import { REPO_ROOT, requireClients, servers } from "../helpers/servers.ts";
+
+const ours = servers.filter((server) => server.name.startsWith("nbdts"));
+const RAMDISK = `${REPO_ROOT}examples/ramdisk.ts`;
+const MESSAGE = `${REPO_ROOT}examples/message.ts`;
+
+describe.skipIf(ours.length === 0).each(ours)("example plugins ($name)", (server) => {
+  test("ramdisk keeps what is written and maps it as data among holes", async (context) => {
+    requireClients(context, "nbdsh", "nbdinfo");
+    const script = `nbdsh -u "$uri" -c 'h.pwrite(b"x" * 5000, 8192)' &&
+      nbdsh -u "$uri" -c 'print(h.pread(3, 8192).decode())' &&
+      nbdinfo --map --json "$uri"`;
+    const { stdout } = expectSuccess(await captive(server, [RAMDISK, "1M"], script));
+    const newline = stdout.indexOf("\n");
+    expect(stdout.slice(0, newline)).toBe("xxx");
+    expect(JSON.parse(stdout.slice(newline + 1))).toEqual([
+      { offset: 0, length: 8192, type: 3, description: "hole,zero" },
+      { offset: 8192, length: 8192, type: 0, description: "data" },
+      { offset: 16384, length: 1032192, type: 3, description: "hole,zero" },
+    ]);
+  });
+
+  test("ramdisk refuses an unknown parameter by name", async () => {
+    const result = await captive(server, [RAMDISK, "1M", "colour=blue"], "true");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/unknown parameter 'colour'/);
+  });
+
+  test("message serves its text, and a forbidden sector fails with EIO while the rest reads", async (context) => {
+    requireClients(context, "nbdsh");
+    const text = "a".repeat(700);
+    const result = await libnbd(
+      server,
+      [MESSAGE, text, "forbidden=1"],
+      `
+      h = connect()
+      first = bytes(h.pread(512, 0)).decode()
+      failed = outcome(lambda: h.pread(1024, 0))
+      again = bytes(h.pread(4, 2)).decode()
+      report(size=h.get_size(), first=first, failed=failed, again=again)
+    `,
+    );
+    expect(result).toEqual({ size: 1024, first: "a".repeat(512), failed: "EIO", again: "aaaa" });
+  });
+});
