@@ -1,7 +1,8 @@
 /**
  * A read-only disk holding a message, padded with zeroes to whole 512-byte sectors. It shows
- * async callbacks, a magic config key, and failing one request with an errno: reading the
- * sector named by `forbidden=` fails with EIO, and the connection goes on.
+ * async callbacks, a magic config key, export names and descriptions, block sizes, and failing
+ * one request with an errno: reading the sector named by `forbidden=` fails with EIO, and the
+ * connection goes on.
  *
  *   node nbd.js ./examples/message.ts 'hello world' forbidden=1
  */
@@ -25,6 +26,9 @@ export default function createMessagePlugin(): Plugin {
       else if (key === "forbidden") forbidden = Number(value);
       else throw new ConfigError(`unknown parameter '${key}'`);
     },
+    // The default export "" is really called "message": clients asking for "" learn that name.
+    defaultExport: () => "message",
+    listExports: () => [{ name: "message", description: "the message given on the command line" }],
     open: async () => {
       // Callbacks may be async: a real plugin might fetch its data here.
       await Promise.resolve();
@@ -43,6 +47,9 @@ export default function createMessagePlugin(): Plugin {
           buf.set(message.subarray(offset, offset + buf.length));
         },
         canMultiConn: () => true,
+        exportDescription: () => `${message.length} bytes of text`,
+        // Whole sectors only: clients that ask learn to align their requests.
+        blockSize: () => ({ minimum: SECTOR, preferred: 4096, maximum: 0xffffffff }),
       };
     },
   };

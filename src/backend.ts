@@ -6,8 +6,10 @@
  */
 
 import { ERRNO, NbdError } from "./errors.ts";
+import { checkBlockSize } from "./exports.ts";
 import { addOffset } from "./protocol/layout.ts";
 import {
+  type BlockSize,
   CACHE_MODE,
   type CacheMode,
   EXTENT,
@@ -34,6 +36,8 @@ export interface Capabilities {
   multiConn: boolean;
   cache: CacheMode;
   rotational: boolean;
+  /** Block size constraints, when the plugin gives them. */
+  blockSize: BlockSize | undefined;
 }
 
 /** Zeroes written when a plugin has no zero(): shared and never modified. */
@@ -68,6 +72,12 @@ export class Backend {
 
   async close(): Promise<void> {
     await this.handle.close?.();
+  }
+
+  /** The export's description for NBD_INFO_DESCRIPTION, if the plugin has one. */
+  async description(): Promise<string | undefined> {
+    const text = await this.handle.exportDescription?.();
+    return typeof text === "string" ? text : undefined;
   }
 
   readAt(buf: Uint8Array, offset: Offset): void | Promise<void> {
@@ -160,6 +170,7 @@ async function readCapabilities(handle: Handle, readonly: boolean): Promise<Capa
     multiConn: handle.canMultiConn ? await handle.canMultiConn() : false,
     cache: cacheMode(await handle.canCache?.(), handle),
     rotational: handle.isRotational ? await handle.isRotational() : false,
+    blockSize: checkBlockSize(await handle.blockSize?.()),
   };
 }
 

@@ -35,7 +35,7 @@ export class ServerContext {
     this.log = log;
   }
 
-  /** Opens the plugin for one export of one connection. */
+  /** Opens the plugin for one export of one connection; `exportName` is already resolved. */
   openBackend(exportName: string): Promise<Backend> {
     const open = () => Backend.open(this.plugin, this.readonly, exportName);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS

@@ -47,7 +47,7 @@ export class NbdError extends Error {
    * A plugin bundled on its own (Node bundles a .ts plugin) carries its own copy of this class,
    * so `instanceof` is not enough: the name and a string errno identify one too.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return value instanceof Error && value.name === "NbdError" &&
       typeof (value as { errno?: unknown }).errno === "string";
   }

@@ -6,6 +6,7 @@
 
 import { Backend, type Capabilities } from "./backend.ts";
 import type { ServerContext } from "./context.ts";
+import { listExports, resolveExportName } from "./exports.ts";
 import {
   BASE_ALLOCATION,
   BASE_ALLOCATION_ID,
@@ -20,6 +21,7 @@ import { THREAD_MODEL } from "./plugin.ts";
 import {
   decodeString,
   encodeExportNameReply,
+  encodeInfoBlockSize,
   encodeInfoExport,
   encodeInfoString,
   encodeMetaContextReply,
@@ -113,10 +115,7 @@ export async function negotiate(
     case OPT.LIST:
       if (data.length !== 0 || state.listed) return answer(REP.ERR_INVALID);
       state.listed = true;
-      return {
-        next: "options",
-        replies: [reply(REP.SERVER, encodeServerReply("")), reply(REP.ACK)],
-      };
+      return await list(ctx, option);
     case OPT.STARTTLS:
       return answer(data.length !== 0 ? REP.ERR_INVALID : REP.ERR_UNSUP);
     case OPT.STRUCTURED_REPLY:
@@ -135,10 +134,28 @@ export async function negotiate(
   }
 }
 
-async function openExport(ctx: ServerContext, state: Agreement, name: string) {
+/** Opens the export the client named ("" is the plugin's default export). */
+async function openExport(ctx: ServerContext, state: Agreement, requested: string) {
+  const name = await resolveExportName(ctx.plugin, ctx.readonly, requested);
   const backend = await ctx.openBackend(name);
   const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
   return { backend, name, flags };
+}
+
+/** One NBD_REP_SERVER per export, then ACK; a failing plugin gets ERR_PLATFORM, as in nbdkit. */
+async function list(ctx: ServerContext, option: number): Promise<Outcome> {
+  let entries;
+  try {
+    entries = await listExports(ctx.plugin, ctx.readonly);
+  } catch (error) {
+    ctx.log.error(ctx.pluginName, `list_exports: ${(error as Error).message}`);
+    return { next: "options", replies: [encodeOptionReply(option, REP.ERR_PLATFORM)] };
+  }
+  const replies = entries.map((entry) =>
+    encodeOptionReply(option, REP.SERVER, encodeServerReply(entry.name, entry.description))
+  );
+  replies.push(encodeOptionReply(option, REP.ACK));
+  return { next: "options", replies };
 }
 
 /** EXPORT_NAME has no error reply: any failure closes the connection. */
@@ -177,9 +194,19 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
     ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${(error as Error).message}`);
     return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
   }
-  const replies = [reply(REP.INFO, encodeInfoExport(opened.backend.caps.size, opened.flags))];
+  const { caps } = opened.backend;
+  const replies = [reply(REP.INFO, encodeInfoExport(caps.size, opened.flags))];
+  // Each requested item in request order, as nbdkit answers them; unknown codes are ignored.
   for (const info of request.infos) {
     if (info === INFO.NAME) replies.push(reply(REP.INFO, encodeInfoString(INFO.NAME, opened.name)));
+    if (info === INFO.DESCRIPTION) {
+      const text = await describe(ctx, opened);
+      if (text !== undefined) replies.push(reply(REP.INFO, encodeInfoString(info, text)));
+    }
+    if (info === INFO.BLOCK_SIZE && caps.blockSize) {
+      const { minimum, preferred, maximum } = caps.blockSize;
+      replies.push(reply(REP.INFO, encodeInfoBlockSize(minimum, preferred, maximum)));
+    }
   }
   replies.push(reply(REP.ACK));
   if (option === OPT.INFO) {
@@ -188,6 +215,16 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
   }
   selectExport(state, request.name);
   return { next: "transmission" as const, replies, opened };
+}
+
+/** The export description; a plugin failing to give one just sends none. */
+async function describe(ctx: ServerContext, opened: OpenExport): Promise<string | undefined> {
+  try {
+    return await opened.backend.description();
+  } catch (error) {
+    ctx.log.error(ctx.pluginName, `export_description: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function metaContext(state: Agreement, option: number, data: Uint8Array): Outcome {

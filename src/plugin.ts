@@ -55,6 +55,22 @@ export interface ExtentSink {
   add(offset: Offset, length: Offset, type: number): void;
 }
 
+/** Block size constraints of an export (nbdkit's .block_size), sent as NBD_INFO_BLOCK_SIZE. */
+export interface BlockSize {
+  /** A power of two, 1 to 64 KiB: the smallest unit and alignment. */
+  minimum: number;
+  /** A power of two, 512 bytes to 32 MiB: the efficient I/O size. */
+  preferred: number;
+  /** The largest request payload: a multiple of minimum, or 0xffffffff for no limit. */
+  maximum: number;
+}
+
+/** One entry of an export list (nbdkit_add_export). */
+export interface ExportEntry {
+  name: string;
+  description?: string;
+}
+
 /** One open connection to the plugin: the per-connection half of `nbdkit::Server`. */
 export interface Handle {
   /** Size of the disk in bytes (get_size). */
@@ -87,6 +103,11 @@ export interface Handle {
   /** NATIVE calls cache() (or succeeds at once without it); EMULATE reads; `true` is NATIVE. */
   canCache?(): MaybePromise<CacheMode | boolean>;
   isRotational?(): MaybePromise<boolean>;
+
+  /** A description of the export for NBD_INFO_DESCRIPTION (nbdkit's .export_description). */
+  exportDescription?(): MaybePromise<string | undefined>;
+  /** Block size constraints; undefined (or all zero) sends none (nbdkit's .block_size). */
+  blockSize?(): MaybePromise<BlockSize | undefined>;
 
   /** The connection is gone (close; Rust runs Drop). */
   close?(): MaybePromise<void>;
@@ -122,6 +143,13 @@ export interface Plugin {
   threadModel?(): MaybePromise<ThreadModel>;
   /** A client connected; throw to refuse it before any handshake. */
   preconnect?(readonly: boolean): MaybePromise<void>;
+  /** The exports NBD_OPT_LIST reports; missing, the default export alone (.list_exports). */
+  listExports?(readonly: boolean): MaybePromise<ExportEntry[]>;
+  /**
+   * The canonical name of the default export "" (.default_export); missing, it is "".
+   * Answering undefined refuses clients that ask for the default export.
+   */
+  defaultExport?(readonly: boolean): MaybePromise<string | undefined>;
   /** Opens a handle for one connection; `exportName` is the name the client asked for. */
   open(readonly: boolean, exportName: string): MaybePromise<Handle>;
 }

@@ -45,10 +45,39 @@ describe.skipIf(ours.length === 0).each(ours)("example plugins ($name)", (server
       h = connect()
       first = bytes(h.pread(512, 0)).decode()
       failed = outcome(lambda: h.pread(1024, 0))
-      again = bytes(h.pread(4, 2)).decode()
+      again = bytes(h.pread(512, 0)).decode()[2:6]
       report(size=h.get_size(), first=first, failed=failed, again=again)
     `,
     );
     expect(result).toEqual({ size: 1024, first: "a".repeat(512), failed: "EIO", again: "aaaa" });
+  });
+
+  test("message names its default export and gives a description and block sizes", async (context) => {
+    requireClients(context, "nbdinfo", "nbdsh");
+    const info = JSON.parse(
+      expectSuccess(await captive(server, [MESSAGE, "hello"], 'nbdinfo --json "$uri"')).stdout,
+    );
+    expect(info.exports[0]).toMatchObject({
+      "export-name": "message",
+      description: "5 bytes of text",
+      block_size_minimum: 512,
+      block_size_preferred: 4096,
+      block_size_maximum: 0xffffffff,
+      "export-size": 512,
+    });
+    const listed = await libnbd(
+      server,
+      [MESSAGE, "hello"],
+      `
+      found = []
+      h = connect(setup=lambda h: h.set_opt_mode(True))
+      h.opt_list(lambda name, description: found.append([name, description]) or 0)
+      h.opt_abort()
+      report(exports=found)
+    `,
+    );
+    expect(listed).toEqual({
+      exports: [["message", "the message given on the command line"]],
+    });
   });
 });
