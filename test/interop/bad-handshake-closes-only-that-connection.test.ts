@@ -1,0 +1,84 @@
+/**
+ * During the handshake, bytes that break the protocol (unknown client flags, a bad option
+ * magic, option data over 64 MiB) close that one connection, while other connections to
+ * the same server keep working.
+ */
+
+import { describe, expect, test } from "vitest";
+import { type BackgroundServer, startServer } from "../helpers/background.ts";
+import {
+  CMD,
+  HANDSHAKE,
+  OPT,
+  optionHeader,
+  optionRequest,
+  RawConnection,
+  REP,
+  request,
+  WIRE,
+} from "../helpers/raw-nbd.ts";
+import { servers } from "../helpers/servers.ts";
+
+/** A connection that has finished negotiating with NBD_OPT_GO and can send requests. */
+async function readyConnection(background: BackgroundServer): Promise<RawConnection> {
+  const connection = await RawConnection.open(background.socket);
+  await connection.greet();
+  expect((await connection.go()).type).toBe(REP.ACK);
+  return connection;
+}
+
+/** True when a 4-byte read at offset 0 over `connection` succeeds with a matching cookie. */
+async function readWorks(connection: RawConnection): Promise<boolean> {
+  connection.write(request({ type: CMD.READ, cookie: 77n, offset: 0, length: 4 }));
+  const reply = await connection.readSimpleReply();
+  await connection.read(4);
+  return reply.magic === WIRE.SIMPLE_REPLY_MAGIC && reply.error === 0 && reply.cookie === 77n;
+}
+
+describe.each(servers)("bad handshake closes only that connection ($name)", (server) => {
+  test("client flags with unknown bits close the connection", async () => {
+    const background = await startServer(server, ["memory", "1M"]);
+    const other = await readyConnection(background);
+    const bad = await RawConnection.open(background.socket);
+    await bad.greet(HANDSHAKE.FIXED_NEWSTYLE | HANDSHAKE.NO_ZEROES | 0x4);
+    expect(await bad.closedByServer()).toBe(true);
+    expect(await readWorks(other)).toBe(true);
+    other.close();
+  });
+
+  test("an option with a bad magic closes the connection", async () => {
+    const background = await startServer(server, ["memory", "1M"]);
+    const other = await readyConnection(background);
+    const bad = await RawConnection.open(background.socket);
+    await bad.greet();
+    bad.write(optionRequest(OPT.STRUCTURED_REPLY, new Uint8Array(), 0x1122334455667788n));
+    expect(await bad.closedByServer()).toBe(true);
+    expect(await readWorks(other)).toBe(true);
+    other.close();
+  });
+
+  test("option data longer than 64 MiB closes the connection without waiting for it", async () => {
+    const background = await startServer(server, ["memory", "1M"]);
+    const other = await readyConnection(background);
+    const bad = await RawConnection.open(background.socket);
+    await bad.greet();
+    bad.write(optionHeader(OPT.GO, 64 * 1024 * 1024 + 1));
+    expect(await bad.closedByServer()).toBe(true);
+    expect(await readWorks(other)).toBe(true);
+    other.close();
+  });
+
+  test("a well-formed connection opened after the failures still works", async () => {
+    const background = await startServer(server, ["memory", "1M"]);
+    const badFlags = await RawConnection.open(background.socket);
+    await badFlags.greet(0xffffffff);
+    expect(await badFlags.closedByServer()).toBe(true);
+    const badMagic = await RawConnection.open(background.socket);
+    await badMagic.greet();
+    badMagic.write(optionRequest(OPT.GO, new Uint8Array(), 0n));
+    expect(await badMagic.closedByServer()).toBe(true);
+    const good = await readyConnection(background);
+    expect(await readWorks(good)).toBe(true);
+    good.close();
+  });
+});
