@@ -1,0 +1,193 @@
+// The two-level page directory drawn in layout.ts: find, create and release a page by index.
+//
+// Invariants: L1 entries are sorted by region and unique; every L2 table has `used` > 0 pages,
+// `used` counts its non-zero slots; a slot holds a page pointer or 0 (reads as zero).
+
+import { allocBlock, freeBlock } from "./heap";
+import {
+  L1_ENTRY_SHIFT,
+  L1_MIN_CLASS,
+  L1_REGION,
+  L1_TABLE,
+  L1_USED,
+  L2_CLASS,
+  L2_MASK,
+  L2_SHIFT,
+  PAGE_CLASS,
+} from "./layout";
+
+/** The L1 array: address, entries in use, capacity in entries, and its size class. */
+let l1: usize = 0;
+let l1Length: u32 = 0;
+let l1Capacity: u32 = 0;
+let l1Class: u32 = 0;
+
+/** The entry the last search found: sequential I/O asks for it or its successor next. */
+let hint: u32 = 0;
+
+/** Data pages currently in the directory. */
+let pagesInUse: u32 = 0;
+
+export function entryCount(): u32 {
+  return l1Length;
+}
+
+export function pageCount(): u32 {
+  return pagesInUse;
+}
+
+// @ts-ignore: decorator
+@inline export function entryAt(index: u32): usize {
+  return l1 + (<usize>index << L1_ENTRY_SHIFT);
+}
+
+// @ts-ignore: decorator
+@inline export function regionAt(index: u32): u64 {
+  return load<u64>(entryAt(index), L1_REGION);
+}
+
+/** Index of the first entry whose region is at or after `region` (l1Length if none). */
+export function lowerBound(region: u64): u32 {
+  const h = hint;
+  if (h < l1Length) {
+    const r = regionAt(h);
+    if (r == region) return h;
+    if (r < region && (h + 1 == l1Length || regionAt(h + 1) >= region)) return (hint = h + 1);
+  }
+  let lo: u32 = 0;
+  let hi: u32 = l1Length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (regionAt(mid) < region) lo = mid + 1;
+    else hi = mid;
+  }
+  return (hint = lo);
+}
+
+/** Address of the slot for `page`, or 0 when its region has no L2 table. */
+export function slotOf(page: u64): usize {
+  const region = page >> L2_SHIFT;
+  const index = lowerBound(region);
+  if (index >= l1Length || regionAt(index) != region) return 0;
+  return <usize>load<u32>(entryAt(index), L1_TABLE) + (<usize>(page & L2_MASK) << 2);
+}
+
+/** The page's address, or 0 when it reads as zero. */
+export function lookupPage(page: u64): usize {
+  const slot = slotOf(page);
+  return slot == 0 ? 0 : <usize>load<u32>(slot);
+}
+
+/** The page's address, creating it (zero-filled when `zeroed`); 0 when memory is exhausted. */
+export function createPage(page: u64, zeroed: bool): usize {
+  const region = page >> L2_SHIFT;
+  const index = lowerBound(region);
+  let entry: usize = 0;
+  if (index < l1Length && regionAt(index) == region) {
+    entry = entryAt(index);
+    const existing = <usize>load<u32>(slotIn(entry, page));
+    if (existing != 0) return existing;
+  }
+  const block = allocBlock(PAGE_CLASS, zeroed);
+  if (block == 0) return 0;
+  if (entry == 0) {
+    const table = allocBlock(L2_CLASS, true);
+    if (table == 0 || (entry = insertEntry(index, region, table)) == 0) {
+      if (table != 0) freeBlock(table, L2_CLASS);
+      freeBlock(block, PAGE_CLASS);
+      return 0;
+    }
+  }
+  store<u32>(slotIn(entry, page), <u32>block);
+  store<u32>(entry, load<u32>(entry, L1_USED) + 1, L1_USED);
+  pagesInUse++;
+  return block;
+}
+
+/** Frees the page if it exists, and its L2 table if that was its last page. */
+export function releasePage(page: u64): void {
+  const region = page >> L2_SHIFT;
+  const index = lowerBound(region);
+  if (index >= l1Length || regionAt(index) != region) return;
+  const entry = entryAt(index);
+  const slot = slotIn(entry, page);
+  const block = <usize>load<u32>(slot);
+  if (block == 0) return;
+  store<u32>(slot, 0);
+  freeBlock(block, PAGE_CLASS);
+  pagesInUse--;
+  const used = load<u32>(entry, L1_USED) - 1;
+  if (used == 0) removeEntry(index);
+  else store<u32>(entry, used, L1_USED);
+}
+
+/** Frees every page in [first, end), visiting only the regions that have tables. */
+export function releaseRange(first: u64, end: u64): void {
+  if (first >= end) return;
+  const lastRegion = (end - 1) >> L2_SHIFT;
+  let index = lowerBound(first >> L2_SHIFT);
+  while (index < l1Length) {
+    const entry = entryAt(index);
+    const region = load<u64>(entry, L1_REGION);
+    if (region > lastRegion) break;
+    const base = region << L2_SHIFT;
+    const table = <usize>load<u32>(entry, L1_TABLE);
+    let used = load<u32>(entry, L1_USED);
+    const low = <usize>(max(first, base) - base);
+    // Last slot first: the free list hands pages out in reverse, so a range freed and written
+    // again in order gets pages that follow one another in memory (see pageRun).
+    for (let slot = <usize>(min(end - base, L2_MASK + 1)); slot > low && used > 0;) {
+      const at = table + (--slot << 2);
+      const block = <usize>load<u32>(at);
+      if (block == 0) continue;
+      store<u32>(at, 0);
+      freeBlock(block, PAGE_CLASS);
+      pagesInUse--;
+      used--;
+    }
+    if (used == 0) {
+      removeEntry(index); // the next entry slides into `index`
+    } else {
+      store<u32>(entry, used, L1_USED);
+      index++;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function slotIn(entry: usize, page: u64): usize {
+  return <usize>load<u32>(entry, L1_TABLE) + (<usize>(page & L2_MASK) << 2);
+}
+
+/** Inserts an entry at `index`, doubling the L1 array when full; its address, or 0. */
+function insertEntry(index: u32, region: u64, table: usize): usize {
+  if (l1Length == l1Capacity) {
+    const newClass = l1Capacity == 0 ? L1_MIN_CLASS : l1Class + 1;
+    const grown = allocBlock(newClass, false);
+    if (grown == 0) return 0;
+    if (l1 != 0) {
+      memory.copy(grown, l1, <usize>l1Length << L1_ENTRY_SHIFT);
+      freeBlock(l1, l1Class);
+    }
+    l1 = grown;
+    l1Class = newClass;
+    l1Capacity = <u32>((<usize>1 << newClass) >> L1_ENTRY_SHIFT);
+  }
+  const entry = entryAt(index);
+  memory.copy(entry + (1 << L1_ENTRY_SHIFT), entry, <usize>(l1Length - index) << L1_ENTRY_SHIFT);
+  store<u64>(entry, region, L1_REGION);
+  store<u32>(entry, <u32>table, L1_TABLE);
+  store<u32>(entry, 0, L1_USED);
+  l1Length++;
+  hint = index;
+  return entry;
+}
+
+/** Frees the entry's (empty) L2 table and closes the gap in L1. */
+function removeEntry(index: u32): void {
+  const entry = entryAt(index);
+  freeBlock(<usize>load<u32>(entry, L1_TABLE), L2_CLASS);
+  l1Length--;
+  memory.copy(entry, entry + (1 << L1_ENTRY_SHIFT), <usize>(l1Length - index) << L1_ENTRY_SHIFT);
+  if (hint >= l1Length) hint = 0;
+}

@@ -1,0 +1,15 @@
+// The hot path module's exports, all taking and returning numbers (see sparse.ts and zero.ts).
+
+export {
+  afterWrite,
+  allocatedPages,
+  freePages,
+  init,
+  pageFor,
+  pageRun,
+  pageSize,
+  presenceEnd,
+  scratch,
+  zeroInPage,
+} from "./sparse";
+export { isZero, isZeroScalar } from "./zero";

@@ -1,0 +1,71 @@
+/**
+ * The memory plugin (man nbdkit-memory-plugin): a RAM disk of up to 2^63-1 bytes, all zero at
+ * start, shared by every connection and gone at exit. Storage is an allocator (allocator=sparse
+ * by default, or malloc); nothing is persistent, so flush, FUA and cache are no-ops.
+ */
+
+import { createAllocator } from "../allocators/create.ts";
+import type { Allocator } from "../allocators/allocator.ts";
+import { parseSize, toOffset } from "../cli/parse.ts";
+import { ConfigError } from "../errors.ts";
+import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../plugin.ts";
+import { VERSION } from "../version.ts";
+
+export function createMemoryPlugin(): Plugin {
+  let size: bigint | undefined;
+  let allocatorSpec = "sparse";
+  let store: Allocator | undefined;
+
+  return {
+    name: "memory",
+    version: VERSION,
+    description: "A virtual memory (RAM disk) plugin: the disk lives in memory until exit",
+    configHelp: "size=<SIZE>  (required) Size of the backing disk\n" +
+      "allocator=sparse|malloc  How to store the disk (default: sparse)",
+    magicConfigKey: "size",
+
+    config(key, value) {
+      if (key === "size") size = parseSize(value);
+      else if (key === "allocator") allocatorSpec = value;
+      else throw new ConfigError(`unknown parameter '${key}'`);
+    },
+
+    configComplete() {
+      if (size === undefined) {
+        throw new ConfigError("you must specify size=<SIZE> on the command line");
+      }
+      // Made now, not per connection: every client sees the same disk, and a malloc store too
+      // big for this runtime is refused before the server listens.
+      store = createAllocator(allocatorSpec, size);
+    },
+
+    unload() {
+      store = undefined; // lets the runtime reclaim the memory
+    },
+
+    // Neither feature exists here: a plain "no" is what nbdkit prints without mlock or zstd.
+    dumpPlugin: () => ["mlock=no", "zstd=no"],
+
+    threadModel: () => THREAD_MODEL.PARALLEL,
+
+    open(): Handle {
+      if (!store || size === undefined) throw new Error("memory: open() before configComplete()");
+      const disk = store;
+      const diskSize = toOffset(size);
+      return {
+        getSize: () => diskSize,
+        readAt: (buf, offset) => disk.read(buf, offset),
+        writeAt: (buf, offset) => disk.write(buf, offset), // FUA: nothing to flush
+        zero: (count, offset) => disk.zero(count, offset), // frees pages: always fast
+        trim: (count, offset) => disk.zero(count, offset), // in memory a trim is a zero
+        flush() {},
+        cache() {}, // everything is in memory already
+        extents: (count, offset, _flags, sink) => disk.extents(count, offset, sink),
+        canMultiConn: () => true,
+        canFua: () => FUA_MODE.NATIVE,
+        canCache: () => CACHE_MODE.NATIVE,
+        canFastZero: () => true,
+      };
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Instantiates the hot path WebAssembly module (assembly/index.ts) from its embedded bytes,
+ * synchronously and without a file system; each call makes an independent instance (a shard).
+ * It never keeps a view of memory across calls that may grow it: `heap()` re-takes the view.
+ */
+
+import { HOTPATH_WASM_BASE64 } from "../../build/hotpath-wasm.ts";
+
+/** Bytes per data page; assembly/layout.ts holds the same number and createHotpath checks it. */
+export const PAGE_SIZE = 4096;
+
+/** How pageFor treats a missing page (assembly/layout.ts MODE_*). */
+export const PAGE_MODE = {
+  /** Answer 0 for a page that reads as zero. */
+  LOOKUP: 0,
+  /** Create the page, zero-filled. */
+  CREATE: 1,
+  /** Create the page with undefined content: the caller overwrites all of it. */
+  OVERWRITE: 2,
+} as const;
+
+/** The most memory one instance may have: 65535 WASM pages, so addresses fit in a u32. */
+export const MAX_SHARD_BYTES = 65535 * 65536;
+
+/**
+ * The module's exports. Pointers come back as signed i32: take `>>> 0` of any pointer that may
+ * be 2 GiB or more. Booleans come back as 0 or 1. Page indices are exact f64 numbers.
+ */
+export interface HotpathExports {
+  readonly memory: WebAssembly.Memory;
+  init(maxWasmPages: number): void;
+  pageSize(): number;
+  allocatedPages(): number;
+  pageFor(page: number, mode: number): number;
+  pageRun(page: number, ptr: number, maxPages: number): number;
+  /** Frees the pages of a just-written run that are now all zero; answers how many. */
+  afterWrite(page: number, ptr: number, from: number, length: number): number;
+  zeroInPage(page: number, from: number, length: number): void;
+  freePages(first: number, end: number): void;
+  presenceEnd(start: number, limit: number): number;
+  scratch(length: number): number;
+  isZero(ptr: number, length: number): number;
+  isZeroScalar(ptr: number, length: number): number;
+}
+
+export interface Hotpath {
+  readonly exports: HotpathExports;
+  /** A byte view of linear memory, valid until the next call that may grow memory. */
+  heap(): Uint8Array;
+}
+
+export interface HotpathOptions {
+  /** Most bytes of linear memory this instance may grow to (rounded down to 64 KiB). */
+  maxBytes?: number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** The compiled module, decoded and compiled once per process. */
+function hotpathModule(): WebAssembly.Module {
+  if (!compiled) {
+    const text = atob(HOTPATH_WASM_BASE64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+/** A new instance with its own memory; throws RangeError when the runtime refuses one. */
+export function createHotpath(options: HotpathOptions = {}): Hotpath {
+  const maxBytes = Math.min(options.maxBytes ?? MAX_SHARD_BYTES, MAX_SHARD_BYTES);
+  const instance = new WebAssembly.Instance(hotpathModule(), {});
+  const exports = instance.exports as unknown as HotpathExports;
+  if (exports.pageSize() !== PAGE_SIZE) {
+    throw new Error(
+      `Cannot use the hot path module: page size ${exports.pageSize()}, not ${PAGE_SIZE}`,
+    );
+  }
+  exports.init(Math.floor(maxBytes / 65536));
+  const memory = exports.memory;
+  let view = new Uint8Array(memory.buffer);
+  return {
+    exports,
+    heap() {
+      // memory.grow detaches the old buffer, and a view of a detached buffer has length 0:
+      // cheaper to test than fetching memory.buffer on every call.
+      if (view.length === 0) view = new Uint8Array(memory.buffer);
+      return view;
+    },
+  };
+}

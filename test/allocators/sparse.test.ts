@@ -1,0 +1,246 @@
+// The sparse allocator's own promises: zero pages cost nothing, freed pages are reused, a huge
+// sparse disk stays small, 2^63-1 bytes work, and shards fill up and then refuse with ENOSPC.
+
+import { describe, expect, test } from "vitest";
+import { createSparseAllocator } from "../../src/allocators/sparse.ts";
+import { NbdError } from "../../src/errors.ts";
+import type { Offset } from "../../src/plugin.ts";
+
+const PAGE = 4096;
+const MiB = 1 << 20;
+const GiB = 2 ** 30;
+const DATA = 0;
+const HOLE = 3;
+
+function filled(length: number, value = 0x5a): Uint8Array {
+  return new Uint8Array(length).fill(value);
+}
+
+function readBack(
+  store: { read(buf: Uint8Array, offset: Offset): void },
+  offset: Offset,
+  n: number,
+) {
+  const buf = filled(n, 0xee);
+  store.read(buf, offset);
+  return buf;
+}
+
+/** -1 when the bytes are equal, else the index of the first difference (quicker than toEqual). */
+function firstDifference(got: Uint8Array, want: Uint8Array): number {
+  if (got.length !== want.length) return Math.min(got.length, want.length);
+  return got.findIndex((byte, i) => byte !== want[i]);
+}
+
+function extentList(
+  store: {
+    extents(
+      count: number,
+      offset: Offset,
+      sink: { add(o: Offset, l: Offset, t: number): void },
+    ): void;
+  },
+  count: number,
+  offset: Offset,
+): [Offset, Offset, number][] {
+  const list: [Offset, Offset, number][] = [];
+  store.extents(count, offset, { add: (o, l, t) => list.push([o, l, t]) });
+  return list;
+}
+
+describe("sparse allocator", () => {
+  test("a new disk reads as zero and is one hole", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    expect(firstDifference(readBack(store, 12345, 10000), new Uint8Array(10000))).toBe(-1);
+    expect(extentList(store, GiB, 0)).toEqual([[0, GiB, HOLE]]);
+    expect(store.allocatedBytes()).toBe(0);
+  });
+
+  test("writes that straddle pages read back, and extents cover whole pages", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(filled(10000, 7), 1000);
+    const back = readBack(store, 0, 12000);
+    expect(back.subarray(0, 1000).every((b) => b === 0)).toBe(true);
+    expect(back.subarray(1000, 11000).every((b) => b === 7)).toBe(true);
+    expect(back.subarray(11000).every((b) => b === 0)).toBe(true);
+    expect(extentList(store, 20000, 0)).toEqual([[0, 3 * PAGE, DATA], [3 * PAGE, 2 * PAGE, HOLE]]);
+    expect(store.allocatedBytes()).toBe(3 * PAGE);
+  });
+
+  test("writing zeroes allocates nothing", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(new Uint8Array(MiB), 5 * MiB);
+    store.write(new Uint8Array(100), 77);
+    expect(store.allocatedBytes()).toBe(0);
+    expect(extentList(store, 8 * MiB, 0)).toEqual([[0, 8 * MiB, HOLE]]);
+  });
+
+  test("zeroes written over the last data of a page free it", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(filled(10), PAGE + 100);
+    store.write(filled(10), 2 * PAGE);
+    store.write(new Uint8Array(10), PAGE + 100);
+    expect(store.allocatedBytes()).toBe(PAGE);
+    expect(extentList(store, 3 * PAGE, 0)).toEqual([[0, 2 * PAGE, HOLE], [2 * PAGE, PAGE, DATA]]);
+  });
+
+  test("zeroing whole pages frees them; zeroing part of a page frees it once it is all zero", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(filled(8 * PAGE), 0);
+    store.zero(4 * PAGE, 2 * PAGE);
+    expect(store.allocatedBytes()).toBe(4 * PAGE);
+    store.zero(100, 0);
+    expect(store.allocatedBytes()).toBe(4 * PAGE);
+    store.zero(PAGE - 100, 100);
+    expect(store.allocatedBytes()).toBe(3 * PAGE);
+    expect(firstDifference(readBack(store, 0, 2 * PAGE), filled(2 * PAGE, 0).fill(0x5a, PAGE)))
+      .toBe(-1);
+    expect(extentList(store, 8 * PAGE, 0)).toEqual([
+      [0, PAGE, HOLE],
+      [PAGE, PAGE, DATA],
+      [2 * PAGE, 4 * PAGE, HOLE],
+      [6 * PAGE, 2 * PAGE, DATA],
+    ]);
+  });
+
+  test("freed pages are reused before memory grows", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(filled(8 * MiB), 0);
+    const memory = store.memoryBytes();
+    for (let round = 1; round <= 5; round++) {
+      store.zero(8 * MiB, 100 * MiB * (round - 1));
+      expect(store.allocatedBytes()).toBe(0);
+      store.write(filled(8 * MiB, round), 100 * MiB * round); // elsewhere each time
+    }
+    expect(store.memoryBytes()).toBe(memory);
+  });
+
+  test("a data run over full 2 MiB directory tables is one extent", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(filled(5 * MiB), MiB);
+    expect(extentList(store, 8 * MiB, 0)).toEqual([
+      [0, MiB, HOLE],
+      [MiB, 5 * MiB, DATA],
+      [6 * MiB, 2 * MiB, HOLE],
+    ]);
+    store.zero(PAGE, 4 * MiB);
+    expect(extentList(store, 5 * MiB, MiB)).toEqual([
+      [MiB, 3 * MiB, DATA],
+      [4 * MiB, PAGE, HOLE],
+      [4 * MiB + PAGE, 2 * MiB - PAGE, DATA],
+    ]);
+  });
+
+  test("a 64 GiB disk with 4 MiB scattered over it costs a few MiB, and its map is quick", () => {
+    const size = 64 * GiB;
+    const store = createSparseAllocator(BigInt(size));
+    const pages = new Set<number>();
+    for (let i = 0; pages.size < 1024; i++) {
+      pages.add((Math.imul(i, 2654435761) >>> 0) % (size / PAGE));
+    }
+    for (const page of pages) store.write(filled(PAGE, 1), page * PAGE);
+    expect(store.allocatedBytes()).toBe(4 * MiB);
+    expect(store.memoryBytes()).toBeLessThan(8 * MiB);
+    let data = 0;
+    for (let offset = 0; offset < size; offset += 4 * GiB) {
+      for (const [, length, type] of extentList(store, 4 * GiB, offset)) {
+        if (type === DATA) data += Number(length);
+      }
+    }
+    expect(data).toBe(4 * MiB);
+  });
+
+  test("the last sector of a 2^63-1 byte disk can be written and read", () => {
+    const size = (1n << 63n) - 1n;
+    const store = createSparseAllocator(size);
+    const last = size - 512n;
+    store.write(filled(512, 0xab), last);
+    expect(firstDifference(readBack(store, last, 512), filled(512, 0xab))).toBe(-1);
+    expect(firstDifference(readBack(store, last - 512n, 512), new Uint8Array(512))).toBe(-1);
+    // The last page holds the last 4095 bytes: the map ends exactly at the end of the disk.
+    const lastPage = size / 4096n * 4096n;
+    expect(extentList(store, 512, last)).toEqual([[last, 512, DATA]]);
+    expect(extentList(store, 1024, lastPage - 512n)).toEqual([
+      [lastPage - 512n, 512, HOLE],
+      [lastPage, 4095, DATA],
+    ]);
+    expect(store.allocatedBytes()).toBe(PAGE);
+  });
+
+  test("offsets just below and past 2^53 stay exact", () => {
+    const store = createSparseAllocator(1n << 60n);
+    const edge = 2 ** 53;
+    store.write(filled(PAGE, 9), edge - 100);
+    expect(firstDifference(readBack(store, edge - 100, PAGE), filled(PAGE, 9))).toBe(-1);
+    expect(firstDifference(readBack(store, BigInt(edge) + 3996n, 100), new Uint8Array(100))).toBe(
+      -1,
+    );
+    expect(extentList(store, 3 * PAGE, edge - PAGE)).toEqual([
+      [edge - PAGE, 2 * PAGE, DATA],
+      [BigInt(edge) + BigInt(PAGE), PAGE, HOLE],
+    ]);
+  });
+});
+
+describe("sparse allocator shards", () => {
+  test("data spreads over new shards when one is full, and reads back", () => {
+    const store = createSparseAllocator(BigInt(GiB), { shardBytes: 256 * 1024 });
+    for (let i = 0; i < 200; i++) store.write(filled(PAGE, i + 1), i * 3 * PAGE);
+    expect(store.shardCount()).toBeGreaterThan(2);
+    for (let i = 0; i < 200; i++) {
+      expect(firstDifference(readBack(store, i * 3 * PAGE, PAGE), filled(PAGE, i + 1))).toBe(-1);
+    }
+    expect(store.allocatedBytes()).toBe(200 * PAGE);
+    const map = extentList(store, 600 * PAGE, 0);
+    expect(map.filter(([, , type]) => type === DATA)).toHaveLength(200);
+  });
+
+  test("a data run continues from one shard into the next", () => {
+    const store = createSparseAllocator(BigInt(GiB), { shardBytes: 128 * 1024 });
+    store.write(filled(64 * PAGE), 0);
+    expect(store.shardCount()).toBeGreaterThan(1);
+    expect(extentList(store, 100 * PAGE, 0)).toEqual([[0, 64 * PAGE, DATA], [
+      64 * PAGE,
+      36 * PAGE,
+      HOLE,
+    ]]);
+  });
+
+  test("when no shard can take a page the write fails with ENOSPC, and zeroing makes room", () => {
+    const store = createSparseAllocator(BigInt(GiB), { shardBytes: 128 * 1024, maxShards: 2 });
+    let written = 0;
+    const error = (() => {
+      try {
+        for (; written < 1000; written++) store.write(filled(PAGE, 1), written * PAGE);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(NbdError);
+    expect((error as NbdError).errno).toBe("ENOSPC");
+    expect(written).toBeGreaterThan(20);
+    expect(store.shardCount()).toBe(2);
+    expect(firstDifference(readBack(store, 0, written * PAGE), filled(written * PAGE, 1))).toBe(-1);
+    store.write(new Uint8Array(PAGE), written * PAGE); // zeroes need no room
+    store.zero(4 * PAGE, 0);
+    store.write(filled(4 * PAGE, 2), written * PAGE);
+    expect(firstDifference(readBack(store, written * PAGE, 4 * PAGE), filled(4 * PAGE, 2))).toBe(
+      -1,
+    );
+  });
+
+  test("a long write that runs out of room keeps what it stored and stores no stale bytes", () => {
+    const store = createSparseAllocator(BigInt(GiB), { shardBytes: 128 * 1024, maxShards: 2 });
+    let full = 0;
+    expect(() => {
+      for (; full < 1000; full++) store.write(filled(PAGE, 1), full * PAGE);
+    }).toThrow(NbdError);
+    store.zero(8 * PAGE, 0); // 8 free pages that still hold old bytes
+    const far = (full + 10) * PAGE; // a region whose directory table exists: only pages needed
+    expect(() => store.write(filled(16 * PAGE, 2), far)).toThrow(/Cannot store data/);
+    expect(firstDifference(readBack(store, far, 8 * PAGE), filled(8 * PAGE, 2))).toBe(-1);
+    expect(firstDifference(readBack(store, far + 8 * PAGE, 8 * PAGE), filled(8 * PAGE, 0)))
+      .toBe(-1);
+    expect(store.allocatedBytes()).toBe(full * PAGE);
+  });
+});

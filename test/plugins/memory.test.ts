@@ -1,0 +1,112 @@
+// The memory plugin as man nbdkit-memory-plugin describes it: size= required (the magic key),
+// allocator= choosing the store, one disk shared by every connection, no-op flush/FUA/cache.
+
+import { describe, expect, test } from "vitest";
+import { createMemoryPlugin } from "../../src/plugins/memory.ts";
+import { ConfigError } from "../../src/errors.ts";
+import {
+  CACHE_MODE,
+  EXTENT,
+  FLAG,
+  FUA_MODE,
+  type Handle,
+  type Offset,
+  type Plugin,
+  THREAD_MODEL,
+} from "../../src/plugin.ts";
+
+async function configured(params: Record<string, string>): Promise<Plugin> {
+  const plugin = createMemoryPlugin();
+  for (const [key, value] of Object.entries(params)) await plugin.config?.(key, value);
+  await plugin.configComplete?.();
+  return plugin;
+}
+
+async function extentsOf(handle: Handle, count: number, offset: Offset) {
+  const list: [Offset, Offset, number][] = [];
+  await handle.extents?.(count, offset, 0, { add: (o, l, t) => list.push([o, l, t]) });
+  return list;
+}
+
+describe("memory plugin", () => {
+  test("describes itself as nbdkit's memory plugin does", async () => {
+    const plugin = createMemoryPlugin();
+    expect(plugin.name).toBe("memory");
+    expect(plugin.magicConfigKey).toBe("size");
+    expect(plugin.configHelp).toMatch(/size=<SIZE>.*required/);
+    expect(plugin.configHelp).toMatch(/allocator=/);
+    expect(await plugin.threadModel?.()).toBe(THREAD_MODEL.PARALLEL);
+    expect(await plugin.dumpPlugin?.()).toEqual(["mlock=no", "zstd=no"]);
+  });
+
+  test("size is required, unknown parameters and bad allocators are refused", async () => {
+    await expect(configured({})).rejects.toThrow(/you must specify size=/);
+    await expect(configured({ size: "1M", colour: "blue" })).rejects.toThrow(ConfigError);
+    await expect(configured({ size: "1M", allocator: "zstd" })).rejects.toThrow(ConfigError);
+    await expect(configured({ size: "1E", allocator: "malloc" })).rejects.toThrow(ConfigError);
+    await expect(configured({ size: "lots" })).rejects.toThrow(ConfigError);
+  });
+
+  test("a disk reads zero, keeps writes, and zero and trim discard them", async () => {
+    const handle = await (await configured({ size: "1M" })).open(false, "");
+    expect(await handle.getSize()).toBe(1 << 20);
+    const buf = new Uint8Array(8192);
+    await handle.writeAt?.(new Uint8Array(8192).fill(0x42), 4096, FLAG.FUA);
+    await handle.readAt(buf, 4096);
+    expect(buf.every((b) => b === 0x42)).toBe(true);
+    await handle.zero?.(4096, 4096, FLAG.MAY_TRIM | FLAG.FAST_ZERO);
+    await handle.trim?.(100, 8192, FLAG.FUA);
+    await handle.readAt(buf, 4096);
+    expect(buf.subarray(0, 4196).every((b) => b === 0)).toBe(true);
+    expect(buf.subarray(4196).every((b) => b === 0x42)).toBe(true);
+    expect(await extentsOf(handle, 1 << 20, 0)).toEqual([
+      [0, 8192, EXTENT.HOLE | EXTENT.ZERO],
+      [8192, 4096, EXTENT.DATA],
+      [12288, (1 << 20) - 12288, EXTENT.HOLE | EXTENT.ZERO],
+    ]);
+    await handle.flush?.(0);
+    await handle.cache?.(4096, 0, 0);
+  });
+
+  test("advertises multi-conn, native FUA and cache, and fast zero", async () => {
+    const handle = await (await configured({ size: "1M" })).open(false, "");
+    expect(await handle.canMultiConn?.()).toBe(true);
+    expect(await handle.canFua?.()).toBe(FUA_MODE.NATIVE);
+    expect(await handle.canCache?.()).toBe(CACHE_MODE.NATIVE);
+    expect(await handle.canFastZero?.()).toBe(true);
+  });
+
+  test("every connection sees one disk; another plugin instance has its own", async () => {
+    const plugin = await configured({ size: "64k" });
+    const first = await plugin.open(false, "");
+    const second = await plugin.open(true, "other");
+    await first.writeAt?.(new Uint8Array([1, 2, 3]), 10, 0);
+    const buf = new Uint8Array(3);
+    await second.readAt(buf, 10);
+    expect([...buf]).toEqual([1, 2, 3]);
+    const fresh = await (await configured({ size: "64k" })).open(false, "");
+    await fresh.readAt(buf, 10);
+    expect([...buf]).toEqual([0, 0, 0]);
+  });
+
+  test("the largest disk, 2^63-1 bytes, serves its last sector", async () => {
+    const handle = await (await configured({ size: String((1n << 63n) - 1n) })).open(false, "");
+    const size = await handle.getSize();
+    expect(size).toBe((1n << 63n) - 1n);
+    const last = (size as bigint) - 512n;
+    await handle.writeAt?.(new Uint8Array(512).fill(9), last, 0);
+    const buf = new Uint8Array(512);
+    await handle.readAt(buf, last);
+    expect(buf.every((b) => b === 9)).toBe(true);
+    expect(await extentsOf(handle, 512, last)).toEqual([[last, 512, EXTENT.DATA]]);
+  });
+
+  test("allocator=malloc stores the disk flat and reports it all as data", async () => {
+    const handle = await (await configured({ size: "64k", allocator: "malloc" })).open(false, "");
+    await handle.writeAt?.(new Uint8Array([7]), 100, 0);
+    const buf = new Uint8Array(1);
+    await handle.readAt(buf, 100);
+    expect(buf[0]).toBe(7);
+    expect(await extentsOf(handle, 65536, 0)).toEqual([[0, 65536, EXTENT.DATA]]);
+  });
+});
