@@ -18,13 +18,12 @@ import {
 } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
 import { errorLine } from "./cli/program-name.ts";
-import { ServerContext } from "./context.ts";
+import { applyParams, buildServer, finishConfiguration, pluginStep } from "./configure.ts";
 import { ConfigError } from "./errors.ts";
 import type { Listener, Runtime } from "./io.ts";
 import { Log } from "./log.ts";
-import { THREAD_MODEL, type ThreadModel } from "./plugin.ts";
 import { loadPlugin } from "./load-plugin.ts";
-import { Server } from "./server.ts";
+import type { Server } from "./server.ts";
 import { VERSION } from "./version.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
@@ -81,31 +80,17 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     runtime.stdout(versionText(VERSION, plugin));
     return 0;
   }
-  for (const { key, value } of resolveParams(line.params, plugin.magicConfigKey, plugin.name)) {
-    if (!plugin.config) {
-      throw new ConfigError(
-        `${plugin.name}: this plugin does not need command line configuration`,
-      );
-    }
-    await configure(plugin.name, () => plugin.config!(key, value));
-  }
+  await applyParams(plugin, resolveParams(line.params, plugin.magicConfigKey, plugin.name));
   if (line.action === ACTION.DUMP_PLUGIN) {
     runtime.stdout(await dumpPluginText(plugin, line.plugin));
     return 0;
   }
-  await configure(plugin.name, () => plugin.configComplete?.());
-  await configure(plugin.name, () => plugin.getReady?.());
-
+  await finishConfiguration(plugin);
   const log = new Log(runtime.stderr, line.verbose);
-  const threadModel = await effectiveThreadModel(plugin.threadModel?.());
-  const ctx = new ServerContext(plugin, threadModel, {
-    readonly: line.readOnly,
-    noStructuredReplies: line.noSr,
-  }, log);
-  const server = new Server(ctx);
+  const options = { readonly: line.readOnly, noStructuredReplies: line.noSr };
+  const server = await buildServer(plugin, options, log);
   if (line.exitWithParent) runtime.exitWithParent();
-
-  await configure(plugin.name, () => plugin.afterFork?.());
+  await pluginStep(plugin, () => plugin.afterFork?.());
   if (line.single) {
     await runtime.serveStdio(server.accept);
     await server.shutdown();
@@ -116,23 +101,6 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     await server.shutdown();
     await plugin.unload?.();
   });
-}
-
-/** Turns a plugin's throw during configuration into a one-line error naming the plugin. */
-async function configure(name: string, step: () => unknown): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`${name}: error: ${message}`);
-  }
-}
-
-async function effectiveThreadModel(answer: unknown): Promise<ThreadModel> {
-  const model = await answer;
-  if (model === undefined) return THREAD_MODEL.PARALLEL;
-  if (model === 0 || model === 1 || model === 2 || model === 3) return model;
-  throw new ConfigError(`plugin returned an invalid thread model (${model})`);
 }
 
 /** Listens, then either runs the captive command or waits for a signal. */

@@ -12,4 +12,15 @@ export { ServerContext } from "./context.ts";
 export { Server } from "./server.ts";
 export { Log } from "./log.ts";
 export { main } from "./main.ts";
+export {
+  type ByteStream,
+  createServer,
+  type EmbedOptions,
+  serveStream,
+  serveWebSocket,
+  type WebSocketLike,
+} from "./embed.ts";
+export { createMemoryPlugin } from "./plugins/memory.ts";
+export { createNullPlugin } from "./plugins/null.ts";
+export { createPatternPlugin } from "./plugins/pattern.ts";
 export { VERSION } from "./version.ts";

@@ -1,0 +1,139 @@
+/**
+ * Serving without a command line, for edge runtimes, browsers and programs that embed nbdts:
+ * make a Server from a plugin object, then hand it byte streams (a Web Streams pair) or
+ * WebSocket connections (each binary message is more bytes of the NBD stream).
+ */
+
+import {
+  applyParams,
+  buildServer,
+  finishConfiguration,
+  type Param,
+  pluginStep,
+} from "./configure.ts";
+import type { Receiver } from "./io.ts";
+import { Log } from "./log.ts";
+import type { Plugin } from "./plugin.ts";
+import type { Server } from "./server.ts";
+
+export interface EmbedOptions {
+  /** Plugin parameters, as `key=value` would give them on the command line. */
+  params?: Record<string, string> | readonly Param[];
+  readonly?: boolean;
+  noStructuredReplies?: boolean;
+  /** Where error (and with `verbose`, debug) lines go; the console by default. */
+  log?: (line: string) => void;
+  verbose?: boolean;
+}
+
+/** Loads and configures `plugin` as the command line would, and returns a Server for it. */
+export async function createServer(plugin: Plugin, options: EmbedOptions = {}): Promise<Server> {
+  const params = Array.isArray(options.params)
+    ? options.params as readonly Param[]
+    : Object.entries(options.params ?? {}).map(([key, value]) => ({ key, value }));
+  await pluginStep(plugin, () => plugin.load?.());
+  await applyParams(plugin, params);
+  await finishConfiguration(plugin);
+  const log = new Log(options.log ?? ((line) => console.error(line.trimEnd())), options.verbose);
+  const server = await buildServer(plugin, options, log);
+  await pluginStep(plugin, () => plugin.afterFork?.());
+  return server;
+}
+
+/** A duplex byte stream, such as a TCP connection in a Worker or a TransformStream pair. */
+export interface ByteStream {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** Serves one NBD connection over a Web Streams pair; settles when it has ended. */
+export async function serveStream(server: Server, stream: ByteStream, peer = "stream") {
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  let paused: { promise: Promise<void>; resume: () => void } | undefined;
+  const receiver: Receiver = server.accept({
+    peer,
+    write(parts) {
+      for (const part of parts) writer.write(part).catch(() => {});
+      // desiredSize ≤ 0 means the sink's queue is full: wait for it (backpressure).
+      return writer.desiredSize !== null && writer.desiredSize <= 0 ? writer.ready : undefined;
+    },
+    pause() {
+      if (paused) return;
+      let resume!: () => void;
+      const promise = new Promise<void>((r) => (resume = r));
+      paused = { promise, resume };
+    },
+    resume() {
+      paused?.resume();
+      paused = undefined;
+    },
+    close() {
+      writer.close().catch(() => {});
+      reader.cancel().catch(() => {});
+    },
+  });
+  try {
+    for (;;) {
+      if (paused) await paused.promise;
+      const { value, done } = await reader.read();
+      if (done) break;
+      receiver.data(value);
+    }
+    receiver.end();
+  } catch (error) {
+    receiver.end(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** The part of the WebSocket interface that serving needs (browsers, Deno, Bun, Workers). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "close" | "error", listener: () => void): void;
+}
+
+/** Bytes queued in a WebSocket above which writing waits. */
+const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
+
+/**
+ * Serves one NBD connection over a WebSocket whose binary messages carry the byte stream.
+ * A WebSocket cannot stop the peer sending, so pausing is not possible here; writes wait while
+ * more than a few MiB are queued, polling bufferedAmount (WebSockets have no drain event).
+ */
+export function serveWebSocket(server: Server, socket: WebSocketLike, peer = "websocket"): void {
+  socket.binaryType = "arraybuffer";
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const check = () =>
+        socket.bufferedAmount < WEBSOCKET_HIGH_WATER ? resolve() : setTimeout(check, 1);
+      check();
+    });
+  const receiver = server.accept({
+    peer,
+    write(parts) {
+      for (const part of parts) socket.send(part);
+      return socket.bufferedAmount >= WEBSOCKET_HIGH_WATER ? drained() : undefined;
+    },
+    pause() {},
+    resume() {},
+    close: () => socket.close(1000, "NBD connection closed"),
+  });
+  socket.addEventListener("message", (event) => {
+    const data = event.data;
+    if (data instanceof ArrayBuffer) receiver.data(new Uint8Array(data));
+    else if (ArrayBuffer.isView(data)) {
+      receiver.data(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  });
+  let ended = false;
+  const end = () => {
+    if (!ended) receiver.end();
+    ended = true;
+  };
+  socket.addEventListener("close", end);
+  socket.addEventListener("error", end);
+}
