@@ -115,11 +115,16 @@ export class Backend {
     } else if (fast) {
       throw new NbdError(ERRNO.ENOTSUP, "fast zero requested but the plugin cannot zero fast");
     }
+    // FUA goes with each write when the plugin honours it, else one flush at the end.
     for (let done = 0; done < count; done += EMULATION_PIECE) {
       const n = Math.min(EMULATION_PIECE, count - done);
-      await this.handle.writeAt!(ZEROES.subarray(0, n), addOffset(offset, done), 0);
+      await this.handle.writeAt!(
+        ZEROES.subarray(0, n),
+        addOffset(offset, done),
+        native ? FLAG.FUA : 0,
+      );
     }
-    if (fua) await this.flush();
+    if (fua && !native) await this.flush();
   }
 
   async flush(): Promise<void> {

@@ -15,36 +15,42 @@ export class ExtentList implements ExtentSink {
   readonly starts: bigint[] = [];
   readonly ends: bigint[] = [];
   readonly types: number[] = [];
-  /** Where the next extent must begin (the request offset, then the end of the last one). */
-  private next: bigint;
+  /** The request offset: the first kept extent is trimmed to start here. */
+  private readonly start: bigint;
   private readonly end: bigint;
+  /** Where the next extent must begin; undefined until the first one is added. */
+  private next: bigint | undefined;
 
   constructor(start: Offset, exportSize: Offset) {
-    this.next = BigInt(start);
+    this.start = BigInt(start);
     this.end = BigInt(exportSize);
   }
 
   add(offset: Offset, length: Offset, type: number): void {
     let start = BigInt(offset);
-    let end = start + BigInt(length);
-    if (end <= start) return;
-    if (start > this.next) {
+    const size = BigInt(length);
+    if (size < 0n) throw new NbdError(ERRNO.EINVAL, "extent length must not be negative");
+    if (this.next !== undefined && this.next !== start) {
       throw new NbdError(
         ERRNO.ERANGE,
-        "extents must be added in ascending order and must be contiguous",
+        "extents must be added in ascending order and be contiguous",
       );
     }
-    if (end <= this.next) return; // wholly before what is still wanted
-    if (start < this.next) start = this.next;
-    if (end > this.end) end = this.end;
-    if (end <= start) return;
-    this.next = end;
+    this.next = start + size;
+    if (size === 0n || start >= this.end || this.types.length >= LIMITS.MAX_EXTENTS) return;
+    const end = start + size > this.end ? this.end : start + size;
+    if (this.types.length === 0) {
+      if (end <= this.start) return; // wholly before the request
+      if (start > this.start) {
+        throw new NbdError(ERRNO.ERANGE, `first extent must not be > start (${this.start})`);
+      }
+      start = this.start;
+    }
     const last = this.types.length - 1;
     if (last >= 0 && this.types[last] === type) {
       this.ends[last] = end;
       return;
     }
-    if (this.types.length >= LIMITS.MAX_EXTENTS) return;
     this.starts.push(start);
     this.ends.push(end);
     this.types.push(type);
@@ -58,7 +64,7 @@ export class ExtentList implements ExtentSink {
   toDescriptors(length: number, reqOne: boolean): { lengths: number[]; statuses: number[] } {
     const lengths: number[] = [];
     const statuses: number[] = [];
-    const requestEnd = (this.starts[0] ?? 0n) + BigInt(length);
+    const requestEnd = this.start + BigInt(length);
     for (let i = 0; i < this.types.length; i++) {
       let size = this.ends[i] - this.starts[i];
       if (reqOne && size > BigInt(length)) size = BigInt(length);

@@ -115,7 +115,7 @@ export async function negotiate(
     case OPT.LIST:
       if (data.length !== 0 || state.listed) return answer(REP.ERR_INVALID);
       state.listed = true;
-      return await list(ctx, option);
+      return await list(ctx, state, option);
     case OPT.STARTTLS:
       return answer(data.length !== 0 ? REP.ERR_INVALID : REP.ERR_UNSUP);
     case OPT.STRUCTURED_REPLY:
@@ -142,8 +142,11 @@ async function openExport(ctx: ServerContext, state: Agreement, requested: strin
   return { backend, name, flags };
 }
 
-/** One NBD_REP_SERVER per export, then ACK; a failing plugin gets ERR_PLATFORM, as in nbdkit. */
-async function list(ctx: ServerContext, option: number): Promise<Outcome> {
+/**
+ * One NBD_REP_SERVER per export, then ACK; a failing plugin gets ERR_PLATFORM, as in nbdkit.
+ * Each listed export buys the client more options, so it can inspect every one of them.
+ */
+async function list(ctx: ServerContext, state: Agreement, option: number): Promise<Outcome> {
   let entries;
   try {
     entries = await listExports(ctx.plugin, ctx.readonly);
@@ -155,6 +158,7 @@ async function list(ctx: ServerContext, option: number): Promise<Outcome> {
     encodeOptionReply(option, REP.SERVER, encodeServerReply(entry.name, entry.description))
   );
   replies.push(encodeOptionReply(option, REP.ACK));
+  state.optionsLeft += LIMITS.MAX_OPTIONS * entries.length;
   return { next: "options", replies };
 }
 
@@ -210,7 +214,11 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
   }
   replies.push(reply(REP.ACK));
   if (option === OPT.INFO) {
-    await opened.backend.close();
+    try {
+      await opened.backend.close();
+    } catch (error) {
+      ctx.log.error(ctx.pluginName, `close: ${(error as Error).message}`);
+    }
     return { next: "options" as const, replies };
   }
   selectExport(state, request.name);
@@ -247,9 +255,13 @@ function metaContext(state: Agreement, option: number, data: Uint8Array): Outcom
       );
     }
   } else {
-    const wanted = request.queries.length === 0 ||
-      request.queries.some((q) => q === "base:" || q === BASE_ALLOCATION);
-    if (wanted) replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(0, BASE_ALLOCATION)));
+    // No query lists everything; else one reply per matching query, as nbdkit answers.
+    const matches = request.queries.length === 0
+      ? 1
+      : request.queries.filter((q) => q === "base:" || q === BASE_ALLOCATION).length;
+    for (let i = 0; i < matches; i++) {
+      replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(0, BASE_ALLOCATION)));
+    }
   }
   replies.push(reply(REP.ACK));
   return { next: "options", replies };

@@ -9,6 +9,8 @@ import type { Channel } from "./io.ts";
 export class Output {
   private queue: Uint8Array[] = [];
   private scheduled = false;
+  /** Writes the runtime has not yet taken, and a promise that settles after the latest. */
+  private pending = 0;
   private draining: Promise<void> | undefined;
   private closed = false;
   private readonly channel: Channel;
@@ -31,7 +33,7 @@ export class Output {
 
   /** True while the runtime holds more than it wants: the session should stop reading. */
   get full(): boolean {
-    return this.draining !== undefined;
+    return this.pending > 0;
   }
 
   /** Writes everything queued now, for example before closing. */
@@ -40,18 +42,15 @@ export class Output {
     if (this.queue.length === 0 || this.closed) return;
     const parts = this.queue;
     this.queue = [];
-    const pending = this.channel.write(parts);
-    if (pending && !this.draining) {
-      this.draining = pending.then(
-        () => {
-          this.draining = undefined;
-          this.onDrain();
-        },
-        () => {
-          this.draining = undefined;
-        },
-      );
-    }
+    const wait = this.channel.write(parts);
+    if (!wait) return;
+    // Every write still waiting counts: reading resumes only when the last has drained.
+    this.pending++;
+    this.draining = wait.catch(() => {}).then(() => {
+      if (--this.pending > 0) return;
+      this.draining = undefined;
+      this.onDrain();
+    });
   };
 
   /** Settles when everything written so far has been handed to the runtime. */

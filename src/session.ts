@@ -78,6 +78,7 @@ export class Session implements Receiver {
 
   /** Greets the client; bytes received before this wait in the codec. */
   start(): void {
+    if (this.finished) return; // closed while it waited for its turn
     this.ctx.log.debug(this.where, `new connection from ${this.channel.peer}`);
     this.output.push(encodeGreeting());
     this.busy = false;
@@ -91,8 +92,11 @@ export class Session implements Receiver {
   }
 
   data(chunk: Uint8Array): void {
+    if (chunk.length === 0) return; // end() alone means end of stream
     this.codec.receive(chunk);
     this.pump();
+    // The runtime may reuse the chunk once this returns: keep a copy of what is still unread.
+    this.codec.detach();
   }
 
   end(error?: Error): void {
@@ -264,7 +268,7 @@ export class Session implements Receiver {
     const list = new ExtentList(req.offset, this.backend!.caps.size);
     await this.backend!.extents(req.length, req.offset, reqOne, list);
     if (list.types.length === 0) {
-      throw new NbdError("EIO", "extents: plugin returned no extents for the requested range");
+      throw new NbdError("EINVAL", "extents: plugin returned no extents for the requested range");
     }
     const { lengths, statuses } = list.toDescriptors(req.length, reqOne);
     this.output.push(encodeBlockStatus(req, BASE_ALLOCATION_ID, lengths, statuses));
@@ -308,6 +312,7 @@ export class Session implements Receiver {
     if (this.finished) return;
     this.finished = true;
     this.busy = true;
+    this.pause(); // nothing more is read: a client still sending cannot make us buffer it
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     try {
       await this.output.drained();

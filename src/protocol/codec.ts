@@ -63,6 +63,17 @@ export class Codec {
     else this.chunks.push(chunk);
   }
 
+  /**
+   * Copies the bytes not yet decoded out of the received chunks, so the runtime may reuse
+   * them. Costs nothing when everything was decoded, the usual case.
+   */
+  detach(): void {
+    if (this.chunks.length === 0) return;
+    this.chunks[0] = this.chunks[0].slice(this.position);
+    this.position = 0;
+    for (let i = 1; i < this.chunks.length; i++) this.chunks[i] = this.chunks[i].slice();
+  }
+
   /** Switches what the following bytes are: options after client flags, requests after GO. */
   setPhase(phase: Phase): void {
     this.phase = phase;
