@@ -26,8 +26,10 @@ export const OPT = {
   ABORT: 2,
   LIST: 3,
   INFO: 6,
+  STARTTLS: 5,
   GO: 7,
   STRUCTURED_REPLY: 8,
+  EXTENDED_HEADERS: 11,
 } as const;
 
 export const REP = {
@@ -35,6 +37,7 @@ export const REP = {
   SERVER: 2,
   INFO: 3,
   ERR_UNSUP: 0x80000001,
+  ERR_POLICY: 0x80000002,
   ERR_INVALID: 0x80000003,
 } as const;
 

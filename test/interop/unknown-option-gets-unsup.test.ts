@@ -50,6 +50,24 @@ describe.each(servers)("unknown option gets ERR_UNSUP ($name)", (server) => {
     connection.close();
   });
 
+  test("STARTTLS without TLS configured and EXTENDED_HEADERS are refused, and GO still works", async () => {
+    const background = await startServer(server, ["memory", "1M"]);
+    const connection = await RawConnection.open(background.socket);
+    await connection.greet();
+    // The spec allows ERR_UNSUP (not implemented) or ERR_POLICY (nbdkit built with GnuTLS).
+    connection.write(optionRequest(OPT.STARTTLS));
+    const tls = await connection.readOptionReply();
+    expect(tls.option).toBe(OPT.STARTTLS);
+    expect([REP.ERR_UNSUP, REP.ERR_POLICY]).toContain(tls.type);
+    connection.write(optionRequest(OPT.STARTTLS, bytes("x")));
+    expect(await connection.readOptionReply()).toMatchObject({ type: REP.ERR_INVALID });
+    connection.write(optionRequest(OPT.EXTENDED_HEADERS));
+    const reply = await connection.readOptionReply();
+    expect(reply).toMatchObject({ option: OPT.EXTENDED_HEADERS, type: REP.ERR_UNSUP });
+    expect(await connection.go()).toMatchObject({ option: OPT.GO, type: REP.ACK });
+    connection.close();
+  });
+
   test("NBD_OPT_ABORT is acknowledged and then the server closes", async () => {
     const background = await startServer(server, ["memory", "1M"]);
     const connection = await RawConnection.open(background.socket);
