@@ -25,23 +25,9 @@ export const WIRE = {
 // ---------------------------------------------------------------------------------------------
 // Field writers
 
-export function u16(value: number): Uint8Array {
-  const out = new Uint8Array(2);
-  new DataView(out.buffer).setUint16(0, value);
-  return out;
-}
-
-export function u32(value: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value);
-  return out;
-}
-
-export function u64(value: number | bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(value));
-  return out;
-}
+// Big-endian field writers: the interop helpers have them already.
+import { u16, u32, u64 } from "./raw-nbd.ts";
+export { u16, u32, u64 };
 
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
