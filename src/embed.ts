@@ -12,9 +12,12 @@ import {
   pluginStep,
 } from "./configure.ts";
 import type { Receiver } from "./io.ts";
+import { acceptWebSocket, type WebSocketLike } from "./websocket.ts";
 import { Log } from "./log.ts";
 import type { Plugin } from "./plugin.ts";
 import type { Server } from "./server.ts";
+
+export type { WebSocketLike };
 
 export interface EmbedOptions {
   /** Plugin parameters, as `key=value` would give them on the command line. */
@@ -86,54 +89,9 @@ export async function serveStream(server: Server, stream: ByteStream, peer = "st
   }
 }
 
-/** The part of the WebSocket interface that serving needs (browsers, Deno, Bun, Workers). */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly bufferedAmount: number;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close" | "error", listener: () => void): void;
-}
-
-/** Bytes queued in a WebSocket above which writing waits. */
-const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
-
 /**
  * Serves one NBD connection over a WebSocket whose binary messages carry the byte stream.
- * A WebSocket cannot stop the peer sending, so pausing is not possible here; writes wait while
- * more than a few MiB are queued, polling bufferedAmount (WebSockets have no drain event).
  */
 export function serveWebSocket(server: Server, socket: WebSocketLike, peer = "websocket"): void {
-  socket.binaryType = "arraybuffer";
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      const check = () =>
-        socket.bufferedAmount < WEBSOCKET_HIGH_WATER ? resolve() : setTimeout(check, 1);
-      check();
-    });
-  const receiver = server.accept({
-    peer,
-    write(parts) {
-      for (const part of parts) socket.send(part);
-      return socket.bufferedAmount >= WEBSOCKET_HIGH_WATER ? drained() : undefined;
-    },
-    pause() {},
-    resume() {},
-    close: () => socket.close(1000, "NBD connection closed"),
-  });
-  socket.addEventListener("message", (event) => {
-    const data = event.data;
-    if (data instanceof ArrayBuffer) receiver.data(new Uint8Array(data));
-    else if (ArrayBuffer.isView(data)) {
-      receiver.data(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    }
-  });
-  let ended = false;
-  const end = () => {
-    if (!ended) receiver.end();
-    ended = true;
-  };
-  socket.addEventListener("close", end);
-  socket.addEventListener("error", end);
+  acceptWebSocket(server.accept, socket, peer);
 }

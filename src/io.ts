@@ -40,7 +40,9 @@ export interface Listener {
 
 export type ListenAddress =
   | { kind: "unix"; path: string }
-  | { kind: "tcp"; host?: string; port: number };
+  | { kind: "tcp"; host?: string; port: number }
+  /** HTTP on a TCP port, upgrading every request to a WebSocket that carries NBD. */
+  | { kind: "websocket"; host?: string; port: number };
 
 /** The process services main() uses; each adapter supplies them for its runtime. */
 export interface Runtime {

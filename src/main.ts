@@ -4,7 +4,13 @@
  * signal. Everything a runtime does for it comes through the Runtime contract.
  */
 
-import { ACTION, type CommandLine, parseCommandLine, PRIVATE_SOCKET } from "./cli/args.ts";
+import {
+  ACTION,
+  type CommandLine,
+  DEFAULT_PORT,
+  parseCommandLine,
+  PRIVATE_SOCKET,
+} from "./cli/args.ts";
 import { resolveParams } from "./cli/params.ts";
 import { captiveEnvironment, captiveScript } from "./cli/captive-env.ts";
 import { buildUri } from "./cli/uri.ts";
@@ -20,7 +26,7 @@ import { UsageError } from "./cli/getopt.ts";
 import { errorLine } from "./cli/program-name.ts";
 import { applyParams, buildServer, finishConfiguration, pluginStep } from "./configure.ts";
 import { ConfigError } from "./errors.ts";
-import type { Listener, Runtime } from "./io.ts";
+import type { ListenAddress, Listener, Runtime } from "./io.ts";
 import { Log } from "./log.ts";
 import { loadPlugin } from "./load-plugin.ts";
 import type { Server } from "./server.ts";
@@ -119,19 +125,22 @@ async function serve(
   }
   let listener: Listener;
   try {
-    listener = socketPath !== undefined
-      ? await runtime.listen({ kind: "unix", path: socketPath }, server.accept)
-      : await runtime.listen(
-        { kind: "tcp", host: line.ipAddr, port: line.port ?? 10809 },
-        server.accept,
-      );
+    const tcp = { host: line.ipAddr, port: line.port ?? DEFAULT_PORT };
+    const address: ListenAddress = socketPath !== undefined
+      ? { kind: "unix", path: socketPath }
+      : line.websocket
+      ? { kind: "websocket", ...tcp }
+      : { kind: "tcp", ...tcp };
+    listener = await runtime.listen(address, server.accept);
   } catch (error) {
     if (tempDir) await runtime.removePath(tempDir);
     throw new ConfigError(`cannot listen: ${(error as Error).message}`);
   }
   const target = { unixSocket: socketPath, port: listener.port, exportName: line.exportName ?? "" };
   if (pidFile) await runtime.writeTextFile(pidFile, `${runtime.pid}\n`);
-  if (line.printUri) runtime.stdout(buildUri(target) + "\n");
+  // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
+  const uri = line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
+  if (line.printUri) runtime.stdout(uri + "\n");
 
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
@@ -146,7 +155,9 @@ async function serve(
   };
 
   if (line.run !== undefined) {
-    const variables = captiveEnvironment(target);
+    const variables = line.websocket
+      ? { ...captiveEnvironment(target), uri, nbd: uri }
+      : captiveEnvironment(target);
     const status = await runtime.runShell(captiveScript(variables, line.run), {});
     await shutdown();
     return status;

@@ -46,6 +46,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     params: [],
     vsock: false,
     single: false,
+    websocket: false,
     printUri: false,
     readOnly: false,
     foreground: false,
@@ -219,6 +220,9 @@ function applyOption(
     case "vsock":
       line.vsock = true;
       break;
+    case "websocket":
+      line.websocket = true;
+      break;
   }
   return undefined;
 }
@@ -235,6 +239,9 @@ const CONFLICTS: readonly (readonly [OptionId, OptionId])[] = [
   ["single", "dump-plugin"],
   ["vsock", "unix"],
   ["vsock", "single"],
+  ["websocket", "unix"],
+  ["websocket", "single"],
+  ["websocket", "vsock"],
 ];
 
 function refuseConflicts(given: ReadonlyMap<OptionId, string>): void {

@@ -46,6 +46,8 @@ export interface CommandLine {
   readonly ipFamily?: "ipv4" | "ipv6";
   /** --vsock: listen on AF_VSOCK (port from -p). */
   readonly vsock: boolean;
+  /** --websocket: speak NBD inside WebSocket binary messages on the TCP port (-p, -i). */
+  readonly websocket: boolean;
   /** -s: serve one connection on stdin/stdout. */
   readonly single: boolean;
   /** --run: the captive command. */

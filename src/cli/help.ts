@@ -22,7 +22,7 @@ ${pad} [-p|--port PORT] [--print-uri] [-r|--readonly]
 ${pad} [--run 'COMMAND ARGS ...'] [-s|--single] [-t|--threads THREADS]
 ${pad} [--tls=off|on|require] [--tls-certificates=/path/to/certificates]
 ${pad} [--tls-psk=/path/to/pskfile] [--tls-verify-peer]
-${pad} [-U|--unix SOCKET|-] [-v|--verbose]
+${pad} [-U|--unix SOCKET|-] [-v|--verbose] [--websocket]
 ${pad} PLUGIN [[KEY=]VALUE [KEY=VALUE [...]]]
 
 ${p} --dump-config

@@ -14,7 +14,8 @@ export interface OptionSpec<Id extends string = string> {
 }
 
 /**
- * Every option nbdkit 1.32.5 accepts, plus `--print-uri` (added by a later nbdkit). Parsing an
+ * Every option nbdkit 1.32.5 accepts, plus `--print-uri` (added by a later nbdkit) and our
+ * `--websocket` (NBD carried in WebSocket binary messages on the TCP port). Parsing an
  * option does not mean supporting it: the caller refuses what the server cannot do.
  */
 export const OPTIONS = [
@@ -55,6 +56,7 @@ export const OPTIONS = [
   { id: "verbose", short: "v", long: ["verbose"], argument: false },
   { id: "version", short: "V", long: ["version"], argument: false },
   { id: "vsock", long: ["vsock"], argument: false },
+  { id: "websocket", long: ["websocket"], argument: false },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionId = (typeof OPTIONS)[number]["id"];

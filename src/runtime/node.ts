@@ -5,11 +5,14 @@
 
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
+import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 
 function toChannel(socket: Socket, peer: string): Channel {
   let drain: Promise<void> | undefined;
@@ -57,6 +60,19 @@ function attach(socket: Socket, accept: Accept, peer: string): void {
   socket.on("close", () => end());
 }
 
+/** HTTP on the port, every request upgraded to a WebSocket carrying one NBD connection. */
+function listenWebSocket(address: ListenAddress, accept: Accept): Promise<Listener> {
+  const http = createHttpServer((_request, response) => {
+    response.writeHead(426, { "content-type": "text/plain" }).end("NBD over WebSocket only\n");
+  });
+  const wss = new WebSocketServer({ server: http });
+  wss.on("connection", (ws, request) => {
+    const peer = `${request.socket.remoteAddress}:${request.socket.remotePort} (websocket)`;
+    acceptWebSocket(accept, ws as unknown as WebSocketLike, peer);
+  });
+  return listening(http, address);
+}
+
 function listening(server: NetServer, address: ListenAddress): Promise<Listener> {
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);
@@ -82,6 +98,7 @@ export function createNodeRuntime(): Runtime {
     cwd: () => process.cwd(),
 
     listen(address, accept) {
+      if (address.kind === "websocket") return listenWebSocket(address, accept);
       const server = createServer({ allowHalfOpen: false }, (socket) => {
         const peer = address.kind === "unix"
           ? "unix socket"

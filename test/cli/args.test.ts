@@ -60,6 +60,7 @@ describe("parseCommandLine: defaults", () => {
       plugin: "null",
       params: [],
       vsock: false,
+      websocket: false,
       single: false,
       printUri: false,
       readOnly: false,

@@ -1,0 +1,19 @@
+// Bundles nbd.ts into nbd.js for Node 20, which cannot run TypeScript itself.
+// ws is CommonJS and requires Node built-ins at run time, so the ESM bundle gets a `require`.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["nbd.ts"],
+  outfile: "nbd.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // esbuild loads .ts plugins at run time; ws's native helpers are optional.
+  external: ["esbuild", "bufferutil", "utf-8-validate"],
+  banner: {
+    js: "import { createRequire as nbdtsCreateRequire } from 'node:module';\n" +
+      "const require = nbdtsCreateRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});

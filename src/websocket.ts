@@ -1,0 +1,58 @@
+/**
+ * NBD over a WebSocket, for every runtime alike: each binary message carries more bytes of the
+ * NBD stream in either direction. Runtimes accept the WebSocket; this file speaks through it.
+ */
+
+import type { Accept } from "./io.ts";
+
+/** The part of the WebSocket interface that serving needs (browsers, Deno, Bun, Workers). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "close" | "error", listener: () => void): void;
+}
+
+/** Bytes queued in a WebSocket above which writing waits. */
+const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
+
+/**
+ * Hands one WebSocket to a server as an NBD connection: binary messages are the byte stream.
+ * A WebSocket cannot stop the peer sending, so pausing is not possible here; writes wait while
+ * more than a few MiB are queued, polling bufferedAmount (WebSockets have no drain event).
+ */
+export function acceptWebSocket(accept: Accept, socket: WebSocketLike, peer: string): void {
+  socket.binaryType = "arraybuffer";
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const check = () =>
+        socket.bufferedAmount < WEBSOCKET_HIGH_WATER ? resolve() : setTimeout(check, 1);
+      check();
+    });
+  const receiver = accept({
+    peer,
+    write(parts) {
+      for (const part of parts) socket.send(part);
+      return socket.bufferedAmount >= WEBSOCKET_HIGH_WATER ? drained() : undefined;
+    },
+    pause() {},
+    resume() {},
+    close: () => socket.close(1000, "NBD connection closed"),
+  });
+  socket.addEventListener("message", (event) => {
+    const data = event.data;
+    if (data instanceof ArrayBuffer) receiver.data(new Uint8Array(data));
+    else if (ArrayBuffer.isView(data)) {
+      receiver.data(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  });
+  let ended = false;
+  const end = () => {
+    if (!ended) receiver.end();
+    ended = true;
+  };
+  socket.addEventListener("close", end);
+  socket.addEventListener("error", end);
+}

@@ -1,0 +1,87 @@
+/**
+ * --websocket: the server speaks NBD inside WebSocket binary messages. Real clients speak NBD
+ * over sockets only, so a small bridge in the test carries their bytes to and from a
+ * WebSocket. nbdkit has no WebSocket listener: these tests run against nbdts alone.
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer as createNetServer, type Socket } from "node:net";
+import { afterEach, describe, expect, test } from "vitest";
+import { WebSocket } from "ws";
+import { clientEnv, expectSuccess, run, scratchDir } from "../helpers/captive.ts";
+import { requireClients, servers } from "../helpers/servers.ts";
+
+const ours = servers.filter((server) => server.name.startsWith("nbdts"));
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
+
+/** Starts `--websocket -p 0 --print-uri` and returns the ws:// URL it printed. */
+async function startWebSocketServer(argv: readonly string[], plugin: string[]): Promise<string> {
+  const [program, ...args] = argv;
+  const child: ChildProcess = spawn(
+    program,
+    [...args, "-f", "--websocket", "-i", "127.0.0.1", "-p", "0", "--print-uri", ...plugin],
+    { env: clientEnv(), stdio: ["ignore", "pipe", "inherit"] },
+  );
+  cleanups.push(() => child.kill("SIGTERM"));
+  return await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n")) resolve(line.trim());
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
+  });
+}
+
+/** A Unix socket whose every connection is carried over a new WebSocket to `url`. */
+async function bridge(url: string): Promise<string> {
+  const path = `${scratchDir()}/bridge.sock`;
+  const sockets: Socket[] = [];
+  const net = createNetServer((socket) => {
+    sockets.push(socket);
+    socket.pause();
+    const ws = new WebSocket(url.replace("localhost", "127.0.0.1"));
+    ws.on("open", () => socket.resume());
+    socket.on("data", (chunk) => ws.send(chunk));
+    ws.on("message", (data) => socket.write(data as Buffer));
+    socket.on("close", () => ws.close());
+    ws.on("close", () => socket.destroy());
+    ws.on("error", () => socket.destroy());
+  });
+  cleanups.push(() => {
+    sockets.forEach((socket) => socket.destroy());
+    net.close();
+  });
+  await new Promise<void>((resolve) => net.listen(path, resolve));
+  return `nbd+unix:///?socket=${path}`;
+}
+
+describe.skipIf(ours.length === 0).each(ours)("--websocket listener ($name)", (server) => {
+  test("--print-uri gives a ws:// URL and plain HTTP is refused with 426", async () => {
+    const url = await startWebSocketServer(server.argv, ["memory", "1M"]);
+    expect(url).toMatch(/^ws:\/\/localhost:\d+\/$/);
+    const response = await fetch(url.replace("ws:", "http:").replace("localhost", "127.0.0.1"));
+    expect(response.status).toBe(426);
+  });
+
+  test("nbdinfo sees the disk through a WebSocket", async (context) => {
+    requireClients(context, "nbdinfo");
+    const uri = await bridge(await startWebSocketServer(server.argv, ["memory", "4M"]));
+    const { stdout } = expectSuccess(await run(["nbdinfo", "--json", uri]));
+    expect(JSON.parse(stdout).exports[0]).toMatchObject({
+      "export-size": 4 * 1024 * 1024,
+      is_read_only: false,
+    });
+  });
+
+  test("qemu-io writes a pattern through a WebSocket and reads it back", async (context) => {
+    requireClients(context, "qemu-io");
+    const uri = await bridge(await startWebSocketServer(server.argv, ["memory", "4M"]));
+    const written = await run(["qemu-io", "-f", "raw", "-c", "write -P 0x5a 1M 1M", uri]);
+    expectSuccess(written);
+    const read = await run(["qemu-io", "-f", "raw", "-c", "read -P 0x5a 1M 1M", uri]);
+    expect(expectSuccess(read).stdout).toMatch(/read 1048576\/1048576 bytes/);
+  });
+});
