@@ -44,6 +44,38 @@ export type ListenAddress =
   /** HTTP on a TCP port, upgrading every request to a WebSocket that carries NBD. */
   | { kind: "websocket"; host?: string; port: number };
 
+/** What running a shell command for a plugin gave. */
+export interface CommandResult {
+  /** Its standard output (no more than the limit asked for, if one was). */
+  readonly output: Uint8Array;
+  /** Its exit status; 0 is success. */
+  readonly status: number;
+}
+
+/** An open file a plugin reads. */
+export interface ReadableFile {
+  /** The file's current size in bytes. */
+  size(): Promise<number>;
+  /** Reads up to buf.length bytes at `offset`; resolves to how many were read, 0 at the end. */
+  read(buf: Uint8Array, offset: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The files, commands and environment built-in plugins may use (data's <FILE and <(SCRIPT),
+ * example2's file): the core never touches them itself, so it still runs where none exist.
+ */
+export interface PluginHost {
+  /** The absolute path with links resolved; rejects with the reason when it does not exist. */
+  realpath(path: string): Promise<string>;
+  openReadOnly(path: string): Promise<ReadableFile>;
+  /** `length` bytes of a file from `offset` (fewer at its end; all the rest when undefined). */
+  readFile(path: string, offset: number, length: number | undefined): Promise<Uint8Array>;
+  /** Runs `script` with /bin/sh, collecting stdout; with `limit`, stops reading after it. */
+  runCommand(script: string, limit: number | undefined): Promise<CommandResult>;
+  getEnv(name: string): string | undefined;
+}
+
 /** The process services main() uses; each adapter supplies them for its runtime. */
 export interface Runtime {
   readonly name: string;
@@ -61,6 +93,8 @@ export interface Runtime {
   onShutdownSignal(handler: (signal: string) => void): void;
   /** Exits when the parent process exits (--exit-with-parent). */
   exitWithParent(): void;
+  /** Files, commands and environment for built-in plugins; without it they refuse those. */
+  readonly host?: PluginHost;
   /** Loads a user plugin module by path. */
   importModule(path: string): Promise<unknown>;
   stdout(text: string): void;

@@ -20,7 +20,7 @@ export async function loadPlugin(runtime: Runtime, word: string): Promise<Plugin
           `(built-in: ${Object.keys(BUILTIN_PLUGINS).join(", ")}; give a path to load a module)`,
       );
     }
-    plugin = factory();
+    plugin = factory(runtime.host);
   } else {
     let module: PluginModule;
     try {

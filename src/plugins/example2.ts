@@ -9,24 +9,12 @@
  */
 
 import { ConfigError, ERRNO, NbdError } from "../errors.ts";
+import type { PluginHost, ReadableFile } from "../io.ts";
 import { type Plugin, THREAD_MODEL } from "../plugin.ts";
 import { VERSION } from "../version.ts";
 
-/** An open file, as example2 reads it. */
-export interface ReadableFile {
-  /** The file's current size in bytes (fstat). */
-  size(): Promise<number>;
-  /** Reads up to buf.length bytes at `offset`; resolves to how many were read, 0 at the end. */
-  read(buf: Uint8Array, offset: number): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** The file system calls example2 needs. */
-export interface FileAccess {
-  /** The absolute path with links resolved (realpath(3)); rejects when it does not exist. */
-  realpath(path: string): Promise<string>;
-  openReadOnly(path: string): Promise<ReadableFile>;
-}
+/** The file system calls example2 needs: part of what the runtime gives plugins. */
+export type FileAccess = Pick<PluginHost, "realpath" | "openReadOnly">;
 
 export function createExample2Plugin(files?: FileAccess): Plugin {
   let filename: string | undefined;

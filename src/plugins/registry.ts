@@ -1,5 +1,9 @@
-/** The built-in plugins by name, each a factory giving a fresh plugin. */
+/**
+ * The built-in plugins by name, each a factory giving a fresh plugin. Plugins that read files
+ * or run commands get them from the runtime's PluginHost; without one they refuse to.
+ */
 
+import type { PluginHost } from "../io.ts";
 import type { Plugin } from "../plugin.ts";
 import { createDataPlugin } from "./data.ts";
 import { createExample1Plugin } from "./example1.ts";
@@ -14,10 +18,10 @@ import { createRandomPlugin } from "./random.ts";
 import { createSparseRandomPlugin } from "./sparse-random.ts";
 import { createZeroPlugin } from "./zero.ts";
 
-export const BUILTIN_PLUGINS: Readonly<Record<string, () => Plugin>> = {
-  data: () => createDataPlugin(), // no file, shell or environment hooks yet: see data/hooks.ts
+export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plugin>> = {
+  data: (host) => createDataPlugin(host),
   example1: createExample1Plugin,
-  example2: () => createExample2Plugin(), // no file access to give it yet: see example2.ts
+  example2: (host) => createExample2Plugin(host),
   example3: createExample3Plugin,
   example4: createExample4Plugin,
   full: createFullPlugin,

@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
+import { nodeHost } from "./node-host.ts";
 
 function toChannel(socket: Socket, peer: string): Channel {
   let drain: Promise<void> | undefined;
@@ -164,6 +165,7 @@ export function createNodeRuntime(): Runtime {
       timer.unref();
     },
 
+    host: nodeHost,
     importModule,
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),

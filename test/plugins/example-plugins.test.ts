@@ -4,11 +4,8 @@
 import { describe, expect, test } from "vitest";
 import { ConfigError, NbdError } from "../../src/errors.ts";
 import { createExample1Plugin } from "../../src/plugins/example1.ts";
-import {
-  createExample2Plugin,
-  type FileAccess,
-  type ReadableFile,
-} from "../../src/plugins/example2.ts";
+import type { ReadableFile } from "../../src/io.ts";
+import { createExample2Plugin, type FileAccess } from "../../src/plugins/example2.ts";
 import { createExample3Plugin } from "../../src/plugins/example3.ts";
 import { createExample4Plugin } from "../../src/plugins/example4.ts";
 import { type Plugin, THREAD_MODEL } from "../../src/plugin.ts";

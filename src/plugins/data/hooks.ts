@@ -6,15 +6,10 @@
  */
 
 import { ConfigError } from "../../errors.ts";
+import type { CommandResult } from "../../io.ts";
 import type { MaybePromise } from "../../plugin.ts";
 
-/** What running a <(SCRIPT) gave. */
-export interface CommandResult {
-  /** Its standard output (no more than the limit asked for, if one was). */
-  readonly output: Uint8Array;
-  /** Its exit status; 0 is success. Ignored when output was limited. */
-  readonly status: number;
-}
+export type { CommandResult };
 
 export interface DataHooks {
   /**
