@@ -1,5 +1,6 @@
-// Bundles nbd.ts into nbd.js for Node 20, which cannot run TypeScript itself.
-// ws is CommonJS and requires Node built-ins at run time, so the ESM bundle gets a `require`.
+// Bundles nbd.ts into nbd.js for Node 20, which cannot run TypeScript itself, and src/edge.ts
+// into build/nbdts-edge.js for edge runtimes (platform "neutral": no Node built-ins at all).
+// ws is CommonJS and requires Node built-ins at run time, so the Node bundle gets a `require`.
 import { build } from "esbuild";
 
 await build({
@@ -15,5 +16,15 @@ await build({
     js: "import { createRequire as nbdtsCreateRequire } from 'node:module';\n" +
       "const require = nbdtsCreateRequire(import.meta.url);",
   },
+  logLevel: "warning",
+});
+
+await build({
+  entryPoints: ["src/edge.ts"],
+  outfile: "build/nbdts-edge.js",
+  bundle: true,
+  platform: "neutral",
+  format: "esm",
+  target: "es2022",
   logLevel: "warning",
 });

@@ -107,6 +107,9 @@ export class Session implements Receiver {
 
   /** Decodes and handles events until more bytes are needed or something must finish first. */
   private pump(): void {
+    // While an option or a serialized request runs, nothing is decoded: stop the runtime
+    // reading too, or a client could make the codec hold bytes without bound.
+    if (this.busy && !this.finished) return this.pause();
     while (!this.busy && !this.finished) {
       if (this.inFlight >= MAX_IN_FLIGHT || this.bytesInFlight >= MAX_BYTES_IN_FLIGHT) {
         return this.pause();

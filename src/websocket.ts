@@ -9,11 +9,15 @@ import type { Accept } from "./io.ts";
 export interface WebSocketLike {
   binaryType: string;
   readonly bufferedAmount: number;
+  /** 0 while still connecting (an edge runtime's upgrade completes after the handler returns). */
+  readonly readyState: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close" | "error", listener: () => void): void;
+  addEventListener(type: "open" | "close" | "error", listener: () => void): void;
 }
+
+const CONNECTING = 0;
 
 /** Bytes queued in a WebSocket above which writing waits. */
 const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
@@ -25,6 +29,15 @@ const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
  */
 export function acceptWebSocket(accept: Accept, socket: WebSocketLike, peer: string): void {
   socket.binaryType = "arraybuffer";
+  // Nothing may be sent before the socket is open, and the greeting is sent on accept.
+  if (socket.readyState === CONNECTING) {
+    socket.addEventListener("open", () => serve(accept, socket, peer));
+  } else {
+    serve(accept, socket, peer);
+  }
+}
+
+function serve(accept: Accept, socket: WebSocketLike, peer: string): void {
   const drained = () =>
     new Promise<void>((resolve) => {
       const check = () =>

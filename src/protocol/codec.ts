@@ -5,8 +5,9 @@
  * data and write payloads at 64 MiB (nbdkit's MAX_REQUEST_SIZE); larger write payloads up to
  * twice that are skipped, anything beyond closes the connection.
  *
- * Contract with its caller (session.ts): chunks given to receive() stay unchanged until next()
- * answers "need-data"; by then every byte of them has been consumed or copied.
+ * Contract with its caller (session.ts): a chunk given to receive() stays unchanged until the
+ * caller is done decoding for now; then detach() copies whatever of it is still unread, so the
+ * runtime may reuse its buffer.
  */
 
 import { ProtocolError } from "../errors.ts";
@@ -44,6 +45,8 @@ export class Codec {
   private phase: Phase = "client-flags";
   /** Received chunks not yet consumed; the first is read from `position`. */
   private readonly chunks: Uint8Array[] = [];
+  /** How many of the first chunks are our own copies (detach() made them), not borrowed. */
+  private owned = 0;
   private position = 0;
   private ended = false;
   /** A fixed-size header split across chunks is gathered here (owned, so chunks can be reused). */
@@ -68,10 +71,15 @@ export class Codec {
    * them. Costs nothing when everything was decoded, the usual case.
    */
   detach(): void {
-    if (this.chunks.length === 0) return;
-    this.chunks[0] = this.chunks[0].slice(this.position);
-    this.position = 0;
-    for (let i = 1; i < this.chunks.length; i++) this.chunks[i] = this.chunks[i].slice();
+    if (this.owned === this.chunks.length) return;
+    if (this.owned === 0) {
+      this.chunks[0] = this.chunks[0].slice(this.position);
+      this.position = 0;
+      this.owned = 1;
+    }
+    // Only chunks received since the last detach are copied: each byte is copied at most once.
+    for (let i = this.owned; i < this.chunks.length; i++) this.chunks[i] = this.chunks[i].slice();
+    this.owned = this.chunks.length;
   }
 
   /** Switches what the following bytes are: options after client flags, requests after GO. */
@@ -209,6 +217,7 @@ export class Codec {
     this.position += n;
     if (this.position === this.chunks[0].length) {
       this.chunks.shift();
+      if (this.owned > 0) this.owned--;
       this.position = 0;
     }
   }

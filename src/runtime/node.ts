@@ -67,6 +67,8 @@ function listenWebSocket(address: ListenAddress, accept: Accept): Promise<Listen
     response.writeHead(426, { "content-type": "text/plain" }).end("NBD over WebSocket only\n");
   });
   const wss = new WebSocketServer({ server: http });
+  // It repeats the HTTP server's errors, which listening() reports ("cannot listen: …").
+  wss.on("error", () => {});
   wss.on("connection", (ws, request) => {
     const peer = `${request.socket.remoteAddress}:${request.socket.remotePort} (websocket)`;
     acceptWebSocket(accept, ws as unknown as WebSocketLike, peer);

@@ -46,13 +46,27 @@ function isExecutable(path: string): boolean {
   }
 }
 
+/** The Deno and Bun executables installed by npm (the `deno` and `bun` dev dependencies). */
+const DENO = join(REPO_ROOT, "node_modules", ".bin", "deno");
+const BUN = join(REPO_ROOT, "node_modules", ".bin", "bun");
+
 /**
  * Every server we know how to start. `available` says whether it can run here without being
- * asked for by name (nbdkit must be installed; ours always runs, so a missing bundle fails).
- * Deno (`deno run -A nbd.ts`) and Bun (`bun nbd.ts`) join this list later.
+ * asked for by name (nbdkit, deno and bun must be installed; Node always runs, so a missing
+ * bundle fails). Deno and Bun run the TypeScript sources as they are; Node runs the bundle.
  */
 export const KNOWN_SERVERS: readonly (Server & { readonly available: boolean })[] = [
   { name: "nbdts-node", argv: [process.execPath, join(REPO_ROOT, "nbd.js")], available: true },
+  {
+    name: "nbdts-deno",
+    argv: [DENO, "run", "-A", "--quiet", join(REPO_ROOT, "nbd.ts")],
+    available: findProgram(DENO) !== undefined,
+  },
+  {
+    name: "nbdts-bun",
+    argv: [BUN, join(REPO_ROOT, "nbd.ts")],
+    available: findProgram(BUN) !== undefined,
+  },
   { name: "nbdkit", argv: ["nbdkit"], available: findProgram("nbdkit") !== undefined },
 ];
 

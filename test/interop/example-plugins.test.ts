@@ -13,7 +13,10 @@ const ours = servers.filter((server) => server.name.startsWith("nbdts"));
 const RAMDISK = `${REPO_ROOT}examples/ramdisk.ts`;
 const MESSAGE = `${REPO_ROOT}examples/message.ts`;
 
-describe.skipIf(ours.length === 0).each(ours)("example plugins ($name)", (server) => {
+// With NBD_SERVERS naming only nbdkit there is nothing to run: say so rather than fail empty.
+if (ours.length === 0) test.skip("example plugins: no nbdts server is selected", () => {});
+
+describe.each(ours)("example plugins ($name)", (server) => {
   test("ramdisk keeps what is written and maps it as data among holes", async (context) => {
     requireClients(context, "nbdsh", "nbdinfo");
     const script = `nbdsh -u "$uri" -c 'h.pwrite(b"x" * 5000, 8192)' &&

@@ -58,7 +58,10 @@ async function bridge(url: string): Promise<string> {
   return `nbd+unix:///?socket=${path}`;
 }
 
-describe.skipIf(ours.length === 0).each(ours)("--websocket listener ($name)", (server) => {
+// With NBD_SERVERS naming only nbdkit there is nothing to run: say so rather than fail empty.
+if (ours.length === 0) test.skip("--websocket listener: no nbdts server is selected", () => {});
+
+describe.each(ours)("--websocket listener ($name)", (server) => {
   test("--print-uri gives a ws:// URL and plain HTTP is refused with 426", async () => {
     const url = await startWebSocketServer(server.argv, ["memory", "1M"]);
     expect(url).toMatch(/^ws:\/\/localhost:\d+\/$/);

@@ -1,0 +1,26 @@
+/**
+ * The entry of the edge bundle (build/nbdts-edge.js): everything needed to serve NBD where
+ * there is no file system, no process and no listening socket — a Worker-style fetch handler,
+ * a browser, an embedded program. Bytes arrive as a Web Streams pair or a WebSocket.
+ * @module
+ */
+
+export * from "./plugin.ts";
+export { ConfigError, ERRNO, type Errno, NbdError } from "./errors.ts";
+export { parseBool, parseSize, toOffset } from "./cli/parse.ts";
+export {
+  type ByteStream,
+  createServer,
+  type EmbedOptions,
+  serveStream,
+  serveWebSocket,
+  type WebSocketLike,
+} from "./embed.ts";
+export type { Server } from "./server.ts";
+export { createMemoryPlugin } from "./plugins/memory.ts";
+export { createNullPlugin } from "./plugins/null.ts";
+export { createPatternPlugin } from "./plugins/pattern.ts";
+export { createDataPlugin } from "./plugins/data.ts";
+export { createRandomPlugin } from "./plugins/random.ts";
+export { createSparseRandomPlugin } from "./plugins/sparse-random.ts";
+export { VERSION } from "./version.ts";
