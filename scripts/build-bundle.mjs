@@ -19,6 +19,18 @@ await build({
   logLevel: "warning",
 });
 
+// The library for Node consumers of the npm package (Deno and Bun import src/mod.ts itself).
+await build({
+  entryPoints: ["src/mod.ts"],
+  outfile: "build/nbdts.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["esbuild", "bufferutil", "utf-8-validate", "ws"],
+  logLevel: "warning",
+});
+
 await build({
   entryPoints: ["src/edge.ts"],
   outfile: "build/nbdts-edge.js",
