@@ -15,6 +15,9 @@ import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
 
+/** Bytes queued on a socket before the session stops reading (backpressure). */
+const WRITE_HIGH_WATER = 4 * 1024 * 1024;
+
 function toChannel(socket: Socket, peer: string): Channel {
   let drain: Promise<void> | undefined;
   return {
@@ -24,7 +27,9 @@ function toChannel(socket: Socket, peer: string): Channel {
       if (parts.length > 1) socket.cork();
       for (const part of parts) socket.write(part);
       if (parts.length > 1) socket.uncork();
-      if (!socket.writableNeedDrain) return undefined;
+      // Node asks for a drain past 16 KiB, which would stop reading after every 1 MiB reply
+      // and leave the client idle; a few MiB queued keeps the pipe full and memory bounded.
+      if (socket.writableLength < WRITE_HIGH_WATER) return undefined;
       drain ??= new Promise<void>((resolve) => {
         const done = () => {
           socket.off("drain", done);
