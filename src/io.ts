@@ -89,7 +89,7 @@ export interface Runtime {
   makeTempDir(): Promise<string>;
   removePath(path: string): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
-  /** Calls `handler` once on SIGINT, SIGTERM or SIGHUP (or when the parent dies, if asked). */
+  /** Calls `handler` on SIGINT, SIGTERM or SIGHUP; later signals must not kill the process. */
   onShutdownSignal(handler: (signal: string) => void): void;
   /** Exits when the parent process exits (--exit-with-parent). */
   exitWithParent(): void;

@@ -12,6 +12,7 @@ import process from "node:process";
 import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
+import { exitWithParent, onShutdownSignal } from "./node-process.ts";
 
 /** What this file uses of the Bun global (bun-types has the full story). */
 interface BunApi {
@@ -91,8 +92,6 @@ const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 /** Parts smaller than this are joined into one write: Bun's write is one syscall each. */
 const SMALL_PART = 16 * 1024;
 const JOIN_LIMIT = 64 * 1024;
-
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * One connection. Bytes the kernel did not take wait, as views, in `queue` until Bun calls
@@ -451,26 +450,9 @@ export function createBunRuntime(): Runtime {
     removePath: (path) => rm(path, { recursive: true, force: true }),
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 
-    onShutdownSignal(handler) {
-      let called = false;
-      for (const signal of SIGNALS) {
-        // A listener replaces the default action, so a repeated signal while stopping is
-        // swallowed here rather than killing the process.
-        process.on(signal, () => {
-          if (called) return;
-          called = true;
-          handler(signal);
-        });
-      }
-    },
-
-    exitWithParent() {
-      const parent = process.ppid;
-      const timer = setInterval(() => {
-        if (process.ppid !== parent) process.kill(process.pid, "SIGTERM");
-      }, 1000);
-      timer.unref();
-    },
+    // Bun implements Node's process: signals and parent watching are shared with Node.
+    onShutdownSignal,
+    exitWithParent,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.

@@ -14,6 +14,7 @@ import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
+import { exitWithParent, onShutdownSignal } from "./node-process.ts";
 
 /** Bytes queued on a socket before the session stops reading (backpressure). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
@@ -158,19 +159,8 @@ export function createNodeRuntime(): Runtime {
     removePath: (path) => rm(path, { recursive: true, force: true }),
     writeTextFile: (path, text) => writeFile(path, text),
 
-    onShutdownSignal(handler) {
-      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-        process.on(signal, () => handler(signal)); // again during shutdown: already stopping
-      }
-    },
-
-    exitWithParent() {
-      const parent = process.ppid;
-      const timer = setInterval(() => {
-        if (process.ppid !== parent) process.kill(process.pid, "SIGTERM");
-      }, 1000);
-      timer.unref();
-    },
+    onShutdownSignal,
+    exitWithParent,
 
     host: nodeHost,
     importModule,
