@@ -159,7 +159,13 @@ export class Session implements Receiver {
   }
 
   private async option(option: number, data: Uint8Array): Promise<void> {
-    const outcome = await negotiate(this.ctx, this.agreement!, option, data);
+    let outcome;
+    try {
+      outcome = await negotiate(this.ctx, this.agreement!, option, data);
+    } catch (error) {
+      // negotiate() answers every failure it expects; anything else ends this connection only.
+      return this.fail(error);
+    }
     this.output.push(...outcome.replies);
     if (outcome.next === "close") {
       if (outcome.reason) this.ctx.log.error(this.where, outcome.reason);

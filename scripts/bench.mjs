@@ -1,0 +1,1055 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: nbdts under Node, Deno and Bun side by side with `nbdkit memory`, in one run.
+ *
+ * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test). Each
+ * workload runs against each server in turn (A B C D, A B C D …) for --reps repetitions; the
+ * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
+ * run, and marks each target met or missed. Absolute figures wander between runs on shared
+ * machines; only ratios from one interleaved run mean anything (see BENCHMARKS.md).
+ *
+ *   node scripts/bench.mjs [--servers=nbdts-node,nbdkit] [--reps=3] [--quick] [--runtime=SECONDS]
+ *                          [--no-build] [--no-md]
+ *
+ * Output: a markdown table on stdout, the same table in BENCHMARKS.md (between the bench
+ * markers), every raw figure in bench-out/bench-<time>.json and bench-out/latest.json, server
+ * logs and fio output in bench-out/run/. A server that fails to start is reported and skipped.
+ * Never run in CI; a full default run takes about 10–15 minutes on a 2-core machine.
+ */
+
+import { spawn, spawnSync } from "node:child_process";
+import { randomFillSync } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO = fileURLToPath(new URL("../", import.meta.url));
+const OUT = path.join(REPO, "bench-out");
+const RUN_DIR = path.join(OUT, "run");
+const DATA_FILE = path.join(OUT, "random-1G.bin");
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** Client tools need Debian's /usr/bin first (nbdsh: a pyenv python3 lacks the nbd module). */
+const ENV = {
+  ...process.env,
+  PATH: ["/usr/bin", "/bin", process.env.PATH ?? ""].join(path.delimiter),
+  DENO_NO_UPDATE_CHECK: "1",
+  NO_COLOR: "1",
+};
+
+const KNOWN_SERVERS = [
+  { name: "nbdts-node", argv: [process.execPath, path.join(REPO, "nbd.js")] },
+  {
+    name: "nbdts-deno",
+    argv: [path.join(REPO, "node_modules/.bin/deno"), "run", "-A", path.join(REPO, "nbd.ts")],
+  },
+  {
+    name: "nbdts-bun",
+    argv: [path.join(REPO, "node_modules/.bin/bun"), path.join(REPO, "nbd.ts")],
+  },
+  { name: "nbdkit", argv: ["nbdkit"] },
+];
+const REFERENCE = "nbdkit";
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+function usage(status) {
+  const names = KNOWN_SERVERS.map((s) => s.name).join(",");
+  (status === 0 ? console.log : console.error)(
+    `usage: node scripts/bench.mjs [--servers=${names}] [--reps=3] [--quick] [--runtime=SECONDS]\n` +
+      `                             [--no-build] [--no-md]\n` +
+      `  --servers   comma-separated subset (default: all four)\n` +
+      `  --reps      interleaved repetitions (default 3)\n` +
+      `  --quick     1 s fio runs without ramp (a smoke run, not a result)\n` +
+      `  --runtime   fio --runtime in seconds (default 4, after a 1 s --ramp_time)\n` +
+      `  --no-build  do not run 'npm run build:bundle' first\n` +
+      `  --no-md     do not rewrite BENCHMARKS.md`,
+  );
+  process.exit(status);
+}
+
+function parseArgs(argv) {
+  const opts = {
+    servers: KNOWN_SERVERS.map((s) => s.name),
+    reps: 3,
+    quick: false,
+    runtime: undefined,
+    build: true,
+    md: true,
+  };
+  for (const arg of argv) {
+    const [key, value] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    if (key === "--servers" && value) {
+      opts.servers = value.split(",").map((s) => s.trim()).filter(Boolean);
+      for (const name of opts.servers) {
+        if (!KNOWN_SERVERS.some((s) => s.name === name)) {
+          console.error(`bench: unknown server "${name}"`);
+          usage(1);
+        }
+      }
+    } else if (key === "--reps" && value && /^[1-9]\d*$/.test(value)) opts.reps = Number(value);
+    else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
+    else if (key === "--quick" && value === undefined) opts.quick = true;
+    else if (key === "--no-build" && value === undefined) opts.build = false;
+    else if (key === "--no-md" && value === undefined) opts.md = false;
+    else if (key === "--help" || key === "-h") usage(0);
+    else {
+      console.error(`bench: bad argument "${arg}"`);
+      usage(1);
+    }
+  }
+  opts.fioRuntime = opts.runtime ?? (opts.quick ? 1 : 4);
+  opts.fioRamp = opts.quick ? 0 : 1;
+  opts.mapRuns = opts.quick ? 3 : 5;
+  return opts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function log(message) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** Every child we started and have not seen exit, so that Ctrl-C can end them by pid. */
+const liveChildren = new Set();
+
+/**
+ * Runs a command to completion. `ms` is the wall time from spawn to exit (what a user waits
+ * for, process start included). Never uses a shell.
+ */
+function run(cmd, args, { timeoutMs = 120_000, stdout = "pipe" } = {}) {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    let child;
+    try {
+      child = spawn(cmd, args, { cwd: REPO, env: ENV, stdio: ["ignore", stdout, "pipe"] });
+    } catch (error) {
+      resolve({ code: -1, signal: null, stdout: "", stderr: String(error), ms: 0 });
+      return;
+    }
+    liveChildren.add(child);
+    const out = [];
+    const err = [];
+    child.stdout?.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    let ms = 0;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("exit", () => {
+      ms = Number(process.hrtime.bigint() - start) / 1e6;
+    });
+    child.on("error", (error) => err.push(Buffer.from(String(error))));
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      liveChildren.delete(child);
+      resolve({
+        code: timedOut ? -1 : code ?? -1,
+        signal,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString() +
+          (timedOut ? `\n(timed out after ${timeoutMs} ms)` : ""),
+        ms,
+      });
+    });
+  });
+}
+
+function check(result, what) {
+  if (result.code !== 0) {
+    const tail = result.stderr.trim().split("\n").slice(-3).join(" | ");
+    throw new Error(
+      `${what} failed (exit ${result.code}${result.signal ? ` ${result.signal}` : ""}): ${tail}`,
+    );
+  }
+  return result;
+}
+
+function firstLine(cmd, args) {
+  const r = spawnSync(cmd, args, { env: ENV, encoding: "utf8", timeout: 30_000 });
+  if (r.status !== 0 || !r.stdout) return undefined;
+  return r.stdout.trim().split("\n")[0];
+}
+
+/** Busy CPU ticks of the whole machine and of this process with its reaped children. */
+function cpuSnapshot() {
+  try {
+    const all = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1)
+      .map(Number);
+    const self = fs.readFileSync("/proc/self/stat", "utf8");
+    const f = self.slice(self.lastIndexOf(")") + 2).split(" ").map(Number);
+    // /proc/stat: user nice system …; /proc/self/stat after "comm": utime stime cutime cstime at 11–14.
+    return { at: Date.now(), busy: all[0] + all[1] + all[2], ours: f[11] + f[12] + f[13] + f[14] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Average number of cores that other processes kept busy between two snapshots. */
+function otherCores(a, b) {
+  if (!a || !b || b.at <= a.at) return undefined;
+  const ticks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) ||
+    100;
+  return Math.max(0, (b.busy - a.busy - (b.ours - a.ours)) / ticks / ((b.at - a.at) / 1000));
+}
+
+function vmHwmMiB(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+let sockDir;
+let serverSerial = 0;
+
+/** One running server process: `<argv> -f -U <sock> memory <size>`. */
+class Server {
+  constructor(spec, size, label) {
+    this.name = spec.name;
+    this.size = size;
+    this.sock = path.join(sockDir, `${serverSerial++}-${spec.name}.sock`);
+    this.uri = `nbd+unix:///?socket=${this.sock}`;
+    this.logPath = path.join(RUN_DIR, `${spec.name}-${label}.log`);
+    this.argv = [...spec.argv, "-f", "-U", this.sock, "memory", size];
+  }
+
+  async start(timeoutMs = 30_000) {
+    const logFd = fs.openSync(this.logPath, "w");
+    try {
+      this.child = spawn(this.argv[0], this.argv.slice(1), {
+        cwd: REPO,
+        env: ENV,
+        stdio: ["ignore", logFd, logFd],
+      });
+    } finally {
+      fs.closeSync(logFd);
+    }
+    liveChildren.add(this.child);
+    this.exited = new Promise((resolve) => {
+      this.child.on("exit", (code, signal) => {
+        this.exitStatus = signal ?? code;
+        liveChildren.delete(this.child);
+        resolve();
+      });
+      this.child.on("error", (error) => {
+        this.exitStatus = String(error);
+        liveChildren.delete(this.child);
+        resolve();
+      });
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.exitStatus !== undefined) {
+        throw new Error(`exited (${this.exitStatus}) before serving: ${this.logTail()}`);
+      }
+      if (fs.existsSync(this.sock) && (await greets(this.sock))) {
+        this.pid = this.child.pid;
+        return this;
+      }
+      await sleep(50);
+    }
+    await this.stop();
+    throw new Error(`not serving on ${this.sock} after ${timeoutMs} ms: ${this.logTail()}`);
+  }
+
+  /** The process we measure: its comm, and a warning when it has children (a wrapper). */
+  identity() {
+    let comm = "?";
+    let children = "";
+    try {
+      comm = fs.readFileSync(`/proc/${this.pid}/comm`, "utf8").trim();
+      children = fs
+        .readdirSync(`/proc/${this.pid}/task`)
+        .map((t) => fs.readFileSync(`/proc/${this.pid}/task/${t}/children`, "utf8").trim())
+        .filter(Boolean)
+        .join(" ");
+    } catch {
+      // gone already
+    }
+    return { pid: this.pid, comm, children };
+  }
+
+  alive() {
+    return this.exitStatus === undefined;
+  }
+
+  rss() {
+    return vmHwmMiB(this.pid);
+  }
+
+  logTail() {
+    try {
+      return fs.readFileSync(this.logPath, "utf8").trim().split("\n").slice(-3).join(" | ") ||
+        "(no output)";
+    } catch {
+      return "(no log)";
+    }
+  }
+
+  async stop() {
+    if (!this.child || this.exitStatus !== undefined) return;
+    this.child.kill("SIGTERM");
+    await Promise.race([this.exited, sleep(10_000)]);
+    if (this.exitStatus === undefined) {
+      this.child.kill("SIGKILL");
+      await this.exited;
+    }
+  }
+}
+
+/** True when the socket answers with the NBD greeting. */
+function greets(sock) {
+  return new Promise((resolve) => {
+    const conn = net.connect(sock);
+    let got = Buffer.alloc(0);
+    let settled = false;
+    const done = (ok) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      conn.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 2000);
+    conn.on("data", (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 8) done(got.subarray(0, 8).toString("latin1") === "NBDMAGIC");
+    });
+    conn.on("error", () => done(false));
+    conn.on("close", () => done(false));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads. Each returns the figure for one server in one repetition.
+
+const CPU_PIN = os.cpus().length > 1 ? "1" : "0";
+
+let opts;
+
+async function fio(server, name, rw, bs, iodepth, { pin = false, size } = {}) {
+  const out = path.join(RUN_DIR, `fio-${name}-${server.name}-${server.label}.json`);
+  const args = [
+    `--name=${name}`,
+    "--ioengine=nbd",
+    `--uri=${server.uri}`,
+    `--rw=${rw}`,
+    `--bs=${bs}`,
+    `--iodepth=${iodepth}`,
+    "--norandommap",
+    "--output-format=json",
+    `--output=${out}`,
+  ];
+  if (size) args.push(`--size=${size}`);
+  else {
+    args.push("--time_based", `--runtime=${opts.fioRuntime}s`);
+    if (opts.fioRamp) args.push(`--ramp_time=${opts.fioRamp}s`);
+  }
+  const timeoutMs = (opts.fioRuntime + opts.fioRamp + 60) * 1000;
+  let restore;
+  if (pin) restore = pinServer(server.pid, CPU_PIN);
+  try {
+    const result = pin
+      ? await run("taskset", ["-c", CPU_PIN, "fio", ...args], { timeoutMs })
+      : await run("fio", args, { timeoutMs });
+    check(result, "fio");
+    const job = JSON.parse(fs.readFileSync(out, "utf8")).jobs[0];
+    if (job.error) throw new Error(`fio job error ${job.error}`);
+    const dir = rw.includes("trim") ? job.trim : rw.includes("write") ? job.write : job.read;
+    return { iops: dir.iops, bw: dir.bw_bytes, ms: job.job_runtime, ios: dir.total_ios };
+  } finally {
+    if (restore) restore();
+  }
+}
+
+/** `taskset -a -p -c CPU PID` on every thread of the server; returns the undo. */
+function pinServer(pid, cpu) {
+  const r = spawnSync("taskset", ["-p", "-c", String(pid)], { env: ENV, encoding: "utf8" });
+  const before = /:\s*([\d,-]+)\s*$/.exec(r.stdout ?? "")?.[1];
+  if (!before) throw new Error(`cannot read the affinity of pid ${pid}: ${r.stderr}`);
+  const pinned = spawnSync("taskset", ["-a", "-p", "-c", cpu, String(pid)], {
+    env: ENV,
+    encoding: "utf8",
+  });
+  if (pinned.status !== 0) throw new Error(`taskset failed: ${pinned.stderr}`);
+  return () =>
+    spawnSync("taskset", ["-a", "-p", "-c", before, String(pid)], { env: ENV, encoding: "utf8" });
+}
+
+async function nbdcopy(args, what) {
+  const r = check(await run("nbdcopy", args, { timeoutMs: 300_000 }), what);
+  return r.ms;
+}
+
+/** Runs python in nbdsh connected to the server; returns its stdout. */
+async function nbdsh(server, code, what) {
+  const r = check(await run("nbdsh", ["-u", server.uri, "-c", code], { timeoutMs: 300_000 }), what);
+  return r.stdout.trim();
+}
+
+const SCATTER_CODE = `
+import random
+r = random.Random(20240901)
+blocks = r.sample(range(h.get_size() // 4096), 1000)
+buf = bytes(r.getrandbits(8) for _ in range(4096))
+for b in blocks:
+    h.pwrite(buf, b * 4096)
+h.flush()
+print(len(blocks))
+`;
+
+const ZERO_CODE = `
+import time
+t = time.perf_counter()
+h.zero(1 << 30, 0)
+print(time.perf_counter() - t)
+`;
+
+/**
+ * The metrics reported, in table order. `better`: which way the value is better. `ratio`:
+ * "speed" = how many times faster than nbdkit (higher is better), "cost" = ours / nbdkit
+ * (lower is better). `target`: {min} or {max} on the ratio, or {absMax} on the value.
+ */
+const METRICS = [
+  {
+    id: "randread-qd1",
+    label: "4k randread qd1",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.3 },
+  },
+  {
+    id: "randread-qd1-pinned",
+    label: "4k randread qd1, pinned (`taskset -c 1`)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.3 },
+  },
+  {
+    id: "randread-qd32",
+    label: "4k randread qd32",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.2 },
+  },
+  {
+    id: "randwrite-qd32",
+    label: "4k randwrite qd32",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.2 },
+  },
+  {
+    id: "seqread-1m-qd8",
+    label: "1 MiB seq read qd8",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.2 },
+  },
+  {
+    id: "seqwrite-1m-qd8",
+    label: "1 MiB seq write qd8",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "prefill",
+    label: "1 GiB first-touch prefill (`nbdcopy` file → disk)",
+    unit: "ms",
+    better: "lower",
+    ratio: "speed",
+    target: { min: 1.0 },
+  },
+  {
+    id: "firsttouch-fio",
+    label: "1 GiB first-touch write (fio 1 MiB qd8, 1 connection; info)",
+    unit: "B/s",
+    better: "higher",
+  },
+  {
+    id: "nbdcopy-null",
+    label: "`nbdcopy --no-extents` 1 GiB → `null:`",
+    unit: "ms",
+    better: "lower",
+    ratio: "speed",
+    target: { min: 1.0 },
+  },
+  {
+    id: "randtrim-qd32",
+    label: "4k randtrim qd32",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "zero-1g",
+    label: "write-zeroes 1 GiB (one request, full disk)",
+    unit: "ms",
+    better: "lower",
+    ratio: "speed",
+    target: { min: 1.0 },
+  },
+  {
+    id: "map-64g",
+    label: "`nbdinfo --map`, 64 GiB disk, 1000 × 4 KiB written",
+    unit: "ms",
+    better: "lower",
+    ratio: "cost",
+    target: { max: 0.5 },
+  },
+  {
+    id: "rss-1g",
+    label: "peak RSS (VmHWM), 1 GiB written",
+    unit: "MiB",
+    better: "lower",
+    ratio: "cost",
+    target: { max: 1.15 },
+  },
+  {
+    id: "rss-64g",
+    label: "peak RSS (VmHWM), 64 GiB sparse, 1000 × 4 KiB written",
+    unit: "MiB",
+    better: "lower",
+    ratio: "cost",
+    target: { absMax: 80 },
+  },
+  {
+    id: "rss-end",
+    label: "peak RSS (VmHWM) after all 1 GiB workloads (info)",
+    unit: "MiB",
+    better: "lower",
+    ratio: "cost",
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+/** results[metric][server] = [value per repetition]; failures[server] = [messages]. */
+const results = Object.fromEntries(METRICS.map((m) => [m.id, {}]));
+const failures = {};
+const identities = {};
+const extentCounts = {};
+
+function record(metric, server, value) {
+  (results[metric][server] ??= []).push(value);
+}
+
+function fail(server, what, error) {
+  const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  (failures[server] ??= []).push(message);
+  log(`  ${server}: FAILED ${message}`);
+}
+
+/** Starts one fresh server per spec; those that fail to start are reported and left out. */
+async function startAll(specs, size, label) {
+  const started = [];
+  for (const spec of specs) {
+    const server = new Server(spec, size, label);
+    server.label = label;
+    try {
+      await server.start();
+      identities[spec.name] ??= server.identity();
+      if (identities[spec.name].children) {
+        log(
+          `  warning: ${spec.name} pid ${server.pid} has children (${
+            identities[spec.name].children
+          }); VmHWM is the parent's`,
+        );
+      }
+      started.push(server);
+    } catch (error) {
+      fail(spec.name, `start (${size}, ${label})`, error);
+    }
+  }
+  return started;
+}
+
+async function stopAll(servers) {
+  await Promise.all(servers.map((s) => s.stop()));
+}
+
+/** Runs `body` against each server in turn; a failure is reported and the others go on. */
+async function each(servers, what, body) {
+  log(what);
+  for (const server of servers) {
+    if (!server.alive()) {
+      fail(
+        server.name,
+        what,
+        new Error(`server exited (${server.exitStatus}): ${server.logTail()}`),
+      );
+      continue;
+    }
+    try {
+      await body(server);
+    } catch (error) {
+      fail(server.name, what, error);
+    }
+  }
+}
+
+async function repetition(rep, specs) {
+  const tag = `rep${rep}`;
+  const fioJob = (metric, rw, bs, qd, extra) =>
+    each(live, `${tag} ${metric}`, async (s) => {
+      const r = await fio(s, metric, rw, bs, qd, extra);
+      record(metric, s.name, bs === "1M" ? r.bw : r.iops);
+    });
+
+  // First touch through fio, one connection, on fresh servers.
+  let live = await startAll(specs, "1G", `${tag}-firsttouch`);
+  await each(live, `${tag} firsttouch-fio`, async (s) => {
+    const r = await fio(s, "firsttouch", "write", "1M", 8, { size: "1G" });
+    record("firsttouch-fio", s.name, r.bw);
+  });
+  await stopAll(live);
+
+  // First-touch prefill with nbdcopy on fresh servers; they then serve the 1 GiB workloads.
+  live = await startAll(specs, "1G", tag);
+  await each(live, `${tag} prefill`, async (s) => {
+    record("prefill", s.name, await nbdcopy([DATA_FILE, s.uri], "nbdcopy prefill"));
+    record("rss-1g", s.name, s.rss());
+  });
+  await fioJob("randread-qd1", "randread", "4k", 1);
+  await fioJob("randread-qd1-pinned", "randread", "4k", 1, { pin: true });
+  await fioJob("randread-qd32", "randread", "4k", 32);
+  await fioJob("seqread-1m-qd8", "read", "1M", 8);
+  await each(live, `${tag} nbdcopy-null`, async (s) => {
+    record(
+      "nbdcopy-null",
+      s.name,
+      await nbdcopy(["--no-extents", s.uri, "null:"], "nbdcopy to null:"),
+    );
+  });
+  await fioJob("randwrite-qd32", "randwrite", "4k", 32);
+  await fioJob("seqwrite-1m-qd8", "write", "1M", 8);
+  await each(live, `${tag} zero-1g`, async (s) => {
+    record("zero-1g", s.name, Number(await nbdsh(s, ZERO_CODE, "write-zeroes")) * 1000);
+  });
+  await each(live, `${tag} refill (not measured)`, async (s) => {
+    await nbdcopy([DATA_FILE, s.uri], "nbdcopy refill");
+  });
+  await fioJob("randtrim-qd32", "randtrim", "4k", 32);
+  for (const s of live) if (s.alive()) record("rss-end", s.name, s.rss());
+  await stopAll(live);
+
+  // A 64 GiB sparse disk with 1000 scattered 4 KiB writes: map time and memory.
+  live = await startAll(specs, "64G", `${tag}-64g`);
+  await each(
+    live,
+    `${tag} scatter 1000 × 4 KiB`,
+    (s) => nbdsh(s, SCATTER_CODE, "scattered writes"),
+  );
+  for (let i = 0; i < opts.mapRuns; i++) {
+    await each(live, `${tag} map-64g #${i + 1}`, async (s) => {
+      const r = check(
+        await run("nbdinfo", ["--map", s.uri], { timeoutMs: 60_000 }),
+        "nbdinfo --map",
+      );
+      record("map-64g", s.name, r.ms);
+      extentCounts[s.name] = r.stdout.trim().split("\n").length;
+    });
+  }
+  for (const s of live) if (s.alive()) record("rss-64g", s.name, s.rss());
+  await stopAll(live);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function fmtValue(metric, v) {
+  if (v === undefined) return "–";
+  switch (metric.unit) {
+    case "IOPS":
+      return v >= 1e4 ? `${(v / 1000).toFixed(1)}k` : `${(v / 1000).toFixed(2)}k`;
+    case "B/s":
+      return `${(v / GiB).toFixed(2)} GiB/s`;
+    case "ms":
+      return v >= 100
+        ? `${v.toFixed(0)} ms`
+        : v >= 10
+        ? `${v.toFixed(1)} ms`
+        : `${v.toFixed(2)} ms`;
+    case "MiB":
+      return `${v.toFixed(0)} MiB`;
+    default:
+      return String(v);
+  }
+}
+
+function ratioOf(metric, ours, ref) {
+  if (ours === undefined || ref === undefined || ours <= 0 || ref <= 0) return undefined;
+  const kind = metric.ratio ?? "speed";
+  const oursBetterWhenHigher = metric.better === "higher";
+  if (kind === "speed") return oursBetterWhenHigher ? ours / ref : ref / ours;
+  return oursBetterWhenHigher ? ref / ours : ours / ref;
+}
+
+function verdict(metric, value, ratio) {
+  const t = metric.target;
+  if (!t) return undefined;
+  if (t.absMax !== undefined) return value === undefined ? undefined : value <= t.absMax;
+  if (ratio === undefined) return undefined;
+  return t.min !== undefined ? ratio >= t.min : ratio <= t.max;
+}
+
+function targetText(metric) {
+  const t = metric.target;
+  if (!t) return "–";
+  if (t.absMax !== undefined) return `≤ ${t.absMax} ${metric.unit}`;
+  return t.min !== undefined ? `≥ ${t.min.toFixed(2)}×` : `≤ ${t.max.toFixed(2)}×`;
+}
+
+function buildReport(serverNames) {
+  const ours = serverNames.filter((n) => n !== REFERENCE);
+  const hasRef = serverNames.includes(REFERENCE);
+  const cols = [...(hasRef ? [REFERENCE] : []), ...ours];
+  const summary = {};
+  const lines = [];
+  lines.push(
+    `| workload | target | ${
+      cols.map((c) => (c === REFERENCE ? `${c} (median)` : `${c}: median, ratio`)).join(" | ")
+    } |`,
+  );
+  lines.push(`|---|---|${cols.map(() => "--:").join("|")}|`);
+  const spread = [`| workload | ${ours.join(" | ")} |`, `|---|${ours.map(() => "--:").join("|")}|`];
+  for (const metric of METRICS) {
+    const row = results[metric.id];
+    const ref = median(row[REFERENCE] ?? []);
+    const cells = [];
+    const spreadCells = [];
+    summary[metric.id] = {};
+    for (const name of cols) {
+      const med = median(row[name] ?? []);
+      const cell = { median: med, values: row[name] ?? [] };
+      if (name === REFERENCE) {
+        cells.push(fmtValue(metric, med));
+      } else {
+        const ratio = hasRef ? ratioOf(metric, med, ref) : undefined;
+        const ok = verdict(metric, med, ratio);
+        cell.ratio = ratio;
+        cell.met = ok;
+        const mine = row[name] ?? [];
+        const theirs = row[REFERENCE] ?? [];
+        if (hasRef && mine.length > 1 && mine.length === theirs.length) {
+          const paired = mine.map((v, i) => ratioOf(metric, v, theirs[i])).filter((r) =>
+            r !== undefined
+          );
+          cell.pairedRatios = paired;
+          if (paired.length) {
+            spreadCells.push(
+              `${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}×`,
+            );
+          } else spreadCells.push("–");
+        } else spreadCells.push("–");
+        const mark = ok === undefined ? "" : ok ? " ✅" : " ❌";
+        cells.push(
+          med === undefined
+            ? "–"
+            : `${fmtValue(metric, med)}, ${
+              ratio === undefined ? "–" : `${ratio.toFixed(2)}×`
+            }${mark}`,
+        );
+      }
+      summary[metric.id][name] = cell;
+    }
+    lines.push(`| ${metric.label} | ${targetText(metric)} | ${cells.join(" | ")} |`);
+    spread.push(`| ${metric.label} | ${spreadCells.join(" | ")} |`);
+  }
+  return { table: lines.join("\n"), spread: spread.join("\n"), summary };
+}
+
+function machineInfo() {
+  const cpuinfo = fs.readFileSync("/proc/cpuinfo", "utf8");
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "unknown";
+  let osName = "unknown";
+  try {
+    osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(fs.readFileSync("/etc/os-release", "utf8"))?.[1] ??
+      osName;
+  } catch {
+    // no os-release
+  }
+  const nproc = firstLine("nproc", []) ?? String(os.cpus().length);
+  return {
+    nproc,
+    model,
+    kernel: `${os.type()} ${os.release()}`,
+    os: osName,
+    memory: `${(os.totalmem() / GiB).toFixed(1)} GiB`,
+    node: process.version,
+    deno: firstLine(KNOWN_SERVERS[1].argv[0], ["--version"]),
+    bun: firstLine(KNOWN_SERVERS[2].argv[0], ["--version"]),
+    nbdkit: firstLine("nbdkit", ["--version"]),
+    fio: firstLine("fio", ["--version"]),
+    nbdcopy: firstLine("nbdcopy", ["--version"]),
+    commit: firstLine("git", ["-C", REPO, "rev-parse", "--short", "HEAD"]),
+    dirty: (spawnSync("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"], {
+      encoding: "utf8",
+    }).stdout ?? "").trim() !== "",
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(" "),
+  };
+}
+
+function markdownSection(report, info, meta) {
+  const m = info;
+  const fails = Object.entries(failures);
+  return [
+    `Measured ${meta.date} in ${meta.minutes} min with`,
+    "",
+    "```sh",
+    meta.command,
+    "```",
+    "",
+    `**Machine:** ${m.nproc} CPUs (\`nproc\`), ${m.model}, ${m.memory} RAM, ${m.os}, kernel ${m.kernel}; ` +
+    `load average at the start ${m.loadavg}; ${meta.foreign}.  `,
+    `**Versions:** node ${m.node}, ${m.deno ?? "deno: not found"}, bun ${m.bun ?? "not found"}, ${
+      m.nbdkit ?? "nbdkit: not found"
+    }, ` +
+    `${m.fio ?? "fio: not found"}, ${m.nbdcopy ?? "nbdcopy: not found"}; nbdts at ${
+      m.commit ?? "?"
+    }${m.dirty ? " with uncommitted changes" : ""}.  `,
+    `**Settings:** ${meta.reps} interleaved repetitions, fio \`--runtime=${meta.fioRuntime}s\`` +
+    `${
+      meta.fioRamp ? ` after \`--ramp_time=${meta.fioRamp}s\`` : ""
+    }, \`nbdinfo --map\` ${meta.mapRuns}× per repetition.`,
+    "",
+    "Medians over the repetitions. Ratio: how many times faster than nbdkit for speeds and times " +
+    "with a `≥` target; ours ÷ nbdkit for the `nbdinfo --map` time and for memory (`≤` targets).",
+    "",
+    report.table,
+    "",
+    "<details><summary>Spread: lowest–highest ratio of the paired runs (same repetition, same slot)</summary>",
+    "",
+    report.spread,
+    "",
+    "</details>",
+    "",
+    `Processes measured (VmHWM read from \`/proc/PID/status\`): ${
+      Object.entries(meta.identities)
+        .map(([name, id]) => `${name} → \`${id.comm}\``)
+        .join(", ")
+    }.`,
+    "",
+    ...(fails.length
+      ? [
+        "Failures (left out of the medians):",
+        "",
+        ...fails.flatMap(([name, list]) =>
+          list.map((f) => `- ${name}: ${f.replace(/\s+/g, " ").slice(0, 300)}`)
+        ),
+        "",
+      ]
+      : []),
+  ].join("\n");
+}
+
+const BEGIN = "<!-- bench:begin (written by scripts/bench.mjs; edits inside are overwritten) -->";
+const END = "<!-- bench:end -->";
+
+function writeBenchmarksMd(section) {
+  const file = path.join(REPO, "BENCHMARKS.md");
+  let text;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    text =
+      `# Benchmarks\n\nRun \`npm run bench\`; see scripts/bench.mjs.\n\n## Latest results\n\n${BEGIN}\n${END}\n`;
+  }
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) text = `${text.trimEnd()}\n\n## Latest results\n\n${BEGIN}\n${END}\n`;
+  const start = text.indexOf(BEGIN) + BEGIN.length;
+  const end = text.indexOf(END);
+  fs.writeFileSync(file, `${text.slice(0, start)}\n${section}\n${text.slice(end)}`);
+  // `npm run check` runs `deno fmt --check` over *.md: leave the file formatted as it wants.
+  const fmt = spawnSync(KNOWN_SERVERS[1].argv[0], ["fmt", "--quiet", file], {
+    cwd: REPO,
+    env: ENV,
+  });
+  if (fmt.status !== 0) log("warning: could not run deno fmt on BENCHMARKS.md");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function ensureDataFile() {
+  let ok = false;
+  try {
+    ok = fs.statSync(DATA_FILE).size === GiB;
+  } catch {
+    // missing
+  }
+  if (!ok) {
+    log(`writing 1 GiB of random data to ${path.relative(REPO, DATA_FILE)}`);
+    const fd = fs.openSync(DATA_FILE, "w");
+    const chunk = Buffer.allocUnsafe(64 * MiB);
+    for (let done = 0; done < GiB; done += chunk.length) fs.writeSync(fd, randomFillSync(chunk));
+    fs.closeSync(fd);
+  }
+  // Read it once so that no server's prefill pays for the disk.
+  const fd = fs.openSync(DATA_FILE, "r");
+  const buf = Buffer.allocUnsafe(16 * MiB);
+  while (fs.readSync(fd, buf, 0, buf.length, null) > 0);
+  fs.closeSync(fd);
+}
+
+function missingTools() {
+  return ["fio", "nbdcopy", "nbdinfo", "nbdsh", "taskset"].filter(
+    (tool) => spawnSync("sh", ["-c", `command -v ${tool}`], { env: ENV }).status !== 0,
+  );
+}
+
+async function main() {
+  opts = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const command = [
+    "npm run bench",
+    ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
+  ].join(" ");
+  const missing = missingTools();
+  if (missing.length) {
+    console.error(
+      `bench: missing ${
+        missing.join(", ")
+      } (apt-get install -y nbdkit libnbd-bin python3-libnbd fio util-linux)`,
+    );
+    process.exit(1);
+  }
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.rmSync(RUN_DIR, { recursive: true, force: true });
+  fs.mkdirSync(RUN_DIR, { recursive: true });
+  sockDir = fs.mkdtempSync(path.join(os.tmpdir(), "nbdts-bench-"));
+
+  const stopEverything = (signal) => {
+    for (const child of liveChildren) child.kill("SIGKILL");
+    fs.rmSync(sockDir, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", stopEverything);
+  process.on("SIGTERM", stopEverything);
+
+  if (opts.build && opts.servers.includes("nbdts-node")) {
+    log("npm run build:bundle");
+    check(await run("npm", ["run", "--silent", "build:bundle"]), "npm run build:bundle");
+  }
+  ensureDataFile();
+  const info = machineInfo();
+  const cpuAtStart = cpuSnapshot();
+
+  // Probe every server once; one that does not start is reported and skipped for the run.
+  const specs = [];
+  for (const name of opts.servers) {
+    const spec = KNOWN_SERVERS.find((s) => s.name === name);
+    const probe = new Server(spec, "1G", "probe");
+    try {
+      await probe.start();
+      identities[name] = probe.identity();
+      await probe.stop();
+      specs.push(spec);
+      log(`${name}: serving (pid ${identities[name].pid}, ${identities[name].comm})`);
+    } catch (error) {
+      fail(name, "start", error);
+      await probe.stop();
+    }
+  }
+  if (specs.length === 0) {
+    console.error("bench: no server started");
+    process.exit(1);
+  }
+  log(
+    `servers: ${
+      specs.map((s) => s.name).join(", ")
+    }; ${opts.reps} repetitions; fio runtime ${opts.fioRuntime}s`,
+  );
+
+  for (let rep = 1; rep <= opts.reps; rep++) await repetition(rep, specs);
+
+  const minutes = ((Date.now() - t0) / 60_000).toFixed(1);
+  // CPU time that neither this script nor its children (reaped, so counted in cutime) used:
+  // anything else running on the cores skews the figures, nbdkit's threads most.
+  const foreignCores = otherCores(cpuAtStart, cpuSnapshot());
+  const foreignText = foreignCores === undefined
+    ? "CPU use of other processes unknown"
+    : `other processes kept ${
+      foreignCores.toFixed(2)
+    } of ${info.nproc} cores busy on average during the run` +
+      (foreignCores > 0.1 ? " (**a busy machine: the figures are skewed**)" : "");
+  log(foreignText.replace(/\*/g, ""));
+  const names = specs.map((s) => s.name);
+  const report = buildReport(names);
+  const meta = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    minutes,
+    command,
+    reps: opts.reps,
+    fioRuntime: opts.fioRuntime,
+    fioRamp: opts.fioRamp,
+    mapRuns: opts.mapRuns,
+    foreign: foreignText,
+    foreignCores,
+    identities: Object.fromEntries(names.map((n) => [n, identities[n]])),
+  };
+  const section = markdownSection(report, info, meta);
+  console.log(`\n${section}`);
+
+  const json = JSON.stringify(
+    {
+      meta,
+      machine: info,
+      servers: names,
+      identities,
+      extentCounts,
+      failures,
+      metrics: METRICS,
+      results,
+      summary: report.summary,
+    },
+    null,
+    2,
+  );
+  const stamp = meta.date.replace(/[:]/g, "");
+  fs.writeFileSync(path.join(OUT, `bench-${stamp}.json`), json);
+  fs.writeFileSync(path.join(OUT, "latest.json"), json);
+  fs.writeFileSync(path.join(OUT, "latest.md"), `${section}\n`);
+  if (opts.md) {
+    writeBenchmarksMd(section);
+    log("BENCHMARKS.md updated");
+  }
+  log(
+    `done in ${minutes} min; raw figures in ${path.relative(REPO, path.join(OUT, "latest.json"))}`,
+  );
+  fs.rmSync(sockDir, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);
+  for (const child of liveChildren) child.kill("SIGKILL");
+  if (sockDir) fs.rmSync(sockDir, { recursive: true, force: true });
+  process.exit(1);
+});
