@@ -10,9 +10,12 @@ export interface Channel {
   readonly peer: string;
   /**
    * Writes the parts in order as one batch. Returns undefined when the runtime can take more
-   * at once, or a promise that settles when it can (backpressure).
+   * at once, or a promise that settles when it can (backpressure). `written`, if given, is
+   * called once the runtime no longer needs the parts' memory (handed to the system, or the
+   * connection is gone), so their buffers can be reused; a runtime that cannot tell never
+   * calls it.
    */
-  write(parts: Uint8Array[]): Promise<void> | undefined;
+  write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined;
   /** Stops delivering received bytes until resume(). */
   pause(): void;
   resume(): void;

@@ -2,12 +2,17 @@
  * The reply queue of one connection: replies pushed during a turn leave together in one write
  * (one syscall for many small replies), and the queue reports when the runtime is full so the
  * session stops reading until it drains. Each reply is pushed whole, so replies never interleave.
+ * Pooled buffers go back to their pool once the runtime says it has written them.
  */
 
+import type { BufferPool } from "./buffer-pool.ts";
 import type { Channel } from "./io.ts";
 
 export class Output {
   private queue: Uint8Array[] = [];
+  /** Pooled buffers in `queue`, returned to `pool` when their write is done. */
+  private recyclable: Uint8Array[] = [];
+  private readonly pool: BufferPool | undefined;
   private scheduled = false;
   /** Writes the runtime has not yet taken, and a promise that settles after the latest. */
   private pending = 0;
@@ -16,9 +21,17 @@ export class Output {
   private readonly channel: Channel;
   private readonly onDrain: () => void;
 
-  constructor(channel: Channel, onDrain: () => void) {
+  constructor(channel: Channel, onDrain: () => void, pool?: BufferPool) {
     this.channel = channel;
     this.onDrain = onDrain;
+    this.pool = pool;
+  }
+
+  /** Queues one reply held in a buffer from the pool, which gets it back once written. */
+  pushPooled(reply: Uint8Array): void {
+    if (this.closed) return this.pool?.give(reply);
+    this.recyclable.push(reply);
+    this.push(reply);
   }
 
   /** Queues byte arrays that form one reply (or several whole replies). */
@@ -42,7 +55,10 @@ export class Output {
     if (this.queue.length === 0 || this.closed) return;
     const parts = this.queue;
     this.queue = [];
-    const wait = this.channel.write(parts);
+    const recyclable = this.recyclable;
+    const written = recyclable.length > 0 && this.pool ? this.recycler(recyclable) : undefined;
+    if (written) this.recyclable = [];
+    const wait = this.channel.write(parts, written);
     if (!wait) return;
     // Every write still waiting counts: reading resumes only when the last has drained.
     this.pending++;
@@ -52,6 +68,13 @@ export class Output {
       this.onDrain();
     });
   };
+
+  private recycler(buffers: Uint8Array[]): () => void {
+    const pool = this.pool!;
+    return () => {
+      for (const buffer of buffers) pool.give(buffer);
+    };
+  }
 
   /** Settles when everything written so far has been handed to the runtime. */
   async drained(): Promise<void> {

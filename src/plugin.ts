@@ -75,9 +75,13 @@ export interface ExportEntry {
 export interface Handle {
   /** Size of the disk in bytes (get_size). */
   getSize(): MaybePromise<Offset>;
-  /** Fills `buf` with the bytes at `offset` (read_at / pread). */
+  /**
+   * Fills all of `buf` with the bytes at `offset` (read_at / pread). Like every buffer the
+   * server lends a callback, `buf` is only valid until the call returns or its promise settles:
+   * the server reuses it afterwards, so copy what you keep.
+   */
   readAt(buf: Uint8Array, offset: Offset): MaybePromise<void>;
-  /** Writes `buf` at `offset`; `flags` may hold FLAG.FUA (write_at / pwrite). */
+  /** Writes `buf` at `offset`; `flags` may hold FLAG.FUA (write_at / pwrite). Copy, don't keep. */
   writeAt?(buf: Uint8Array, offset: Offset, flags: number): MaybePromise<void>;
   /** Makes `count` bytes at `offset` read as zero; flags MAY_TRIM, FUA, FAST_ZERO. */
   zero?(count: number, offset: Offset, flags: number): MaybePromise<void>;
@@ -129,6 +133,17 @@ export interface Plugin {
   load?(): MaybePromise<void>;
   /** Called once at exit. */
   unload?(): MaybePromise<void>;
+  /**
+   * The server has stopped and every connection is closed; called before unload(), and only
+   * when the plugin served (nbdkit's .cleanup).
+   */
+  cleanup?(): MaybePromise<void>;
+  /**
+   * The plugin's debug flags with their defaults (nbdkit's `NAME_debug_FLAG` variables):
+   * `-D NAME.FLAG=N` stores N under FLAG before load(); a FLAG missing here gets nbdkit's
+   * warning instead. Read them in callbacks: `if (this.debugFlags.verbose) …`.
+   */
+  readonly debugFlags?: Record<string, number>;
   /** One `key=value` from the command line, in order. Throw ConfigError/NbdError to refuse. */
   config?(key: string, value: string): MaybePromise<void>;
   /** All parameters are in: check they are complete and consistent. */

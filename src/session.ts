@@ -15,6 +15,7 @@ import { Lock } from "./lock.ts";
 import { clientFlagsAcceptable, negotiate, newAgreement, type OpenExport } from "./negotiation.ts";
 import type { Agreement } from "./negotiation.ts";
 import { Output } from "./output.ts";
+import { BufferPool } from "./buffer-pool.ts";
 import { THREAD_MODEL } from "./plugin.ts";
 import { Codec, type Request } from "./protocol/codec.ts";
 import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, LIMITS, NBD_ERR } from "./protocol/constants.ts";
@@ -42,7 +43,9 @@ const MAX_BYTES_IN_FLIGHT = 2 * LIMITS.MAX_REQUEST_SIZE;
 const END_OF_STREAM = new Uint8Array(0);
 
 export class Session implements Receiver {
-  private readonly codec = new Codec();
+  /** Read replies and write payloads reuse this connection's buffers. */
+  private readonly pool = new BufferPool();
+  private readonly codec = new Codec((size) => this.pool.take(size));
   private readonly output: Output;
   private agreement: Agreement | undefined;
   private opened: OpenExport | undefined;
@@ -68,7 +71,7 @@ export class Session implements Receiver {
   constructor(ctx: ServerContext, channel: Channel, id: number) {
     this.ctx = ctx;
     this.channel = channel;
-    this.output = new Output(channel, () => this.pump());
+    this.output = new Output(channel, () => this.pump(), this.pool);
     this.where = `${ctx.pluginName}[${id}]`;
     const model = ctx.threadModel;
     if (model <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS) this.serial = ctx.requestLock;
@@ -225,7 +228,11 @@ export class Session implements Receiver {
         case CMD.BLOCK_STATUS:
           return await this.blockStatus(req);
         case CMD.WRITE:
-          await backend.writeAt(req.payload!, req.offset, fua);
+          try {
+            await backend.writeAt(req.payload!, req.offset, fua);
+          } finally {
+            this.pool.give(req.payload!); // plugins may not keep it past the call
+          }
           break;
         case CMD.FLUSH:
           await backend.flush();
@@ -260,16 +267,22 @@ export class Session implements Receiver {
       encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
       return this.output.push(buf);
     }
-    const buf = new Uint8Array(OFFSET_DATA_PREFIX + req.length);
+    const buf = this.pool.take(OFFSET_DATA_PREFIX + req.length);
     const data = buf.subarray(OFFSET_DATA_PREFIX);
-    await backend.readAt(data, req.offset);
+    try {
+      await backend.readAt(data, req.offset);
+    } catch (error) {
+      this.pool.give(buf);
+      throw error;
+    }
     if (isAllZero(data)) {
+      this.pool.give(buf);
       const hole = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
       encodeOffsetHole(hole, 0, req, req.length);
       return this.output.push(hole);
     }
     encodeOffsetDataPrefix(buf, 0, req, req.length);
-    this.output.push(buf);
+    this.output.pushPooled(buf);
   }
 
   private async blockStatus(req: Request): Promise<void> {

@@ -41,8 +41,14 @@ export type Phase = "client-flags" | "options" | "transmission";
 const NEED_DATA: Event = { kind: "need-data" };
 const CLOSED: Event = { kind: "closed" };
 
+/** Where write payloads are put: fresh buffers, or reused ones from a pool. */
+export type Allocate = (size: number) => Uint8Array;
+
+const fresh: Allocate = (size) => new Uint8Array(size);
+
 export class Codec {
   private phase: Phase = "client-flags";
+  private readonly allocate: Allocate;
   /** Received chunks not yet consumed; the first is read from `position`. */
   private readonly chunks: Uint8Array[] = [];
   /** How many of the first chunks are our own copies (detach() made them), not borrowed. */
@@ -59,6 +65,10 @@ export class Codec {
   /** Bytes of an oversized write payload still to throw away. */
   private skipping = 0;
   private skipEvent: Event | undefined;
+
+  constructor(allocate: Allocate = fresh) {
+    this.allocate = allocate;
+  }
 
   /** Stores a received chunk; an empty chunk means the peer closed its side. */
   receive(chunk: Uint8Array): void {
@@ -150,7 +160,7 @@ export class Codec {
       this.skipEvent = event;
       return this.skip();
     }
-    request.payload = new Uint8Array(request.length);
+    request.payload = this.allocate(request.length);
     return this.startBody(request.payload, event);
   }
 

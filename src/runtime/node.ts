@@ -23,10 +23,13 @@ function toChannel(socket: Socket, peer: string): Channel {
   let drain: Promise<void> | undefined;
   return {
     peer,
-    write(parts) {
-      if (socket.destroyed) return undefined;
+    write(parts, written) {
+      if (socket.destroyed || parts.length === 0) return undefined;
       if (parts.length > 1) socket.cork();
-      for (const part of parts) socket.write(part);
+      const last = parts.length - 1;
+      // Node keeps each part until the kernel has it; the last one's callback says all are out.
+      for (let i = 0; i < last; i++) socket.write(parts[i]);
+      socket.write(parts[last], written && (() => written()));
       if (parts.length > 1) socket.uncork();
       // Node asks for a drain past 16 KiB, which would stop reading after every 1 MiB reply
       // and leave the client idle; a few MiB queued keeps the pipe full and memory bounded.
