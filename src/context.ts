@@ -22,9 +22,9 @@ export class ServerContext {
   readonly threadModel: ThreadModel;
   readonly log: Log;
   /** Held by each connection in turn under SERIALIZE_CONNECTIONS. */
-  readonly connectionLock = new Lock();
+  readonly connectionLock: Lock = new Lock();
   /** Held by each request of every connection under SERIALIZE_ALL_REQUESTS (and stricter). */
-  readonly requestLock = new Lock();
+  readonly requestLock: Lock = new Lock();
 
   constructor(plugin: Plugin, threadModel: ThreadModel, options: ServerOptions, log: Log) {
     this.plugin = plugin;

@@ -55,6 +55,13 @@ export interface CommandResult {
   readonly status: number;
 }
 
+/** How a shell command ended (Runtime.runShell). */
+export interface ShellEnd {
+  readonly status: number;
+  /** The signal that killed the shell, if one did. */
+  readonly signal?: number;
+}
+
 /** An open file a plugin reads. */
 export interface ReadableFile {
   /** The file's current size in bytes. */
@@ -62,6 +69,26 @@ export interface ReadableFile {
   /** Reads up to buf.length bytes at `offset`; resolves to how many were read, 0 at the end. */
   read(buf: Uint8Array, offset: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What a path names, links followed: the file plugin serves only "file" and "block". */
+export type FileKind = "file" | "block" | "directory" | "other";
+
+/** An open regular file or block device a plugin reads and, unless `readonly`, writes. */
+export interface DiskFile extends ReadableFile {
+  /** True when opened read-only: asked to, or the file could not be opened for writing. */
+  readonly readonly: boolean;
+  readonly kind: "file" | "block";
+  /** Writes up to buf.length bytes at `offset`; resolves to how many were written. */
+  write(buf: Uint8Array, offset: number): Promise<number>;
+  /** Makes completed writes durable (fdatasync). */
+  sync(): Promise<void>;
+}
+
+/** One name in a directory and what it is, links followed ("other" when one dangles). */
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly kind: FileKind;
 }
 
 /**
@@ -77,6 +104,15 @@ export interface PluginHost {
   /** Runs `script` with /bin/sh, collecting stdout; with `limit`, stops reading after it. */
   runCommand(script: string, limit: number | undefined): Promise<CommandResult>;
   getEnv(name: string): string | undefined;
+  /** What `path` is; rejects with the reason when it does not exist. */
+  fileKind?(path: string): Promise<FileKind>;
+  /**
+   * Opens a regular file or block device (anything else is refused before opening), for
+   * writing unless `readonly`; a file that refuses writing is opened read-only instead.
+   */
+  openFile?(path: string, readonly: boolean): Promise<DiskFile>;
+  /** The names in a directory, without "." and "..". */
+  listDirectory?(path: string): Promise<DirectoryEntry[]>;
 }
 
 /** The process services main() uses; each adapter supplies them for its runtime. */
@@ -86,8 +122,11 @@ export interface Runtime {
   listen(address: ListenAddress, accept: Accept): Promise<Listener>;
   /** Serves one connection on stdin/stdout (-s); settles when it ends. */
   serveStdio(accept: Accept): Promise<void>;
-  /** Runs `command` with /bin/sh -c and extra environment; resolves to its exit status. */
-  runShell(command: string, env: Record<string, string>): Promise<number>;
+  /**
+   * Runs `command` with /bin/sh -c and extra environment; resolves to its exit status, which
+   * is 128+N with `signal` N when a signal killed the shell itself.
+   */
+  runShell(command: string, env: Record<string, string>): Promise<ShellEnd>;
   /** A fresh private directory (for -U -). */
   makeTempDir(): Promise<string>;
   removePath(path: string): Promise<void>;
@@ -96,6 +135,16 @@ export interface Runtime {
   onShutdownSignal(handler: (signal: string) => void): void;
   /** Exits when the parent process exits (--exit-with-parent). */
   exitWithParent(): void;
+  /**
+   * Daemon mode (nbdkit without -f). In the process the user started, it starts this program
+   * again in the background, passes that copy's stdout and stderr through, and resolves to the
+   * status to exit with: 0 once the copy calls daemonReady(), else the copy's own status. In
+   * the background copy it resolves to "background" at once. With `keepStderr` (-v) the copy
+   * writes to our stderr directly and keeps it, as nbdkit keeps stderr when verbose.
+   */
+  daemonize(keepStderr: boolean): Promise<number | "background">;
+  /** In the background copy: it is serving, so the starting process exits 0; later output is dropped. */
+  daemonReady(): void;
   /** Files, commands and environment for built-in plugins; without it they refuse those. */
   readonly host?: PluginHost;
   /** Loads a user plugin module by path. */

@@ -1,7 +1,8 @@
 /**
  * The program: reads the command line, loads and configures the plugin, listens where asked
- * (-U, -p, -s), writes the pid file, runs the captive --run command, and stops cleanly on a
- * signal. Everything a runtime does for it comes through the Runtime contract.
+ * (-U, -p, -s), goes into the background unless told otherwise (-f, --run, -s), writes the pid
+ * file, runs the captive --run command, and stops cleanly on a signal. Everything a runtime
+ * does for it comes through the Runtime contract.
  */
 
 import {
@@ -13,6 +14,8 @@ import {
 } from "./cli/args.ts";
 import { resolveParams } from "./cli/params.ts";
 import { captiveEnvironment, captiveScript } from "./cli/captive-env.ts";
+import { applyDebugFlags, SERVER_DEBUG_NAME, unusedDebugFlags } from "./cli/debug-flags.ts";
+import { dumpConfigText } from "./cli/dump-config.ts";
 import { buildUri } from "./cli/uri.ts";
 import {
   dumpPluginText,
@@ -23,6 +26,7 @@ import {
   versionText,
 } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
+import type { DebugFlag } from "./cli/option-values.ts";
 import { errorLine } from "./cli/program-name.ts";
 import { applyParams, buildServer, finishConfiguration, pluginStep } from "./configure.ts";
 import { ConfigError } from "./errors.ts";
@@ -49,7 +53,7 @@ export async function main(runtime: Runtime): Promise<number> {
 async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   switch (line.action) {
     case ACTION.DUMP_CONFIG:
-      runtime.stdout(`version=${VERSION}\nruntime=${runtime.name}\nexit_with_parent=yes\n`);
+      runtime.stdout(dumpConfigText(VERSION, runtime.name));
       return 0;
     case ACTION.LONG_OPTIONS:
       runtime.stdout(longOptionsLines().join("\n") + "\n");
@@ -76,8 +80,23 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     throw new ConfigError(`TLS is not supported yet: --tls=${line.tls}`);
   }
 
+  // Daemon mode: the process the user started waits here for a background copy to listen.
+  if (line.action === ACTION.SERVE && !line.foreground && !line.single) {
+    const role = await runtime.daemonize(line.verbose);
+    if (role !== "background") return role;
+  }
+
   const plugin = await loadPlugin(runtime, line.plugin);
+  // As nbdkit: the plugin's flags are set before load(), then every -D left over is reported.
+  const used = new Set<DebugFlag>();
+  const warnings = [
+    ...applyDebugFlags(line.debugFlags, plugin.name, plugin.debugFlags, used),
+    ...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, undefined, used),
+  ];
   await plugin.load?.();
+  for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
+    runtime.stderr(warning + "\n");
+  }
   if (line.action === ACTION.HELP) {
     runtime.stdout(usageText() + "\n" + pluginHelpText(plugin, line.plugin));
     return 0;
@@ -96,17 +115,23 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   const options = { readonly: line.readOnly, noStructuredReplies: line.noSr };
   const server = await buildServer(plugin, options, log);
   if (line.exitWithParent) runtime.exitWithParent();
-  await pluginStep(plugin, () => plugin.afterFork?.());
-  if (line.single) {
-    await runtime.serveStdio(server.accept);
+  // nbdkit's end: the server stops, then the plugin's cleanup, then its unload.
+  const stop = async () => {
     await server.shutdown();
+    await plugin.cleanup?.();
     await plugin.unload?.();
+  };
+  const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
+  if (line.single) {
+    if (line.pidFile) {
+      await runtime.writeTextFile(absolute(runtime, line.pidFile), `${runtime.pid}\n`);
+    }
+    await afterFork();
+    await runtime.serveStdio(server.accept);
+    await stop();
     return 0;
   }
-  return await serve(runtime, line, server, async () => {
-    await server.shutdown();
-    await plugin.unload?.();
-  });
+  return await serve(runtime, line, server, afterFork, stop);
 }
 
 /** Listens, then either runs the captive command or waits for a signal. */
@@ -114,6 +139,7 @@ async function serve(
   runtime: Runtime,
   line: CommandLine,
   server: Server,
+  afterFork: () => Promise<void>,
   stop: () => Promise<void>,
 ): Promise<number> {
   let tempDir: string | undefined;
@@ -137,10 +163,12 @@ async function serve(
     throw new ConfigError(`cannot listen: ${(error as Error).message}`);
   }
   const target = { unixSocket: socketPath, port: listener.port, exportName: line.exportName ?? "" };
-  if (pidFile) await runtime.writeTextFile(pidFile, `${runtime.pid}\n`);
   // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
   const uri = line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
   if (line.printUri) runtime.stdout(uri + "\n");
+  // As nbdkit: listening, then (in the background) the pid file, then after_fork.
+  if (pidFile) await runtime.writeTextFile(pidFile, `${runtime.pid}\n`);
+  if (!line.foreground) runtime.daemonReady();
 
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
@@ -153,14 +181,23 @@ async function serve(
     })();
     return stopping;
   };
+  try {
+    await afterFork();
+  } catch (error) {
+    await shutdown();
+    throw error;
+  }
 
   if (line.run !== undefined) {
     const variables = line.websocket
       ? { ...captiveEnvironment(target), uri, nbd: uri }
       : captiveEnvironment(target);
-    const status = await runtime.runShell(captiveScript(variables, line.run), {});
+    const end = await runtime.runShell(captiveScript(variables, line.run), {});
+    if (end.signal !== undefined) {
+      runtime.stderr(errorLine(`external command was killed by signal ${end.signal}\n`));
+    }
     await shutdown();
-    return status;
+    return end.status;
   }
   return await new Promise<number>((resolve) => {
     runtime.onShutdownSignal(() => void shutdown().then(() => resolve(0)));

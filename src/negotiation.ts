@@ -4,7 +4,7 @@
  * Behaviour follows the spec and nbdkit 1.32.5's negotiate_handshake_newstyle_options.
  */
 
-import { Backend, type Capabilities } from "./backend.ts";
+import type { Backend, Capabilities } from "./backend.ts";
 import type { ServerContext } from "./context.ts";
 import { listExports, resolveExportName } from "./exports.ts";
 import {

@@ -10,6 +10,7 @@ import { createExample1Plugin } from "./example1.ts";
 import { createExample2Plugin } from "./example2.ts";
 import { createExample3Plugin } from "./example3.ts";
 import { createExample4Plugin } from "./example4.ts";
+import { createFilePlugin } from "./file.ts";
 import { createFullPlugin } from "./full.ts";
 import { createMemoryPlugin } from "./memory.ts";
 import { createNullPlugin } from "./null.ts";
@@ -24,6 +25,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plu
   example2: (host) => createExample2Plugin(host),
   example3: createExample3Plugin,
   example4: createExample4Plugin,
+  file: (host) => createFilePlugin(host),
   full: createFullPlugin,
   memory: createMemoryPlugin,
   null: createNullPlugin,

@@ -12,7 +12,13 @@ import process from "node:process";
 import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
-import { exitWithParent, onShutdownSignal } from "./node-process.ts";
+import {
+  daemonize,
+  daemonReady,
+  exitWithParent,
+  onShutdownSignal,
+  outputOpen,
+} from "./node-process.ts";
 
 /** What this file uses of the Bun global (bun-types has the full story). */
 interface BunApi {
@@ -22,7 +28,7 @@ interface BunApi {
     cmd: string[];
     env: Record<string, string | undefined>;
     stdio: ["inherit", "inherit", "inherit"];
-  }): { readonly exited: Promise<number> };
+  }): { readonly exited: Promise<number>; readonly signalCode: string | null };
   pathToFileURL(path: string): URL;
   write(path: string, text: string): Promise<number>;
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
@@ -440,10 +446,11 @@ export function createBunRuntime(): Runtime {
           stdio: ["inherit", "inherit", "inherit"],
         });
       } catch {
-        return 127;
+        return { status: 127 };
       }
       // Bun reports a command killed by a signal as a shell does: 128 + signal number.
-      return await child.exited;
+      const status = await child.exited;
+      return child.signalCode === null ? { status } : { status, signal: status - 128 };
     },
 
     makeTempDir: () => mkdtemp(`${tmpdir()}/nbdts`),
@@ -453,6 +460,9 @@ export function createBunRuntime(): Runtime {
     // Bun implements Node's process: signals and parent watching are shared with Node.
     onShutdownSignal,
     exitWithParent,
+    // Bun's argv[1] is the script it runs.
+    daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),
+    daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.
@@ -462,8 +472,8 @@ export function createBunRuntime(): Runtime {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
       return import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
     },
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
+    stdout: (text) => void (outputOpen("stdout") && process.stdout.write(text)),
+    stderr: (text) => void (outputOpen("stderr") && process.stderr.write(text)),
     exit: (code) => process.exit(code),
   };
 }

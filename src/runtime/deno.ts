@@ -1,6 +1,7 @@
 /**
  * The Deno adapter: the Runtime contract on Deno.listen, Deno.serve, Deno.Command and Deno's
- * file API, with node-host.ts (node:fs, node:child_process) for plugins' files and commands.
+ * file API, with node-host.ts (node:fs, node:child_process) for plugins' files and commands
+ * and node-process.ts (node:child_process) for daemon mode.
  * It moves bytes and respects backpressure; it knows nothing of NBD. It declares only the
  * slice of the Deno API it uses, so it type-checks without Deno's own definitions.
  */
@@ -8,6 +9,7 @@
 import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
+import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
 
 /** What this file uses of the Deno namespace (lib.deno.ns.d.ts has the full story). */
 interface DenoApi {
@@ -24,7 +26,9 @@ interface DenoApi {
   readonly stdout: ByteSink & { writeSync(bytes: Uint8Array): number };
   readonly stderr: { writeSync(bytes: Uint8Array): number };
   readonly Command: new (program: string, options: CommandOptions) => {
-    spawn(): { readonly status: Promise<{ readonly code: number }> };
+    spawn(): {
+      readonly status: Promise<{ readonly code: number; readonly signal: string | null }>;
+    };
   };
   listen(options: { transport: "unix"; path: string }): DenoListener;
   listen(options: { transport: "tcp"; hostname: string; port: number }): DenoListener;
@@ -34,6 +38,10 @@ interface DenoApi {
     response: Response;
   };
   cwd(): string;
+  /** The deno executable, to run this program again in the background. */
+  execPath(): string;
+  /** The `file://` URL of the program Deno runs. */
+  readonly mainModule: string;
   exit(code: number): never;
   kill(pid: number, signal: Signal): void;
   addSignalListener(signal: Signal, handler: () => void): void;
@@ -432,10 +440,11 @@ export function createDenoRuntime(): Runtime {
           stderr: "inherit",
         }).spawn();
       } catch {
-        return 127;
+        return { status: 127 };
       }
       // Deno reports a command killed by a signal as a shell does: 128 + signal number.
-      return (await child.status).code;
+      const { code, signal } = await child.status;
+      return signal === null ? { status: code } : { status: code, signal: code - 128 };
     },
 
     makeTempDir: () => Deno.makeTempDir({ prefix: "nbdts" }),
@@ -469,6 +478,17 @@ export function createDenoRuntime(): Runtime {
       Deno.unrefTimer(Number(timer));
     },
 
+    daemonize: (keepStderr) =>
+      daemonize([
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        decodeURIComponent(new URL(Deno.mainModule).pathname),
+        ...Deno.args,
+      ], keepStderr),
+    daemonReady: () => daemonReady((text) => writeAllSync(Deno.stdout, text)),
+
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.
     host: nodeHost,
@@ -477,8 +497,8 @@ export function createDenoRuntime(): Runtime {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
       return import(fileUrl(absolute)); // Deno runs a .ts plugin as it is
     },
-    stdout: (text) => writeAllSync(Deno.stdout, text),
-    stderr: (text) => writeAllSync(Deno.stderr, text),
+    stdout: (text) => void (outputOpen("stdout") && writeAllSync(Deno.stdout, text)),
+    stderr: (text) => void (outputOpen("stderr") && writeAllSync(Deno.stderr, text)),
     exit: (code) => Deno.exit(code),
   };
 }

@@ -4,9 +4,17 @@
  */
 
 import { spawn } from "node:child_process";
-import { open, realpath } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { open, readdir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
-import type { CommandResult, PluginHost, ReadableFile } from "../io.ts";
+import type {
+  CommandResult,
+  DirectoryEntry,
+  DiskFile,
+  FileKind,
+  PluginHost,
+  ReadableFile,
+} from "../io.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
@@ -17,6 +25,9 @@ function reason(error: unknown): Error {
     ENOENT: "No such file or directory",
     EACCES: "Permission denied",
     EISDIR: "Is a directory",
+    ENOTDIR: "Not a directory",
+    EROFS: "Read-only file system",
+    ELOOP: "Too many levels of symbolic links",
   };
   return new Error(code && text[code] ? text[code] : (error as Error).message);
 }
@@ -63,6 +74,73 @@ async function readFile(path: string, offset: number, length: number | undefined
   }
 }
 
+function kindOf(stats: Stats): FileKind {
+  if (stats.isFile()) return "file";
+  if (stats.isBlockDevice()) return "block";
+  return stats.isDirectory() ? "directory" : "other";
+}
+
+async function fileKind(path: string): Promise<FileKind> {
+  return kindOf(await stat(path).catch((error) => Promise.reject(reason(error))));
+}
+
+/** A block device's size: stat says 0, so ask sysfs for its 512-byte sectors (Linux). */
+async function blockDeviceSize(rdev: number): Promise<number> {
+  const major = Math.floor(rdev / 256) & 0xfff;
+  const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
+  const sectors = new TextDecoder().decode(
+    await readWholeFile(`/sys/dev/block/${major}:${minor}/size`),
+  );
+  return Number(sectors.trim()) * 512;
+}
+
+/**
+ * Opens read-write (O_RDWR) unless asked for read-only, falling back to read-only as nbdkit's
+ * file plugin does. The path is checked first: opening a fifo read-only would block forever.
+ */
+async function openFile(path: string, readonly: boolean): Promise<DiskFile> {
+  const kind = await fileKind(path);
+  if (kind !== "file" && kind !== "block") {
+    throw new Error(`file is not regular or block device: ${path}`);
+  }
+  const fail = (error: unknown) => Promise.reject(reason(error));
+  let writable = !readonly;
+  const file = writable
+    ? await open(path, "r+").catch(() => {
+      writable = false;
+      return open(path, "r").catch(fail);
+    })
+    : await open(path, "r").catch(fail);
+  const stats = await file.stat();
+  return {
+    readonly: !writable,
+    kind,
+    size: async () => kind === "block" ? blockDeviceSize(stats.rdev) : (await file.stat()).size,
+    read: async (buf, offset) => (await file.read(buf, 0, buf.length, offset)).bytesRead,
+    write: async (buf, offset) => (await file.write(buf, 0, buf.length, offset)).bytesWritten,
+    sync: () => file.datasync(),
+    close: () => file.close(),
+  };
+}
+
+/** Symbolic links are followed to say what they name. */
+async function listDirectory(path: string): Promise<DirectoryEntry[]> {
+  const entries = await readdir(path, { withFileTypes: true })
+    .catch((error) => Promise.reject(reason(error)));
+  const listed: DirectoryEntry[] = [];
+  for (const entry of entries) {
+    let kind: FileKind = "other";
+    if (entry.isFile()) kind = "file";
+    else if (entry.isBlockDevice()) kind = "block";
+    else if (entry.isDirectory()) kind = "directory";
+    else if (entry.isSymbolicLink()) {
+      kind = await stat(`${path}/${entry.name}`).then(kindOf, () => "other" as const);
+    }
+    listed.push({ name: entry.name, kind });
+  }
+  return listed;
+}
+
 function runCommand(script: string, limit: number | undefined): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("/bin/sh", ["-c", script], { stdio: ["inherit", "pipe", "inherit"] });
@@ -93,4 +171,7 @@ export const nodeHost: PluginHost = {
   readFile,
   runCommand,
   getEnv: (name) => process.env[name],
+  fileKind,
+  openFile,
+  listDirectory,
 };

@@ -1,8 +1,10 @@
 /**
- * Signals and parent watching on Node's `process`, which Bun implements as well: shared by the
- * Node and Bun adapters.
+ * Process services on Node's `process` and `child_process`, which Bun and Deno implement as
+ * well: signals and parent watching for the Node and Bun adapters, and daemon mode for all
+ * three.
  */
 
+import { spawn } from "node:child_process";
 import process from "node:process";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -22,4 +24,89 @@ export function exitWithParent(): void {
     if (process.ppid !== parent) process.kill(process.pid, "SIGTERM");
   }, 1000);
   timer.unref();
+}
+
+/**
+ * Daemon mode re-runs the program with this variable set: "pipe" when its stderr is a pipe to
+ * the starting process (dropped once ready), "keep" when it is the user's stderr (-v).
+ */
+const DAEMON_ENV = "NBDTS_DAEMON_STDERR";
+/** What the background copy writes on its stdout (a pipe to the starting process) once ready. */
+const DAEMON_READY = "\0nbdts-daemon-ready\0\n";
+
+/** This process's part in daemon mode, taken out of the environment so children never see it. */
+const daemonStderr = process.env[DAEMON_ENV];
+if (daemonStderr !== undefined) delete process.env[DAEMON_ENV];
+let detached = false;
+
+/**
+ * Runtime.daemonize: `command` runs this program again with the same arguments. The starting
+ * process relays the copy's stdout up to the readiness marker and its stderr until then, and
+ * resolves to 0 at the marker or to the copy's status when it ends without one.
+ */
+export function daemonize(
+  command: readonly string[],
+  keepStderr: boolean,
+): Promise<number | "background"> {
+  if (daemonStderr !== undefined) return Promise.resolve("background");
+  const [program, ...args] = command;
+  const child = spawn(program!, args, {
+    stdio: ["ignore", "pipe", keepStderr ? "inherit" : "pipe"],
+    env: { ...process.env, [DAEMON_ENV]: keepStderr ? "keep" : "pipe" },
+  });
+  return new Promise((resolve) => {
+    let held = Buffer.alloc(0);
+    let settled = false;
+    const settle = (status: number) => {
+      if (settled) return;
+      settled = true;
+      resolve(status);
+    };
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      held = Buffer.concat([held, chunk]);
+      const at = held.indexOf(DAEMON_READY);
+      if (at >= 0) {
+        process.stdout.write(held.subarray(0, at));
+        child.stdout!.destroy();
+        child.stderr?.destroy();
+        child.unref();
+        settle(0);
+        return;
+      }
+      // Relay all but a tail that could be the start of the marker.
+      const keep = Math.min(held.length, DAEMON_READY.length - 1);
+      process.stdout.write(held.subarray(0, held.length - keep));
+      held = held.subarray(held.length - keep);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => void process.stderr.write(chunk));
+    child.on("error", (error) => {
+      process.stderr.write(`cannot start the background server: ${error.message}\n`);
+      settle(1);
+    });
+    child.on("close", (code, signal) => {
+      if (settled) return;
+      process.stdout.write(held);
+      settle(code ?? 128 + signalNumber(signal));
+    });
+  });
+}
+
+function signalNumber(signal: string | null): number {
+  return { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 }[signal ?? ""] ?? 0;
+}
+
+/** Runtime.daemonReady: `writeStdout` is the adapter's own stdout writer. */
+export function daemonReady(writeStdout: (text: string) => void): void {
+  if (daemonStderr === undefined || detached) return;
+  writeStdout(DAEMON_READY);
+  detached = true;
+  // The starting process exits now, closing the pipes: a stray write must not crash us.
+  process.stdout.on("error", () => {});
+  if (daemonStderr === "pipe") process.stderr.on("error", () => {});
+}
+
+/** Whether output to this stream still reaches anyone (not after daemonReady, but -v stderr). */
+export function outputOpen(stream: "stdout" | "stderr"): boolean {
+  return !detached || (stream === "stderr" && daemonStderr === "keep");
 }

@@ -14,7 +14,13 @@ import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
-import { exitWithParent, onShutdownSignal } from "./node-process.ts";
+import {
+  daemonize,
+  daemonReady,
+  exitWithParent,
+  onShutdownSignal,
+  outputOpen,
+} from "./node-process.ts";
 
 /** Bytes queued on a socket before the session stops reading (backpressure). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
@@ -149,11 +155,13 @@ export function createNodeRuntime(): Runtime {
           stdio: "inherit",
           env: { ...process.env, ...env },
         });
-        child.on("error", () => resolvePromise(127));
-        child.on("exit", (code, signal) => {
+        child.on("error", () => resolvePromise({ status: 127 }));
+        child.on("exit", (code, name) => {
           // A command killed by a signal exits like a shell reports it: 128 + signal number.
-          if (signal) resolvePromise(128 + (constants.signals[signal] ?? 0));
-          else resolvePromise(code ?? 1);
+          const signal = name ? constants.signals[name] ?? 0 : undefined;
+          resolvePromise(
+            signal === undefined ? { status: code ?? 1 } : { status: 128 + signal, signal },
+          );
         });
       });
     },
@@ -164,11 +172,14 @@ export function createNodeRuntime(): Runtime {
 
     onShutdownSignal,
     exitWithParent,
+    daemonize: (keepStderr) =>
+      daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),
+    daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
 
     host: nodeHost,
     importModule,
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
+    stdout: (text) => void (outputOpen("stdout") && process.stdout.write(text)),
+    stderr: (text) => void (outputOpen("stderr") && process.stderr.write(text)),
     exit: (code) => process.exit(code),
   };
 }

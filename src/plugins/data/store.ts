@@ -9,7 +9,7 @@ import type { Allocator } from "../../allocators/allocator.ts";
 import { toOffset } from "../../cli/parse.ts";
 import { ConfigError } from "../../errors.ts";
 import { isAllZero } from "../../zero.ts";
-import { type Layout, type Run } from "./layout.ts";
+import type { Layout, Run } from "./layout.ts";
 import { LIMITS } from "./limits.ts";
 
 /** Bytes written per call; a pattern shorter than this is laid out in a block this long. */
