@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
+import { gather } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import {
   daemonize,
@@ -95,10 +96,6 @@ interface BunWebSocket {
 
 const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
-/** Parts smaller than this are joined into one write: Bun's write is one syscall each. */
-const SMALL_PART = 16 * 1024;
-const JOIN_LIMIT = 64 * 1024;
-
 /**
  * One connection. Bytes the kernel did not take wait, as views, in `queue` until Bun calls
  * drain; while anything waits, write() returns a promise that settles when the queue empties.
@@ -112,6 +109,8 @@ class SocketChannel implements Channel {
   private head = 0;
   private space: Promise<void> | undefined;
   private releaseSpace: (() => void) | undefined;
+  /** Told when the queue has emptied: every part queued so far is with the kernel. */
+  private written: (() => void)[] = [];
   private closing = false;
   private shutDown = false;
   private gone = false;
@@ -124,10 +123,11 @@ class SocketChannel implements Channel {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
   }
 
-  write(parts: Uint8Array[]): Promise<void> | undefined {
+  write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
     if (this.closing || this.gone) return undefined;
     const waiting = this.head < this.queue.length;
     gather(parts, this.queue);
+    if (written) this.written.push(written);
     if (!waiting) this.flush(); // otherwise drain will come, and order must be kept
     if (this.head === this.queue.length) return undefined;
     this.space ??= new Promise((resolve) => (this.releaseSpace = resolve));
@@ -188,43 +188,19 @@ class SocketChannel implements Channel {
     this.socket.end(); // everything was handed to the kernel: FIN, then close
   }
 
+  /** Called when the queue is empty (all written, or the socket is gone). */
   private release(): void {
     const release = this.releaseSpace;
     this.space = undefined;
     this.releaseSpace = undefined;
     release?.();
+    const written = this.written;
+    this.written = [];
+    for (const done of written) done();
   }
 }
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * Appends `parts` to `queue`, joining runs of small parts into one array (copied once), so a
- * turn's many small replies cost one write; large parts are queued as they are.
- */
-function gather(parts: readonly Uint8Array[], queue: Uint8Array[]): void {
-  for (let i = 0; i < parts.length;) {
-    let end = i;
-    let size = 0;
-    while (
-      end < parts.length && parts[end].length < SMALL_PART &&
-      size + parts[end].length <= JOIN_LIMIT
-    ) {
-      size += parts[end++].length;
-    }
-    if (end - i <= 1) {
-      const part = parts[i++];
-      if (part.length > 0) queue.push(part);
-      continue;
-    }
-    const joined = new Uint8Array(size);
-    for (let at = 0; i < end; i++) {
-      joined.set(parts[i], at);
-      at += parts[i].length;
-    }
-    queue.push(joined);
-  }
-}
 
 function handlers(
   address: ListenAddress,

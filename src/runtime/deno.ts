@@ -8,6 +8,7 @@
 
 import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
+import { gather } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
 
@@ -107,10 +108,6 @@ const READ_SIZE = 256 * 1024;
 /** Bytes queued for writing before write() reports backpressure (Node's socket buffer is 16 KiB). */
 const HIGH_WATER = 64 * 1024;
 
-/** Parts smaller than this are joined into one write: Deno has no writev, and each write is an op. */
-const SMALL_PART = 16 * 1024;
-const JOIN_LIMIT = 64 * 1024;
-
 const SIGNALS: readonly Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** One connection: a read loop feeding its receiver, and a write queue drained in order. */
@@ -130,6 +127,8 @@ class StreamChannel implements Channel {
   private writing = false;
   private space: Promise<void> | undefined;
   private releaseSpace: (() => void) | undefined;
+  /** Told when the queue has emptied: every part queued so far is with the kernel. */
+  private written: (() => void)[] = [];
 
   private paused = false;
   private wake: (() => void) | undefined;
@@ -152,9 +151,10 @@ class StreamChannel implements Channel {
     void this.readLoop();
   }
 
-  write(parts: Uint8Array[]): Promise<void> | undefined {
+  write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
     if (this.closing) return undefined;
     this.queued += gather(parts, this.queue);
+    if (written) this.written.push(written);
     if (!this.writing) void this.writeLoop();
     if (this.queued <= HIGH_WATER) return undefined;
     this.space ??= new Promise((resolve) => (this.releaseSpace = resolve));
@@ -226,6 +226,9 @@ class StreamChannel implements Channel {
     this.queued = 0;
     this.writing = false;
     this.release();
+    const written = this.written;
+    this.written = [];
+    for (const done of written) done();
     if (this.closing) this.finishClose();
   }
 
@@ -269,39 +272,6 @@ class StreamChannel implements Channel {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * Appends `parts` to `queue`, joining runs of small parts into one array (copied once), so a
- * turn's many small replies cost one write; large parts are queued as they are. Returns the
- * byte count.
- */
-function gather(parts: readonly Uint8Array[], queue: Uint8Array[]): number {
-  let total = 0;
-  for (let i = 0; i < parts.length;) {
-    let end = i;
-    let size = 0;
-    while (
-      end < parts.length && parts[end].length < SMALL_PART &&
-      size + parts[end].length <= JOIN_LIMIT
-    ) {
-      size += parts[end++].length;
-    }
-    if (end - i <= 1) {
-      const part = parts[i++];
-      if (part.length > 0) queue.push(part);
-      total += part.length;
-      continue;
-    }
-    const joined = new Uint8Array(size);
-    for (let at = 0; i < end; i++) {
-      joined.set(parts[i], at);
-      at += parts[i].length;
-    }
-    queue.push(joined);
-    total += size;
-  }
-  return total;
-}
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
