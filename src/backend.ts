@@ -84,10 +84,15 @@ export class Backend {
     return this.handle.readAt(buf, offset);
   }
 
-  async writeAt(buf: Uint8Array, offset: Offset, fua: boolean): Promise<void> {
-    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+  writeAt(buf: Uint8Array, offset: Offset, fua: boolean): void | Promise<void> {
+    if (!fua) return this.handle.writeAt!(buf, offset, 0); // the common case: no extra promise
+    return this.writeFua(buf, offset);
+  }
+
+  private async writeFua(buf: Uint8Array, offset: Offset): Promise<void> {
+    const native = this.caps.fua === FUA_MODE.NATIVE;
     await this.handle.writeAt!(buf, offset, native ? FLAG.FUA : 0);
-    if (fua && !native) await this.flush();
+    if (!native) await this.flush();
   }
 
   async trim(count: number, offset: Offset, fua: boolean): Promise<void> {

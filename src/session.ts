@@ -12,7 +12,7 @@ import { errnoOf, NbdError, ProtocolError, wireError } from "./errors.ts";
 import { ExtentList } from "./extents.ts";
 import type { Channel, Receiver } from "./io.ts";
 import { Lock } from "./lock.ts";
-import { clientFlagsAcceptable, negotiate, newAgreement, type OpenExport } from "./negotiation.ts";
+import { clientFlagsAcceptable, negotiate, newAgreement } from "./negotiation.ts";
 import type { Agreement } from "./negotiation.ts";
 import { Output } from "./output.ts";
 import { BufferPool } from "./buffer-pool.ts";
@@ -32,7 +32,7 @@ import {
 } from "./protocol/replies.ts";
 import { addOffset, compareOffsets, SIMPLE_REPLY } from "./protocol/layout.ts";
 import type { Offset } from "./plugin.ts";
-import { validateRequest } from "./validate.ts";
+import { validateRequest, type ValidationContext } from "./validate.ts";
 import { isAllZero } from "./zero.ts";
 
 /** Requests running at once on one connection before reading pauses. */
@@ -48,7 +48,7 @@ export class Session implements Receiver {
   private readonly codec = new Codec((size) => this.pool.take(size));
   private readonly output: Output;
   private agreement: Agreement | undefined;
-  private opened: OpenExport | undefined;
+  private validation: ValidationContext | undefined;
   private backend: Backend | undefined;
   private structuredReplies = false;
   /** Serializes this connection's requests when the thread model says so. */
@@ -175,9 +175,15 @@ export class Session implements Receiver {
       return this.finish();
     }
     if (outcome.next === "transmission") {
-      this.opened = outcome.opened;
       this.backend = outcome.opened.backend;
       this.structuredReplies = this.agreement!.structuredReplies;
+      // Nothing validation looks at changes once transmission starts: build it once.
+      this.validation = {
+        size: this.backend.caps.size,
+        flags: outcome.opened.flags,
+        structuredReplies: this.structuredReplies,
+        baseAllocation: this.agreement!.baseAllocation,
+      };
       this.codec.setPhase("transmission");
     }
     this.busy = false;
@@ -189,13 +195,7 @@ export class Session implements Receiver {
       void this.finish();
       return;
     }
-    const opened = this.opened!;
-    let error = validateRequest(req, {
-      size: opened.backend.caps.size,
-      flags: opened.flags,
-      structuredReplies: this.structuredReplies,
-      baseAllocation: this.agreement!.baseAllocation,
-    });
+    let error = validateRequest(req, this.validation!);
     if (error === NBD_ERR.SUCCESS && req.payloadDropped) error = NBD_ERR.ENOMEM;
     if (error !== NBD_ERR.SUCCESS) return this.replyError(req, error, "invalid request");
 
