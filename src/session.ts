@@ -138,6 +138,7 @@ export class Session implements Receiver {
           break;
         case "option":
           this.busy = true;
+          this.pause(); // options are answered one at a time: read nothing more meanwhile
           void this.option(event.option, event.data);
           return;
         case "request":
@@ -211,6 +212,7 @@ export class Session implements Receiver {
     };
     if (this.serial) {
       this.busy = true;
+      this.pause();
       this.serial.run(() => this.execute(req)).then(settle);
     } else {
       this.execute(req).then(settle);
