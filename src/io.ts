@@ -131,7 +131,7 @@ export interface Runtime {
   makeTempDir(): Promise<string>;
   removePath(path: string): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
-  /** Calls `handler` on SIGINT, SIGTERM or SIGHUP; later signals must not kill the process. */
+  /** Calls `handler` on SIGINT, SIGTERM or SIGHUP; later signals must not end the program. */
   onShutdownSignal(handler: (signal: string) => void): void;
   /** Exits when the parent process exits (--exit-with-parent). */
   exitWithParent(): void;

@@ -56,7 +56,7 @@ export interface HotpathOptions {
 
 let compiled: WebAssembly.Module | undefined;
 
-/** The compiled module, decoded and compiled once per process. */
+/** The compiled module, decoded and compiled once per program run. */
 function hotpathModule(): WebAssembly.Module {
   if (!compiled) {
     const text = atob(HOTPATH_WASM_BASE64);

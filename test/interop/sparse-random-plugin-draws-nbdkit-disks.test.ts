@@ -8,6 +8,7 @@
 
 import { describe, expect, test } from "vitest";
 import { libnbd } from "../helpers/libnbd.ts";
+import { NBDKIT_RANDOM_PYTHON } from "../helpers/nbdkit-random-python.ts";
 import { requireClients, servers } from "../helpers/servers.ts";
 
 /**
@@ -15,29 +16,8 @@ import { requireClients, servers } from "../helpers/servers.ts";
  * and a read: an unaligned first block is seeded from the read's own offset, as nbdkit 1.32's
  * sparse_random_pread seeds it.
  */
-const EXPECTED = `
-M = (1 << 64) - 1
+const EXPECTED = NBDKIT_RANDOM_PYTHON + `
 BLOCK = 4096
-
-def rotl(x, k):
-    return ((x << k) | (x >> (64 - k))) & M
-
-def xsrandom(seed):
-    state = []
-    for _ in range(4):
-        seed = (seed + 0x9e3779b97f4a7c15) & M
-        z = seed
-        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
-        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
-        state.append(z ^ (z >> 31))
-    return state
-
-def xrandom(s):
-    result = (rotl((s[1] * 5) & M, 7) * 9) & M
-    t = (s[1] << 17) & M
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t
-    s[3] = rotl(s[3], 45)
-    return result
 
 def data_map(size, seed, percent=10.0, runlength=16 * 1024 * 1024):
     blocks = (size + BLOCK - 1) // BLOCK
