@@ -123,9 +123,7 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   };
   const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
   if (line.single) {
-    if (line.pidFile) {
-      await runtime.writeTextFile(absolute(runtime, line.pidFile), `${runtime.pid}\n`);
-    }
+    if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
     await afterFork();
     await runtime.serveStdio(server.accept);
     await stop();
@@ -167,7 +165,7 @@ async function serve(
   const uri = line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
   if (line.printUri) runtime.stdout(uri + "\n");
   // As nbdkit: listening, then (in the background) the pid file, then after_fork.
-  if (pidFile) await runtime.writeTextFile(pidFile, `${runtime.pid}\n`);
+  if (pidFile) await writePidFile(runtime, pidFile);
   if (!line.foreground) runtime.daemonReady();
 
   let stopping: Promise<void> | undefined;
@@ -202,6 +200,11 @@ async function serve(
   return await new Promise<number>((resolve) => {
     runtime.onShutdownSignal(() => void shutdown().then(() => resolve(0)));
   });
+}
+
+/** -P: the process id and a newline, as nbdkit writes it. */
+function writePidFile(runtime: Runtime, path: string): Promise<void> {
+  return runtime.writeTextFile(path, `${runtime.pid}\n`);
 }
 
 /** nbdkit makes -U and -P paths absolute, so $uri names the socket from anywhere. */

@@ -262,28 +262,26 @@ export class Session implements Receiver {
 
   /** One buffer holds header and data: the plugin fills the data in place. */
   private async read(req: Request): Promise<void> {
-    const backend = this.backend!;
-    if (!this.structuredReplies) {
-      const buf = new Uint8Array(SIMPLE_REPLY.size + req.length);
-      await backend.readAt(buf.subarray(SIMPLE_REPLY.size), req.offset);
-      encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
-      return this.output.push(buf);
-    }
-    const buf = this.pool.take(OFFSET_DATA_PREFIX + req.length);
-    const data = buf.subarray(OFFSET_DATA_PREFIX);
+    // The header goes in front of the data in the same pooled buffer: one write, no copy.
+    const prefix = this.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
+    const buf = this.pool.take(prefix + req.length);
+    const data = buf.subarray(prefix);
     try {
-      await backend.readAt(data, req.offset);
+      await this.backend!.readAt(data, req.offset);
     } catch (error) {
       this.pool.give(buf);
       throw error;
     }
-    if (isAllZero(data)) {
+    if (!this.structuredReplies) {
+      encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
+    } else if (isAllZero(data)) {
       this.pool.give(buf);
       const hole = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
       encodeOffsetHole(hole, 0, req, req.length);
       return this.output.push(hole);
+    } else {
+      encodeOffsetDataPrefix(buf, 0, req, req.length);
     }
-    encodeOffsetDataPrefix(buf, 0, req, req.length);
     this.output.pushPooled(buf);
   }
 

@@ -428,16 +428,9 @@ export function createDenoRuntime(): Runtime {
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),
 
     onShutdownSignal(handler) {
-      let called = false;
-      for (const signal of SIGNALS) {
-        // A listener replaces the default action, so a repeated signal while stopping is
-        // swallowed here rather than killing the process.
-        Deno.addSignalListener(signal, () => {
-          if (called) return;
-          called = true;
-          handler(signal);
-        });
-      }
+      // A listener replaces the default action, so a repeated signal while stopping does not
+      // kill the process; main() ignores the repeats, as it does on Node and Bun.
+      for (const signal of SIGNALS) Deno.addSignalListener(signal, () => handler(signal));
     },
 
     exitWithParent() {
