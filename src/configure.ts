@@ -5,6 +5,7 @@
  * a ConfigError naming the plugin.
  */
 
+import type { TlsMode } from "./cli/option-values.ts";
 import { ServerContext } from "./context.ts";
 import { ConfigError } from "./errors.ts";
 import type { Log } from "./log.ts";
@@ -48,6 +49,8 @@ export interface ServeOptions {
   readonly?: boolean;
   /** --no-sr: refuse structured replies. */
   noStructuredReplies?: boolean;
+  /** --tls after start-up; absent for a server without TLS (see ServerContext). */
+  tls?: TlsMode;
 }
 
 /** A Server for a configured plugin, honouring its thread model. */
@@ -60,6 +63,7 @@ export async function buildServer(
   const ctx = new ServerContext(plugin, threadModel, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    tls: options.tls,
   }, log);
   return new Server(ctx);
 }

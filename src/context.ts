@@ -1,10 +1,11 @@
 /**
  * What every connection shares: the configured plugin, the server options that change the
- * protocol (-r, --no-sr), the effective thread model with its locks, and the log.
+ * protocol (-r, --no-sr, --tls), the effective thread model with its locks, and the log.
  */
 
 import { Backend } from "./backend.ts";
 import { Lock } from "./lock.ts";
+import type { TlsMode } from "./cli/option-values.ts";
 import type { Log } from "./log.ts";
 import { THREAD_MODEL, type ThreadModel } from "./plugin.ts";
 import type { Plugin } from "./plugin.ts";
@@ -12,6 +13,11 @@ import type { Plugin } from "./plugin.ts";
 export interface ServerOptions {
   readonly: boolean;
   noStructuredReplies: boolean;
+  /**
+   * --tls as it stands after start-up ("off" too when no credentials loaded). Absent: this
+   * server has no TLS at all, like nbdkit built without GnuTLS (embedding, edge runtimes).
+   */
+  tls?: TlsMode;
 }
 
 export class ServerContext {
@@ -19,6 +25,7 @@ export class ServerContext {
   readonly pluginName: string;
   readonly readonly: boolean;
   readonly noStructuredReplies: boolean;
+  readonly tls: TlsMode | undefined;
   readonly threadModel: ThreadModel;
   readonly log: Log;
   /** Held by each connection in turn under SERIALIZE_CONNECTIONS. */
@@ -31,6 +38,7 @@ export class ServerContext {
     this.pluginName = plugin.name;
     this.readonly = options.readonly;
     this.noStructuredReplies = options.noStructuredReplies;
+    this.tls = options.tls;
     this.threadModel = threadModel;
     this.log = log;
   }

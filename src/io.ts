@@ -21,6 +21,15 @@ export interface Channel {
   resume(): void;
   /** Sends what is queued, then closes. */
   close(): void;
+  /**
+   * STARTTLS, where the runtime can act as a TLS server on this connection. Called with
+   * reading paused, after the option's ACK was handed to write(). `early` holds the bytes the
+   * client sent after the STARTTLS option: they are the start of the TLS stream (as they are
+   * for nbdkit, whose GnuTLS reads them from the socket), never NBD. Resolves once the
+   * handshake is done; from then on write() encrypts and the receiver gets decrypted bytes.
+   * Rejects when the handshake fails.
+   */
+  startTls?(early: Uint8Array): Promise<void>;
 }
 
 /** Where a runtime delivers one connection's received bytes. */
@@ -115,6 +124,38 @@ export interface PluginHost {
   listDirectory?(path: string): Promise<DirectoryEntry[]>;
 }
 
+/** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */
+export type TlsCredentials = X509Credentials | PskCredentials;
+
+/** The PEM files of a certificate directory, as read (ca-crl.pem is optional). */
+export interface X509Credentials {
+  readonly kind: "x509";
+  readonly ca: Uint8Array;
+  readonly cert: Uint8Array;
+  readonly key: Uint8Array;
+  readonly crl?: Uint8Array;
+  /** --tls-verify-peer: a client must present a certificate signed by the CA. */
+  readonly verifyPeer: boolean;
+}
+
+/** Pre-shared keys by username. */
+export interface PskCredentials {
+  readonly kind: "psk";
+  /** The table, read anew for each handshake, as GnuTLS rereads the key file each time. */
+  keys(): Promise<ReadonlyMap<string, Uint8Array>>;
+}
+
+/** STARTTLS support of a runtime (nbdkit's "built with GnuTLS"). */
+export interface TlsSupport {
+  /** Why --tls-psk cannot work on this runtime; absent when pre-shared keys work. */
+  readonly pskUnavailable?: string;
+  /**
+   * Checks the credentials (throwing when a PEM does not load) and returns what wraps an
+   * `accept` so that every channel it is given has a startTls() upgrading with them.
+   */
+  prepare(credentials: TlsCredentials): (accept: Accept) => Accept;
+}
+
 /** The process services main() uses; each adapter supplies them for its runtime. */
 export interface Runtime {
   readonly name: string;
@@ -147,6 +188,10 @@ export interface Runtime {
   daemonReady(): void;
   /** Files, commands and environment for built-in plugins; without it they refuse those. */
   readonly host?: PluginHost;
+  /** Present where connections can be upgraded to TLS; without it --tls=on/require fail. */
+  readonly tls?: TlsSupport;
+  /** Whether the effective user is root: nbdkit then looks for certificates in /etc/pki. */
+  isRoot(): boolean;
   /** Loads a user plugin module by path. */
   importModule(path: string): Promise<unknown>;
   stdout(text: string): void;

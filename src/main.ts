@@ -26,14 +26,14 @@ import {
   versionText,
 } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
-import type { DebugFlag } from "./cli/option-values.ts";
+import { type DebugFlag, TLS_MODE, type TlsMode } from "./cli/option-values.ts";
 import { errorLine } from "./cli/program-name.ts";
 import { applyParams, buildServer, finishConfiguration, pluginStep } from "./configure.ts";
 import { ConfigError } from "./errors.ts";
-import type { ListenAddress, Listener, Runtime } from "./io.ts";
+import type { Accept, ListenAddress, Listener, Runtime } from "./io.ts";
 import { Log } from "./log.ts";
 import { loadPlugin } from "./load-plugin.ts";
-import type { Server } from "./server.ts";
+import { settleTls, type TlsSettings } from "./tls-credentials.ts";
 import { VERSION } from "./version.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
@@ -53,7 +53,7 @@ export async function main(runtime: Runtime): Promise<number> {
 async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   switch (line.action) {
     case ACTION.DUMP_CONFIG:
-      runtime.stdout(dumpConfigText(VERSION, runtime.name));
+      runtime.stdout(dumpConfigText(VERSION, runtime.name, runtime.tls !== undefined));
       return 0;
     case ACTION.LONG_OPTIONS:
       runtime.stdout(longOptionsLines().join("\n") + "\n");
@@ -76,9 +76,14 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   if (line.filters.length > 0) {
     throw new ConfigError(`filters are not supported yet: --filter=${line.filters[0]}`);
   }
-  if (line.tls === "on" || line.tls === "require") {
-    throw new ConfigError(`TLS is not supported yet: --tls=${line.tls}`);
+  if (line.websocket && line.tls !== undefined && line.tls !== "off") {
+    throw new ConfigError(
+      `--tls=${line.tls} cannot be used with --websocket: WebSocket connections cannot ` +
+        "switch to TLS with STARTTLS (serve wss:// through a TLS-terminating proxy instead)",
+    );
   }
+  // nbdkit settles TLS before anything else, so bad credentials stop it at once.
+  const tls: TlsSettings = line.websocket ? { mode: TLS_MODE.OFF } : await settleTls(runtime, line);
 
   // Daemon mode: the process the user started waits here for a background copy to listen.
   if (line.action === ACTION.SERVE && !line.foreground && !line.single) {
@@ -93,6 +98,7 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     ...applyDebugFlags(line.debugFlags, plugin.name, plugin.debugFlags, used),
     ...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, undefined, used),
   ];
+  if (tls.warning) runtime.stderr(errorLine(tls.warning) + "\n");
   await plugin.load?.();
   for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
     runtime.stderr(warning + "\n");
@@ -112,8 +118,9 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   }
   await finishConfiguration(plugin);
   const log = new Log(runtime.stderr, line.verbose);
-  const options = { readonly: line.readOnly, noStructuredReplies: line.noSr };
+  const options = { readonly: line.readOnly, noStructuredReplies: line.noSr, tls: tls.mode };
   const server = await buildServer(plugin, options, log);
+  const accept = tls.offer ? tls.offer(server.accept) : server.accept;
   if (line.exitWithParent) runtime.exitWithParent();
   // nbdkit's end: the server stops, then the plugin's cleanup, then its unload.
   const stop = async () => {
@@ -125,18 +132,18 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   if (line.single) {
     if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
     await afterFork();
-    await runtime.serveStdio(server.accept);
+    await runtime.serveStdio(accept);
     await stop();
     return 0;
   }
-  return await serve(runtime, line, server, afterFork, stop);
+  return await serve(runtime, line, { accept, tls: tls.mode }, afterFork, stop);
 }
 
 /** Listens, then either runs the captive command or waits for a signal. */
 async function serve(
   runtime: Runtime,
   line: CommandLine,
-  server: Server,
+  connections: { accept: Accept; tls: TlsMode },
   afterFork: () => Promise<void>,
   stop: () => Promise<void>,
 ): Promise<number> {
@@ -155,12 +162,17 @@ async function serve(
       : line.websocket
       ? { kind: "websocket", ...tcp }
       : { kind: "tcp", ...tcp };
-    listener = await runtime.listen(address, server.accept);
+    listener = await runtime.listen(address, connections.accept);
   } catch (error) {
     if (tempDir) await runtime.removePath(tempDir);
     throw new ConfigError(`cannot listen: ${(error as Error).message}`);
   }
-  const target = { unixSocket: socketPath, port: listener.port, exportName: line.exportName ?? "" };
+  const target = {
+    unixSocket: socketPath,
+    port: listener.port,
+    exportName: line.exportName ?? "",
+    tls: connections.tls, // nbds:// and $tls, as nbdkit shows them
+  };
   // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
   const uri = line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
   if (line.printUri) runtime.stdout(uri + "\n");

@@ -1,7 +1,8 @@
 /**
  * Option haggling for one connection: one function per NBD_OPT_*, each answering with the
  * replies to send and whether haggling goes on, ends in transmission, or ends the connection.
- * Behaviour follows the spec and nbdkit 1.32.5's negotiate_handshake_newstyle_options.
+ * Behaviour follows the spec and nbdkit 1.32.5's negotiate_handshake_newstyle_options; the TLS
+ * rules are in starttls.ts.
  */
 
 import type { Backend, Capabilities } from "./backend.ts";
@@ -18,6 +19,7 @@ import {
   TX_FLAG,
 } from "./protocol/constants.ts";
 import { THREAD_MODEL } from "./plugin.ts";
+import { refusedBeforeTls, startTls } from "./starttls.ts";
 import {
   decodeString,
   encodeExportNameReply,
@@ -41,6 +43,9 @@ export interface Agreement {
   baseAllocation: boolean;
   listed: boolean;
   optionsLeft: number;
+  /** Whether this connection's runtime channel can be upgraded to TLS, and whether it was. */
+  canStartTls: boolean;
+  usingTls: boolean;
 }
 
 /** The export a GO or EXPORT_NAME opened, ready for transmission. */
@@ -53,9 +58,11 @@ export interface OpenExport {
 export type Outcome =
   | { next: "options"; replies: Uint8Array[] }
   | { next: "transmission"; replies: Uint8Array[]; opened: OpenExport }
+  /** Send the replies in clear, then upgrade the connection to TLS. */
+  | { next: "starttls"; replies: Uint8Array[] }
   | { next: "close"; replies: Uint8Array[]; reason?: string };
 
-export function newAgreement(clientFlags: number): Agreement {
+export function newAgreement(clientFlags: number, canStartTls = false): Agreement {
   return {
     noZeroes: (clientFlags & HANDSHAKE_FLAG.NO_ZEROES) !== 0,
     fixedNewstyle: (clientFlags & HANDSHAKE_FLAG.FIXED_NEWSTYLE) !== 0,
@@ -64,6 +71,8 @@ export function newAgreement(clientFlags: number): Agreement {
     baseAllocation: false,
     listed: false,
     optionsLeft: LIMITS.MAX_OPTIONS,
+    canStartTls,
+    usingTls: false,
   };
 }
 
@@ -106,6 +115,8 @@ export async function negotiate(
     return { next: "close", replies: [], reason: "client spent too much time negotiating" };
   }
   if (!state.fixedNewstyle && option !== OPT.EXPORT_NAME) return answer(REP.ERR_INVALID);
+  const refused = refusedBeforeTls(ctx, state, option);
+  if (refused) return refused;
 
   switch (option) {
     case OPT.EXPORT_NAME:
@@ -117,7 +128,7 @@ export async function negotiate(
       state.listed = true;
       return await list(ctx, state, option);
     case OPT.STARTTLS:
-      return answer(data.length !== 0 ? REP.ERR_INVALID : REP.ERR_UNSUP);
+      return startTls(ctx, state, data);
     case OPT.STRUCTURED_REPLY:
       if (data.length !== 0) return answer(REP.ERR_INVALID);
       if (ctx.noStructuredReplies) return answer(REP.ERR_UNSUP);

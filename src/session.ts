@@ -1,7 +1,7 @@
 /**
  * One connection, from greeting to close: feeds received bytes to the codec, answers options
- * through negotiation.ts, then validates each request, runs it on the backend and queues its
- * reply. Requests run concurrently (replies may overtake each other) unless the plugin's thread
+ * through negotiation.ts (upgrading to TLS on STARTTLS), then validates each request, runs it
+ * on the backend and queues its reply. Requests run concurrently (replies may overtake each other) unless the plugin's thread
  * model asks for one at a time. Reading pauses while too much is in flight or the output is
  * full, so a client cannot make the server buffer without bound.
  */
@@ -15,6 +15,7 @@ import { Lock } from "./lock.ts";
 import { clientFlagsAcceptable, negotiate, newAgreement } from "./negotiation.ts";
 import type { Agreement } from "./negotiation.ts";
 import { Output } from "./output.ts";
+import { switchToTls } from "./starttls.ts";
 import { BufferPool } from "./buffer-pool.ts";
 import { THREAD_MODEL } from "./plugin.ts";
 import { Codec, type Request } from "./protocol/codec.ts";
@@ -133,7 +134,7 @@ export class Session implements Receiver {
           if (!clientFlagsAcceptable(event.flags)) {
             return this.fail(new ProtocolError("client requested unexpected flags"));
           }
-          this.agreement = newAgreement(event.flags);
+          this.agreement = newAgreement(event.flags, this.channel.startTls !== undefined);
           this.codec.setPhase("options");
           break;
         case "option":
@@ -171,6 +172,14 @@ export class Session implements Receiver {
       return this.fail(error);
     }
     this.output.push(...outcome.replies);
+    if (outcome.next === "starttls") {
+      try {
+        await switchToTls(this.channel, this.output, this.codec, this.agreement!);
+      } catch (error) {
+        return this.fail(new Error(`TLS handshake: ${(error as Error).message}`));
+      }
+      this.ctx.log.debug(this.where, "using TLS on this connection");
+    }
     if (outcome.next === "close") {
       if (outcome.reason) this.ctx.log.error(this.where, outcome.reason);
       return this.finish();

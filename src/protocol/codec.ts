@@ -92,6 +92,32 @@ export class Codec {
     this.owned = this.chunks.length;
   }
 
+  /**
+   * Hands over every received byte not yet decoded and forgets it (h11's trailing_data): at
+   * STARTTLS these bytes belong to the TLS stream, so none of them may ever become an option.
+   * Called between options, when no option data is half-read.
+   */
+  takeUnconsumed(): Uint8Array {
+    if (this.body !== undefined || this.skipping > 0) {
+      throw new ProtocolError("cannot switch protocols in the middle of a message");
+    }
+    let size = this.partialLength - this.position;
+    for (const chunk of this.chunks) size += chunk.length;
+    const out = new Uint8Array(size);
+    out.set(this.partial.subarray(0, this.partialLength));
+    let at = this.partialLength;
+    for (const [i, chunk] of this.chunks.entries()) {
+      const rest = i === 0 ? chunk.subarray(this.position) : chunk;
+      out.set(rest, at);
+      at += rest.length;
+    }
+    this.chunks.length = 0;
+    this.owned = 0;
+    this.position = 0;
+    this.partialLength = 0;
+    return out;
+  }
+
   /** Switches what the following bytes are: options after client flags, requests after GO. */
   setPhase(phase: Phase): void {
     this.phase = phase;

@@ -443,6 +443,7 @@ export function createBunRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.
     host: nodeHost,
+    isRoot: () => process.geteuid?.() === 0,
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;

@@ -39,6 +39,8 @@ interface DenoApi {
     response: Response;
   };
   cwd(): string;
+  /** The user id (Deno has no effective one); null on Windows. */
+  uid(): number | null;
   /** The deno executable, to run this program again in the background. */
   execPath(): string;
   /** The `file://` URL of the program Deno runs. */
@@ -455,6 +457,7 @@ export function createDenoRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.
     host: nodeHost,
+    isRoot: () => Deno.uid() === 0,
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;

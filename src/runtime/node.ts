@@ -14,6 +14,8 @@ import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
+import { feed, socketChannel } from "./node-socket.ts";
+import { nodeTlsSupport } from "./starttls.ts";
 import {
   daemonize,
   daemonReady,
@@ -22,58 +24,10 @@ import {
   outputOpen,
 } from "./node-process.ts";
 
-/** Bytes queued on a socket before the session stops reading (backpressure). */
-const WRITE_HIGH_WATER = 4 * 1024 * 1024;
-
-function toChannel(socket: Socket, peer: string): Channel {
-  let drain: Promise<void> | undefined;
-  return {
-    peer,
-    write(parts, written) {
-      if (socket.destroyed || parts.length === 0) return undefined;
-      if (parts.length > 1) socket.cork();
-      const last = parts.length - 1;
-      // Node keeps each part until the kernel has it; the last one's callback says all are out.
-      for (let i = 0; i < last; i++) socket.write(parts[i]);
-      socket.write(parts[last], written && (() => written()));
-      if (parts.length > 1) socket.uncork();
-      // Node asks for a drain past 16 KiB, which would stop reading after every 1 MiB reply
-      // and leave the client idle; a few MiB queued keeps the pipe full and memory bounded.
-      if (socket.writableLength < WRITE_HIGH_WATER) return undefined;
-      drain ??= new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off("drain", done);
-          socket.off("close", done);
-          drain = undefined;
-          resolve();
-        };
-        socket.on("drain", done);
-        socket.on("close", done);
-      });
-      return drain;
-    },
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-    // Flush, then close both directions: a peer that never closes its side must not keep the
-    // connection (and so the listener's close) alive.
-    close: () => void socket.end(() => socket.destroy()),
-  };
-}
-
 /** Wires a connected socket to the server: bytes in go to its receiver, errors end it. */
 function attach(socket: Socket, accept: Accept, peer: string): void {
   socket.setNoDelay?.(true);
-  const receiver = accept(toChannel(socket, peer));
-  let ended = false;
-  const end = (error?: Error) => {
-    if (ended) return;
-    ended = true;
-    receiver.end(error);
-  };
-  socket.on("data", (chunk: Uint8Array) => receiver.data(chunk));
-  socket.on("end", () => end());
-  socket.on("error", (error) => end(error));
-  socket.on("close", () => end());
+  feed(socket, accept(socketChannel(socket, peer)));
 }
 
 /** HTTP on the port, every request upgraded to a WebSocket carrying one NBD connection. */
@@ -177,6 +131,8 @@ export function createNodeRuntime(): Runtime {
     daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
 
     host: nodeHost,
+    tls: nodeTlsSupport(),
+    isRoot: () => process.geteuid?.() === 0,
     importModule,
     stdout: (text) => void (outputOpen("stdout") && process.stdout.write(text)),
     stderr: (text) => void (outputOpen("stderr") && process.stderr.write(text)),

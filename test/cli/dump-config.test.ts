@@ -4,10 +4,11 @@ import { expect, test } from "vitest";
 import { dumpConfigText } from "../../src/cli/dump-config.ts";
 
 test("the keys are nbdkit's, sorted, plus runtime=", () => {
-  expect(dumpConfigText("0.1.0", "node")).toBe(
+  expect(dumpConfigText("0.1.0", "node", false)).toBe(
     [
       "exit_with_parent=yes",
       "name=nbdts",
+      "root_tls_certificates_dir=/etc/pki/nbdkit",
       "runtime=node",
       "selinux=no",
       "tls=no",
@@ -18,4 +19,8 @@ test("the keys are nbdkit's, sorted, plus runtime=", () => {
       "",
     ].join("\n"),
   );
+});
+
+test("tls=yes when the runtime can serve TLS, as nbdkit built with GnuTLS says", () => {
+  expect(dumpConfigText("0.1.0", "deno", true)).toContain("\ntls=yes\n");
 });

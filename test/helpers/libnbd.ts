@@ -16,6 +16,8 @@ import type { Server } from "./servers.ts";
  * - `connect(setup=None, export=None)`: a new connected handle; `setup(h)` runs first. Without
  *   `export` it connects to `uri`; with it, to `unixsocket` asking for that export name (a URI
  *   would override the name).
+ * - `connect_tls(query, user=None)`: a handle connected with TLS (nbds+unix://) to the captive
+ *   socket, `query` naming the client's credentials ("tls-certificates=DIR", "tls-psk-file=F").
  * - `outcome(action)`: "ok", or the errno name libnbd reports ("EINVAL", "ENOSPC" …).
  * - `extents(h, count, offset, flags=0)`: base:allocation block status as [[length, flags], …].
  * - `report(**values)`: print the JSON object the test receives.
@@ -36,6 +38,13 @@ def connect(setup=None, export=None):
     else:
         h.set_export_name(export)
         h.connect_unix(unixsocket)
+    return h
+
+def connect_tls(query, user=None):
+    h = nbd.NBD()
+    h.set_uri_allow_local_file(True)  # the query names local files
+    at = "" if user is None else user + "@"
+    h.connect_uri("nbds+unix://%s/?socket=%s&%s" % (at, unixsocket, query))
     return h
 
 def outcome(action):

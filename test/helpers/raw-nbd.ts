@@ -6,6 +6,7 @@
  */
 
 import { connect, type Socket } from "node:net";
+import { connect as connectTls, type ConnectionOptions } from "node:tls";
 
 /** Wire constants from the NBD spec, section "Values". */
 export const WIRE = {
@@ -39,6 +40,7 @@ export const REP = {
   ERR_UNSUP: 0x80000001,
   ERR_POLICY: 0x80000002,
   ERR_INVALID: 0x80000003,
+  ERR_TLS_REQD: 0x80000005,
 } as const;
 
 /** NBD_INFO_* codes in INFO/GO requests and NBD_REP_INFO replies. */
@@ -187,6 +189,24 @@ export class RawConnection {
         };
       });
     }
+  }
+
+  /**
+   * STARTTLS's client side, once the server has ACKed it: a TLS handshake on this socket.
+   * Resolves to a connection that speaks through TLS; rejects when the handshake fails.
+   */
+  startTls(options: ConnectionOptions): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const secure = connectTls({ ...options, socket: this.#socket });
+      secure.once("secureConnect", () => resolve(new RawConnection(secure)));
+      secure.once("error", reject);
+      secure.once("close", () => reject(new Error("Server closed the connection during TLS")));
+    });
+  }
+
+  /** A copy of the bytes received and not yet read. */
+  received(): Uint8Array {
+    return this.#buffered.slice();
   }
 
   write(data: Uint8Array): void {

@@ -5,6 +5,7 @@
  * the spec (doc/proto.md, "Values") on purpose, so a wrong constant in src/ fails a test.
  */
 
+import type { TlsMode } from "../../src/cli/option-values.ts";
 import type { Channel, Receiver } from "../../src/io.ts";
 import { ServerContext } from "../../src/context.ts";
 import { Log } from "../../src/log.ts";
@@ -274,6 +275,8 @@ export interface TestServerOptions {
   readonly?: boolean;
   noStructuredReplies?: boolean;
   verbose?: boolean;
+  /** --tls as start-up left it; absent: a server without TLS. */
+  tls?: TlsMode;
 }
 
 /** A Server around `plugin`, with its log lines collected in `logs`. */
@@ -286,6 +289,7 @@ export function testServer(
   const ctx = new ServerContext(plugin, options.threadModel ?? THREAD_MODEL.PARALLEL, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    tls: options.tls,
   }, log);
   return { server: new Server(ctx), logs };
 }
@@ -324,6 +328,11 @@ export class TestChannel implements Channel {
   closed = false;
   /** Bytes written after close() was called (there should be none). */
   writesAfterClose = 0;
+  /**
+   * Set by a test (before the client flags) to make the channel upgradable: called as the
+   * runtime's STARTTLS would be. The test then goes on sending "decrypted" bytes in clear.
+   */
+  startTls?: (early: Uint8Array) => Promise<void>;
   /** What write() returns; a test sets it to hand out pending promises (backpressure). */
   onWrite: (parts: Uint8Array[]) => Promise<void> | undefined = () => undefined;
 

@@ -343,3 +343,39 @@ describe("codec offsets and cookies", () => {
     expect([request.cookieHi, request.cookieLo]).toEqual([0xfedcba98, 0x76543210]);
   });
 });
+
+describe("takeUnconsumed (the switch to TLS)", () => {
+  test("hands over every byte after the last option, however it was split, and keeps none", () => {
+    const starttls = wireOption(OPT.STARTTLS);
+    const trailing = concat(wireOption(OPT.LIST), new Uint8Array([0x16, 0x03, 0x01]));
+    for (const chunks of splits(concat(starttls, trailing))) {
+      const codec = codecIn("options");
+      let event: Event = { kind: "need-data" };
+      for (const chunk of chunks) {
+        codec.receive(chunk);
+        if (event.kind === "need-data") event = codec.next();
+      }
+      expect(event).toMatchObject({ kind: "option", option: OPT.STARTTLS });
+      expect(codec.takeUnconsumed()).toEqual(trailing);
+      expect(codec.next()).toEqual({ kind: "need-data" });
+    }
+  });
+
+  test("a half-received option header is handed over too", () => {
+    const codec = codecIn("options");
+    const header = wireOption(OPT.LIST).subarray(0, 9);
+    codec.receive(header.slice(0, 4));
+    codec.receive(header.slice(4));
+    expect(codec.next()).toEqual({ kind: "need-data" });
+    expect(codec.takeUnconsumed()).toEqual(header);
+    codec.receive(wireOption(OPT.GO, infoData("")));
+    expect(codec.next()).toMatchObject({ kind: "option", option: OPT.GO });
+  });
+
+  test("refuses in the middle of option data, which never happens between options", () => {
+    const codec = codecIn("options");
+    codec.receive(wireOption(OPT.GO, infoData("disk")).subarray(0, 20));
+    expect(codec.next()).toEqual({ kind: "need-data" });
+    expect(() => codec.takeUnconsumed()).toThrow(ProtocolError);
+  });
+});
