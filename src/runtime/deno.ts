@@ -11,6 +11,7 @@ import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { gather } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
+import { nodeTlsSupport } from "./starttls.ts";
 
 /** What this file uses of the Deno namespace (lib.deno.ns.d.ts has the full story). */
 interface DenoApi {
@@ -457,6 +458,11 @@ export function createDenoRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.
     host: nodeHost,
+    // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys.
+    tls: nodeTlsSupport(
+      "--tls-psk cannot be used on Deno: its TLS (rustls, behind node:tls) has no pre-shared " +
+        "keys. Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
+    ),
     isRoot: () => Deno.uid() === 0,
 
     importModule(path) {
