@@ -20,6 +20,7 @@ import {
   onShutdownSignal,
   outputOpen,
 } from "./node-process.ts";
+import { nodeTlsSupport } from "./starttls.ts";
 
 /** What this file uses of the Bun global (bun-types has the full story). */
 interface BunApi {
@@ -443,6 +444,11 @@ export function createBunRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.
     host: nodeHost,
+    // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
+    tls: nodeTlsSupport(
+      "--tls-psk cannot be used on Bun: its node:tls does not implement pre-shared keys " +
+        "(pskCallback). Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
+    ),
     isRoot: () => process.geteuid?.() === 0,
 
     importModule(path) {
