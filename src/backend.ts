@@ -61,7 +61,11 @@ export class Backend {
 
   /** Opens a handle and reads its capabilities; a readonly open never asks about writes. */
   static async open(plugin: Plugin, readonly: boolean, exportName: string): Promise<Backend> {
-    const handle = await plugin.open(readonly, exportName);
+    return await Backend.over(await plugin.open(readonly, exportName), readonly);
+  }
+
+  /** Reads an open handle's capabilities; a failure closes the handle. */
+  static async over(handle: Handle, readonly: boolean): Promise<Backend> {
     try {
       return new Backend(handle, await readCapabilities(handle, readonly));
     } catch (error) {

@@ -18,24 +18,39 @@ export interface Param {
   readonly value: string;
 }
 
-/** Runs one step of the plugin, turning what it throws into a one-line error naming it. */
-export async function pluginStep(plugin: Plugin, step: () => unknown): Promise<void> {
+/** A ConfigError whose message already names the layer (plugin or filter) that failed. */
+export class LayerError extends ConfigError {}
+
+/**
+ * Runs one load-time step of a plugin or filter called `name`, turning what it throws into a
+ * one-line error naming it; an error a layer below already named passes through unchanged.
+ */
+export async function layerStep(name: string, step: () => unknown): Promise<void> {
   try {
     await step();
   } catch (error) {
+    if (error instanceof LayerError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`${plugin.name}: error: ${message}`);
+    throw new LayerError(`${name}: error: ${message}`);
   }
+}
+
+/** Runs one step of the plugin, turning what it throws into a one-line error naming it. */
+export function pluginStep(plugin: Plugin, step: () => unknown): Promise<void> {
+  return layerStep(plugin.name, step);
+}
+
+/** Gives one parameter to config(). */
+export async function applyParam(plugin: Plugin, key: string, value: string): Promise<void> {
+  if (!plugin.config) {
+    throw new LayerError(`${plugin.name}: this plugin does not need command line configuration`);
+  }
+  await pluginStep(plugin, () => plugin.config!(key, value));
 }
 
 /** Gives each parameter to config(), in order. */
 export async function applyParams(plugin: Plugin, params: readonly Param[]): Promise<void> {
-  for (const { key, value } of params) {
-    if (!plugin.config) {
-      throw new ConfigError(`${plugin.name}: this plugin does not need command line configuration`);
-    }
-    await pluginStep(plugin, () => plugin.config!(key, value));
-  }
+  for (const { key, value } of params) await applyParam(plugin, key, value);
 }
 
 /** configComplete, then getReady: the last chances to refuse before listening. */
@@ -69,8 +84,12 @@ export async function buildServer(
 }
 
 async function threadModelOf(plugin: Plugin): Promise<ThreadModel> {
-  const model = await plugin.threadModel?.();
+  return checkThreadModel(plugin.name, await plugin.threadModel?.());
+}
+
+/** A layer's answer to threadModel(): PARALLEL when it gives none; anything else is refused. */
+export function checkThreadModel(name: string, model: number | undefined): ThreadModel {
   if (model === undefined) return THREAD_MODEL.PARALLEL;
   if (model === 0 || model === 1 || model === 2 || model === 3) return model;
-  throw new ConfigError(`${plugin.name}: invalid thread model (${model})`);
+  throw new ConfigError(`${name}: invalid thread model (${model})`);
 }

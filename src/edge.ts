@@ -6,6 +6,10 @@
  */
 
 export * from "./plugin.ts";
+export type { Filter, FilterModule, NextHandle, NextOpen } from "./filter.ts";
+export { stackFilters } from "./filter-stack.ts";
+export { createIpFilter } from "./filters/ip.ts";
+export { createLimitFilter } from "./filters/limit.ts";
 export { ConfigError, ERRNO, type Errno, NbdError } from "./errors.ts";
 export { parseBool, parseSize, toOffset } from "./cli/parse.ts";
 export {

@@ -11,7 +11,7 @@ import {
   type Param,
   pluginStep,
 } from "./configure.ts";
-import type { Receiver } from "./io.ts";
+import type { PeerAddress, Receiver } from "./io.ts";
 import { acceptWebSocket, type WebSocketLike } from "./websocket.ts";
 import { Log } from "./log.ts";
 import type { Plugin } from "./plugin.ts";
@@ -49,13 +49,22 @@ export interface ByteStream {
   writable: WritableStream<Uint8Array>;
 }
 
-/** Serves one NBD connection over a Web Streams pair; settles when it has ended. */
-export async function serveStream(server: Server, stream: ByteStream, peer = "stream") {
+/**
+ * Serves one NBD connection over a Web Streams pair; settles when it has ended. `address`, if
+ * known, is where the client is (filters such as ip refuse a client without one).
+ */
+export async function serveStream(
+  server: Server,
+  stream: ByteStream,
+  peer = "stream",
+  address?: PeerAddress,
+) {
   const writer = stream.writable.getWriter();
   const reader = stream.readable.getReader();
   let paused: { promise: Promise<void>; resume: () => void } | undefined;
   const receiver: Receiver = server.accept({
     peer,
+    address,
     write(parts) {
       for (const part of parts) writer.write(part).catch(() => {});
       // desiredSize ≤ 0 means the sink's queue is full: wait for it (backpressure).
@@ -90,8 +99,14 @@ export async function serveStream(server: Server, stream: ByteStream, peer = "st
 }
 
 /**
- * Serves one NBD connection over a WebSocket whose binary messages carry the byte stream.
+ * Serves one NBD connection over a WebSocket whose binary messages carry the byte stream;
+ * `address` as for serveStream.
  */
-export function serveWebSocket(server: Server, socket: WebSocketLike, peer = "websocket"): void {
-  acceptWebSocket(server.accept, socket, peer);
+export function serveWebSocket(
+  server: Server,
+  socket: WebSocketLike,
+  peer = "websocket",
+  address?: PeerAddress,
+): void {
+  acceptWebSocket(server.accept, socket, peer, address);
 }

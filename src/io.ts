@@ -4,10 +4,26 @@
  * imports only this file, never a runtime.
  */
 
+/**
+ * Where a connection comes from, as the socket tells it (what nbdkit's filters learn from
+ * nbdkit_peer_name). An IPv4 client of a dual-stack socket is "ipv4", never "::ffff:a.b.c.d";
+ * `address` is in canonical text form ("127.0.0.1", "::1"). Unix sockets carry no credentials:
+ * no runtime we run on exposes SO_PEERCRED.
+ */
+export type PeerAddress =
+  | { readonly family: "ipv4" | "ipv6"; readonly address: string; readonly port: number }
+  | { readonly family: "unix" };
+
 /** One connection's outgoing side, as the runtime gives it. */
 export interface Channel {
   /** Who is connected, for logs. */
   readonly peer: string;
+  /**
+   * Who is connected, for access control (the ip filter). Missing when the runtime cannot
+   * tell (a pipe on stdin, a stream handed over without one): such a client is refused by
+   * anything that checks, as nbdkit refuses one whose peer name it cannot get.
+   */
+  readonly address?: PeerAddress;
   /**
    * Writes the parts in order as one batch. Returns undefined when the runtime can take more
    * at once, or a promise that settles when it can (backpressure). `written`, if given, is

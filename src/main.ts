@@ -1,8 +1,8 @@
 /**
- * The program: reads the command line, loads and configures the plugin, listens where asked
- * (-U, -p, -s), goes into the background unless told otherwise (-f, --run, -s), writes the pid
- * file, runs the captive --run command, and stops cleanly on a signal. Everything a runtime
- * does for it comes through the Runtime contract.
+ * The program: reads the command line, loads and configures the plugin and its filters, listens
+ * where asked (-U, -p, -s), goes into the background unless told otherwise (-f, --run, -s),
+ * writes the pid file, runs the captive --run command, and stops cleanly on a signal.
+ * Everything a runtime does for it comes through the Runtime contract.
  */
 
 import {
@@ -32,8 +32,10 @@ import { applyParams, buildServer, finishConfiguration, pluginStep } from "./con
 import { ConfigError } from "./errors.ts";
 import type { Accept, ListenAddress, Listener, Runtime } from "./io.ts";
 import { Log } from "./log.ts";
+import { loadFilters } from "./load-filter.ts";
 import { loadPlugin } from "./load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls-credentials.ts";
+import { stackFilters } from "./filter-stack.ts";
 import { VERSION } from "./version.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
@@ -73,9 +75,6 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   if (line.plugin === undefined) {
     throw new ConfigError("no plugins given on the command line.\nUse '--help' for usage.");
   }
-  if (line.filters.length > 0) {
-    throw new ConfigError(`filters are not supported yet: --filter=${line.filters[0]}`);
-  }
   if (line.websocket && line.tls !== undefined && line.tls !== "off") {
     throw new ConfigError(
       `--tls=${line.tls} cannot be used with --websocket: WebSocket connections cannot ` +
@@ -91,29 +90,35 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     if (role !== "background") return role;
   }
 
-  const plugin = await loadPlugin(runtime, line.plugin);
-  // As nbdkit: the plugin's flags are set before load(), then every -D left over is reported.
+  const named = await loadPlugin(runtime, line.plugin);
+  const filters = await loadFilters(runtime, line.filters);
+  // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
-  const warnings = [
-    ...applyDebugFlags(line.debugFlags, plugin.name, plugin.debugFlags, used),
-    ...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, undefined, used),
-  ];
+  const warnings = [named, ...filters].flatMap((layer) =>
+    applyDebugFlags(line.debugFlags, layer.name, layer.debugFlags, used)
+  );
+  warnings.push(...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, undefined, used));
+  // From here on the server sees one plugin: the filters stacked in front of the named one.
+  const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning) + "\n");
   await plugin.load?.();
   for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
     runtime.stderr(warning + "\n");
   }
   if (line.action === ACTION.HELP) {
-    runtime.stdout(usageText() + "\n" + pluginHelpText(plugin, line.plugin));
+    const filterHelp = filters.map((filter, i) =>
+      "\n" + pluginHelpText(filter, line.filters[i], "filter")
+    );
+    runtime.stdout(usageText() + filterHelp.join("") + "\n" + pluginHelpText(named, line.plugin));
     return 0;
   }
   if (line.action === ACTION.VERSION) {
-    runtime.stdout(versionText(VERSION, plugin));
+    runtime.stdout(versionText(VERSION, ...filters, named));
     return 0;
   }
-  await applyParams(plugin, resolveParams(line.params, plugin.magicConfigKey, plugin.name));
+  await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
   if (line.action === ACTION.DUMP_PLUGIN) {
-    runtime.stdout(await dumpPluginText(plugin, line.plugin));
+    runtime.stdout(await dumpPluginText(named, line.plugin, plugin));
     return 0;
   }
   await finishConfiguration(plugin);

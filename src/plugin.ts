@@ -12,6 +12,10 @@
  * `getSize` returns a `bigint` (up to 2^63-1) receives offsets at or past 2^53 as `bigint`.
  */
 
+import type { PeerAddress } from "./io.ts";
+
+export type { PeerAddress };
+
 export type MaybePromise<T> = T | Promise<T>;
 
 /** An exact byte offset or size: `number` below 2^53, `bigint` past it. */
@@ -156,8 +160,12 @@ export interface Plugin {
   dumpPlugin?(): MaybePromise<string[] | string | void>;
   /** The concurrency the plugin allows; PARALLEL when missing. */
   threadModel?(): MaybePromise<ThreadModel>;
-  /** A client connected; throw to refuse it before any handshake. */
-  preconnect?(readonly: boolean): MaybePromise<void>;
+  /**
+   * A client connected; throw to refuse it before any handshake (the client sees the
+   * connection close with no greeting). `peer` says where it comes from (nbdkit_peer_name),
+   * undefined when the runtime cannot tell.
+   */
+  preconnect?(readonly: boolean, peer: PeerAddress | undefined): MaybePromise<void>;
   /** The exports NBD_OPT_LIST reports; missing, the default export alone (.list_exports). */
   listExports?(readonly: boolean): MaybePromise<ExportEntry[]>;
   /**

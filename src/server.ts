@@ -34,7 +34,7 @@ export class Server {
 
   private async begin(session: Session, channel: Channel): Promise<void> {
     try {
-      await this.ctx.plugin.preconnect?.(this.ctx.readonly);
+      await this.ctx.plugin.preconnect?.(this.ctx.readonly, channel.address);
     } catch (error) {
       this.ctx.log.error(this.ctx.pluginName, `preconnect: ${(error as Error).message}`);
       channel.close();

@@ -3,7 +3,7 @@
  * NBD stream in either direction. Runtimes accept the WebSocket; this file speaks through it.
  */
 
-import type { Accept } from "./io.ts";
+import type { Accept, PeerAddress } from "./io.ts";
 
 /** The part of the WebSocket interface that serving needs (browsers, Deno, Bun, Workers). */
 export interface WebSocketLike {
@@ -27,17 +27,22 @@ const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
  * A WebSocket cannot stop the peer sending, so pausing is not possible here; writes wait while
  * more than a few MiB are queued, polling bufferedAmount (WebSockets have no drain event).
  */
-export function acceptWebSocket(accept: Accept, socket: WebSocketLike, peer: string): void {
+export function acceptWebSocket(
+  accept: Accept,
+  socket: WebSocketLike,
+  peer: string,
+  address?: PeerAddress,
+): void {
   socket.binaryType = "arraybuffer";
   // Nothing may be sent before the socket is open, and the greeting is sent on accept.
   if (socket.readyState === CONNECTING) {
-    socket.addEventListener("open", () => serve(accept, socket, peer));
+    socket.addEventListener("open", () => serve(accept, socket, peer, address));
   } else {
-    serve(accept, socket, peer);
+    serve(accept, socket, peer, address);
   }
 }
 
-function serve(accept: Accept, socket: WebSocketLike, peer: string): void {
+function serve(accept: Accept, socket: WebSocketLike, peer: string, address?: PeerAddress): void {
   const drained = () =>
     new Promise<void>((resolve) => {
       const check = () =>
@@ -46,6 +51,7 @@ function serve(accept: Accept, socket: WebSocketLike, peer: string): void {
     });
   const receiver = accept({
     peer,
+    address,
     write(parts) {
       for (const part of parts) socket.send(part);
       return socket.bufferedAmount >= WEBSOCKET_HIGH_WATER ? drained() : undefined;

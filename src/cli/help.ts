@@ -1,8 +1,8 @@
 /**
- * The text the informational options print on stdout: --help (usage, then the plugin's help),
- * --version, --dump-plugin, and the undocumented --long-options and --short-options lists.
- * It formats what it is given; it never loads a plugin, and calls only a plugin's
- * threadModel() and dumpPlugin() (for --dump-plugin, as nbdkit does).
+ * The text the informational options print on stdout: --help (usage, then each filter's and the
+ * plugin's help), --version, --dump-plugin, and the undocumented --long-options and
+ * --short-options lists. It formats what it is given; it never loads a plugin, and calls only
+ * threadModel() and a plugin's dumpPlugin() (for --dump-plugin, as nbdkit does).
  */
 
 import { type Plugin, THREAD_MODEL, type ThreadModel } from "../plugin.ts";
@@ -46,13 +46,17 @@ export interface PluginHelp {
 }
 
 /**
- * What --help prints for a plugin after the usage and a blank line (nbdkit's plugin_usage):
- * "plugin: NAME (LONGNAME)", "(PATH)" when there is a path, then description and config help,
- * each ending its line.
+ * What --help prints for a plugin, or with `kind` "filter" for a filter, after the usage and a
+ * blank line (nbdkit's plugin_usage and filter_usage): "plugin: NAME (LONGNAME)", "(PATH)"
+ * when there is a path, then description and config help, each ending its line.
  */
-export function pluginHelpText(plugin: PluginHelp, path?: string): string {
+export function pluginHelpText(
+  plugin: PluginHelp,
+  path?: string,
+  kind: "plugin" | "filter" = "plugin",
+): string {
   const title = plugin.longname === undefined ? plugin.name : `${plugin.name} (${plugin.longname})`;
-  let text = `plugin: ${title}\n`;
+  let text = `${kind}: ${title}\n`;
   if (path !== undefined) text += `(${path})\n`;
   for (const block of [plugin.description, plugin.configHelp]) {
     if (block !== undefined) text += block.endsWith("\n") ? block : `${block}\n`;
@@ -60,13 +64,18 @@ export function pluginHelpText(plugin: PluginHelp, path?: string): string {
   return text;
 }
 
-/** "nbdts VERSION", then "PLUGIN [VERSION]" when a plugin was named (nbdkit's --version). */
-export function versionText(version: string, plugin?: { name: string; version?: string }): string {
-  const line = `${PROGRAM_NAME} ${version}\n`;
-  if (plugin === undefined) return line;
-  return plugin.version === undefined
-    ? `${line}${plugin.name}\n`
-    : `${line}${plugin.name} ${plugin.version}\n`;
+/**
+ * "nbdts VERSION", then "NAME [VERSION]" for each filter and the plugin named, outermost
+ * first (nbdkit's --version).
+ */
+export function versionText(
+  version: string,
+  ...layers: readonly { name: string; version?: string }[]
+): string {
+  const lines = layers.map((layer) =>
+    layer.version === undefined ? `${layer.name}\n` : `${layer.name} ${layer.version}\n`
+  );
+  return `${PROGRAM_NAME} ${version}\n${lines.join("")}`;
 }
 
 /**
@@ -185,11 +194,16 @@ export function pluginCallbacks(plugin: Plugin): DumpCallback[] {
 
 /**
  * All of --dump-plugin's output for a loaded, configured plugin, ending with a newline:
- * dumpPluginLines with nbdkit's API version 2, the plugin's thread model (PARALLEL when it
- * declares none, with no static limit) and its own dumpPlugin() lines last.
+ * dumpPluginLines with nbdkit's API version 2, the thread model (the plugin's, PARALLEL when it
+ * declares none, with no static limit; with filters, `stack`'s, the strictest of them all, as
+ * nbdkit prints it) and the plugin's own dumpPlugin() lines last. Filters add no lines.
  */
-export async function dumpPluginText(plugin: Plugin, path: string): Promise<string> {
-  const threadModel = (await plugin.threadModel?.()) ?? THREAD_MODEL.PARALLEL;
+export async function dumpPluginText(
+  plugin: Plugin,
+  path: string,
+  stack: Plugin = plugin,
+): Promise<string> {
+  const threadModel = (await stack.threadModel?.()) ?? THREAD_MODEL.PARALLEL;
   const extra = await plugin.dumpPlugin?.();
   const lines = dumpPluginLines({
     path,

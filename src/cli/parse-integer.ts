@@ -1,5 +1,5 @@
 /**
- * Integer option values read as nbdkit's nbdkit_parse_unsigned and nbdkit_parse_int read them
+ * Integer values read as nbdkit's nbdkit_parse_unsigned, _int and _int64_t read them
  * (strtoul/strtol with base 0: "16", "0x10" and "020" are all sixteen), with their messages.
  * `what` names the option in the message, as nbdkit's `what` argument does ("threads").
  */
@@ -9,6 +9,8 @@ import { ConfigError } from "../errors.ts";
 const UINT_MAX = 0xffff_ffffn;
 const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /** C's isspace in the "C" locale, which strtol skips before the number. */
 const LEADING_SPACE = /^[ \t\n\v\f\r]*/;
@@ -23,6 +25,11 @@ export function parseUnsigned(what: string, text: string): number {
 /** A signed int (-2^31 to 2^31-1). */
 export function parseInt32(what: string, text: string): number {
   return Number(parseInRange(what, text, INT_MIN, INT_MAX));
+}
+
+/** A signed 64-bit integer, as nbdkit_parse_int64_t reads it. */
+export function parseInt64(what: string, text: string): bigint {
+  return parseInRange(what, text, INT64_MIN, INT64_MAX);
 }
 
 function parseInRange(what: string, text: string, min: bigint, max: bigint): bigint {

@@ -9,10 +9,20 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
+import type {
+  Accept,
+  Channel,
+  ListenAddress,
+  Listener,
+  PeerAddress,
+  Receiver,
+  Runtime,
+} from "../io.ts";
+import { tcpPeer, UNIX_PEER } from "../peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { gather } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
+import { stdinPeer } from "./stdin-peer.ts";
 import {
   daemonize,
   daemonReady,
@@ -103,6 +113,7 @@ const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
  */
 class SocketChannel implements Channel {
   readonly peer: string;
+  readonly address: PeerAddress | undefined;
   readonly closed: Promise<void>;
   receiver: Receiver | undefined;
   private readonly socket: BunSocket;
@@ -118,9 +129,10 @@ class SocketChannel implements Channel {
   private ended = false;
   private markClosed!: () => void;
 
-  constructor(socket: BunSocket, peer: string) {
+  constructor(socket: BunSocket, peer: string, address: PeerAddress | undefined) {
     this.socket = socket;
     this.peer = peer;
+    this.address = address;
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
   }
 
@@ -212,11 +224,13 @@ function handlers(
     binaryType: "uint8array",
     open(socket) {
       let peer = "unix socket";
+      let from: PeerAddress | undefined = UNIX_PEER;
       if (address.kind === "tcp") {
         socket.setNoDelay(true);
         peer = `${socket.remoteAddress}:${socket.remotePort}`;
+        from = tcpPeer(socket.remoteAddress, socket.remotePort);
       }
-      const channel = new SocketChannel(socket, peer);
+      const channel = new SocketChannel(socket, peer, from);
       socket.data = channel;
       open.add(channel.closed);
       void channel.closed.then(() => open.delete(channel.closed));
@@ -280,12 +294,14 @@ async function stop(listener: BunListener, open: Set<Promise<void>>): Promise<vo
 class WebSocketShim implements WebSocketLike {
   binaryType = "arraybuffer";
   readonly peer: string;
+  readonly address: PeerAddress | undefined;
   socket: BunWebSocket | undefined;
   private readonly onMessage: ((event: { data: unknown }) => void)[] = [];
   private readonly onClose: (() => void)[] = [];
 
-  constructor(peer: string) {
+  constructor(peer: string, address: PeerAddress | undefined) {
     this.peer = peer;
+    this.address = address;
   }
 
   get bufferedAmount(): number {
@@ -329,7 +345,8 @@ function listenWebSocket(host: string | undefined, port: number, accept: Accept)
       port,
       fetch(request, server) {
         const ip = server.requestIP(request);
-        const shim = new WebSocketShim(`${ip?.address}:${ip?.port} (websocket)`);
+        const from = tcpPeer(ip?.address, ip?.port);
+        const shim = new WebSocketShim(`${ip?.address}:${ip?.port} (websocket)`, from);
         if (server.upgrade(request, { data: shim })) return undefined;
         const headers = { "content-type": "text/plain" };
         return new Response("NBD over WebSocket only\n", { status: 426, headers });
@@ -337,7 +354,7 @@ function listenWebSocket(host: string | undefined, port: number, accept: Accept)
       websocket: {
         open(socket) {
           socket.data.socket = socket;
-          acceptWebSocket(accept, socket.data, socket.data.peer);
+          acceptWebSocket(accept, socket.data, socket.data.peer, socket.data.address);
         },
         message: (socket, message) => socket.data.message(message),
         close: (socket) => socket.data.closed(),
@@ -355,6 +372,7 @@ function serveStdio(accept: Accept): Promise<void> {
     let closing = false;
     const channel: Channel = {
       peer: "stdin",
+      address: stdinPeer(),
       write(parts) {
         let ok = true;
         for (const part of parts) ok = process.stdout.write(part);

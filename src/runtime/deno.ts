@@ -6,10 +6,20 @@
  * slice of the Deno API it uses, so it type-checks without Deno's own definitions.
  */
 
-import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
+import type {
+  Accept,
+  Channel,
+  ListenAddress,
+  Listener,
+  PeerAddress,
+  Receiver,
+  Runtime,
+} from "../io.ts";
+import { tcpPeer, UNIX_PEER } from "../peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { gather } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
+import { stdinPeer } from "./stdin-peer.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 
@@ -116,6 +126,7 @@ const SIGNALS: readonly Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 /** One connection: a read loop feeding its receiver, and a write queue drained in order. */
 class StreamChannel implements Channel {
   readonly peer: string;
+  readonly address: PeerAddress | undefined;
   /** Settles once the stream is closed (after close() has flushed, or on failure). */
   readonly closed: Promise<void>;
   private readonly source: ByteSource;
@@ -140,11 +151,18 @@ class StreamChannel implements Channel {
   private ended = false;
   private markClosed!: () => void;
 
-  constructor(source: ByteSource, sink: ByteSink, shut: () => void, peer: string) {
+  constructor(
+    source: ByteSource,
+    sink: ByteSink,
+    shut: () => void,
+    peer: string,
+    address?: PeerAddress,
+  ) {
     this.source = source;
     this.sink = sink;
     this.shut = shut;
     this.peer = peer;
+    this.address = address;
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
   }
 
@@ -285,6 +303,11 @@ function peerOf(conn: DenoConn, address: ListenAddress): string {
   return `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
 }
 
+function peerAddressOf(conn: DenoConn, address: ListenAddress): PeerAddress | undefined {
+  if (address.kind === "unix") return UNIX_PEER;
+  return tcpPeer(conn.remoteAddr.hostname, conn.remoteAddr.port);
+}
+
 /**
  * Binds `host`, or every address when none is named as nbdkit does: "::" takes IPv4 too, and
  * "0.0.0.0" is the fallback where IPv6 is missing. A port in use or forbidden fails at once.
@@ -313,10 +336,12 @@ async function listenWebSocket(
       return new Response("NBD over WebSocket only\n", { status: 426, headers });
     }
     // The address must be read before upgrading: the request is closed afterwards.
-    const peer = `${info.remoteAddr.hostname}:${info.remoteAddr.port} (websocket)`;
+    const { hostname, port } = info.remoteAddr;
+    const peer = `${hostname}:${port} (websocket)`;
+    const from = tcpPeer(hostname, port);
     const { socket, response } = Deno.upgradeWebSocket(request);
     // Deno opens the socket after the response goes out; the greeting must wait for that.
-    socket.addEventListener("open", () => acceptWebSocket(accept, socket, peer));
+    socket.addEventListener("open", () => acceptWebSocket(accept, socket, peer, from));
     return response;
   };
   let bound!: (port: number) => void;
@@ -341,7 +366,14 @@ function acceptAll(listener: DenoListener, address: ListenAddress, accept: Accep
         continue;
       }
       if (address.kind === "tcp") conn.setNoDelay?.(true);
-      const channel = new StreamChannel(conn, conn, () => conn.close(), peerOf(conn, address));
+      const from = peerAddressOf(conn, address);
+      const channel = new StreamChannel(
+        conn,
+        conn,
+        () => conn.close(),
+        peerOf(conn, address),
+        from,
+      );
       open.add(channel.closed);
       void channel.closed.then(() => open.delete(channel.closed));
       channel.start(accept);
@@ -397,7 +429,7 @@ export function createDenoRuntime(): Runtime {
     serveStdio(accept) {
       // stdin and stdout stay open: the process exits right after, and closing stdin under a
       // pending read is not needed for the client to see the end.
-      const channel = new StreamChannel(Deno.stdin, Deno.stdout, () => {}, "stdin");
+      const channel = new StreamChannel(Deno.stdin, Deno.stdout, () => {}, "stdin", stdinPeer());
       channel.start(accept);
       return channel.closed;
     },

@@ -5,16 +5,17 @@
  */
 
 import type { Socket } from "node:net";
-import type { Channel, Receiver } from "../io.ts";
+import type { Channel, PeerAddress, Receiver } from "../io.ts";
 
 /** Bytes queued on a socket before the session stops reading (backpressure). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 
 /** The Channel of a connected socket: writes batched with cork, a few MiB of backpressure. */
-export function socketChannel(socket: Socket, peer: string): Channel {
+export function socketChannel(socket: Socket, peer: string, address?: PeerAddress): Channel {
   let drain: Promise<void> | undefined;
   return {
     peer,
+    address,
     write(parts, written) {
       if (socket.destroyed || parts.length === 0) return undefined;
       if (parts.length > 1) socket.cork();

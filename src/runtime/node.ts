@@ -11,11 +11,13 @@ import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { WebSocketServer } from "ws";
-import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
+import type { Accept, Channel, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import { tcpPeer, UNIX_PEER } from "../peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
 import { feed, socketChannel } from "./node-socket.ts";
 import { nodeTlsSupport } from "./starttls.ts";
+import { stdinPeer } from "./stdin-peer.ts";
 import {
   daemonize,
   daemonReady,
@@ -25,9 +27,14 @@ import {
 } from "./node-process.ts";
 
 /** Wires a connected socket to the server: bytes in go to its receiver, errors end it. */
-function attach(socket: Socket, accept: Accept, peer: string): void {
+function attach(
+  socket: Socket,
+  accept: Accept,
+  peer: string,
+  address: PeerAddress | undefined,
+): void {
   socket.setNoDelay?.(true);
-  feed(socket, accept(socketChannel(socket, peer)));
+  feed(socket, accept(socketChannel(socket, peer, address)));
 }
 
 /** HTTP on the port, every request upgraded to a WebSocket carrying one NBD connection. */
@@ -39,8 +46,10 @@ function listenWebSocket(address: ListenAddress, accept: Accept): Promise<Listen
   // It repeats the HTTP server's errors, which listening() reports ("cannot listen: …").
   wss.on("error", () => {});
   wss.on("connection", (ws, request) => {
-    const peer = `${request.socket.remoteAddress}:${request.socket.remotePort} (websocket)`;
-    acceptWebSocket(accept, ws as unknown as WebSocketLike, peer);
+    const { remoteAddress, remotePort } = request.socket;
+    const peer = `${remoteAddress}:${remotePort} (websocket)`;
+    const from = tcpPeer(remoteAddress, remotePort);
+    acceptWebSocket(accept, ws as unknown as WebSocketLike, peer, from);
   });
   return listening(http, address);
 }
@@ -72,10 +81,14 @@ export function createNodeRuntime(): Runtime {
     listen(address, accept) {
       if (address.kind === "websocket") return listenWebSocket(address, accept);
       const server = createServer({ allowHalfOpen: false }, (socket) => {
-        const peer = address.kind === "unix"
-          ? "unix socket"
-          : `${socket.remoteAddress}:${socket.remotePort}`;
-        attach(socket, accept, peer);
+        if (address.kind === "unix") return attach(socket, accept, "unix socket", UNIX_PEER);
+        const { remoteAddress, remotePort } = socket;
+        attach(
+          socket,
+          accept,
+          `${remoteAddress}:${remotePort}`,
+          tcpPeer(remoteAddress, remotePort),
+        );
       });
       return listening(server, address);
     },
@@ -84,6 +97,7 @@ export function createNodeRuntime(): Runtime {
       return new Promise((resolvePromise) => {
         const channel: Channel = {
           peer: "stdin",
+          address: stdinPeer(),
           write(parts) {
             let ok = true;
             for (const part of parts) ok = process.stdout.write(part);

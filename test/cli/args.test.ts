@@ -53,6 +53,29 @@ describe("parseCommandLine: plugin and parameters", () => {
   });
 });
 
+describe("parseCommandLine: --filter", () => {
+  test("filters are kept in command-line order, the outermost first, wherever they appear", () => {
+    const line = parse("--filter=ip", "memory", "1M", "--filter", "limit", "allow=all", "limit=2");
+    expect(line.filters).toEqual(["ip", "limit"]);
+    expect(line.plugin).toBe("memory");
+    // Every parameter stays in one list, in order: the filters take theirs when configured.
+    expect(line.params).toEqual([
+      { value: "1M" },
+      { key: "allow", value: "all" },
+      { key: "limit", value: "2" },
+    ]);
+  });
+
+  test("the same filter may be named twice, and a filter may be a module path", () => {
+    expect(parse("--filter=ip", "--filter=./f.ts", "--filter=ip", "null").filters)
+      .toEqual(["ip", "./f.ts", "ip"]);
+  });
+
+  test("--filter needs a value", () => {
+    expect(failure("null", "--filter")).toBeInstanceOf(UsageError);
+  });
+});
+
 describe("parseCommandLine: defaults", () => {
   test("a bare command line serves with nbdkit's defaults", () => {
     expect(parse("null")).toEqual({

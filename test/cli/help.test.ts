@@ -69,6 +69,11 @@ describe("versionText", () => {
     );
     expect(versionText("0.1.0", { name: "mine" })).toBe("nbdts 0.1.0\nmine\n");
   });
+
+  test("with filters, each filter's line comes first, outermost first, then the plugin's", () => {
+    const layers = [{ name: "ip", version: "0.1.0" }, { name: "limit" }, { name: "memory" }];
+    expect(versionText("0.1.0", ...layers)).toBe("nbdts 0.1.0\nip 0.1.0\nlimit\nmemory\n");
+  });
 });
 
 describe("pluginHelpText", () => {
@@ -83,6 +88,13 @@ describe("pluginHelpText", () => {
     expect(pluginHelpText({ name: "x", longname: "X disk", description: "Says x.\n" }, "./x.ts"))
       .toBe("plugin: x (X disk)\n(./x.ts)\nSays x.\n");
     expect(pluginHelpText({ name: "x" })).toBe("plugin: x\n");
+  });
+
+  test("a filter's help has the same shape, titled filter: (nbdkit's filter_usage)", () => {
+    expect(
+      pluginHelpText({ name: "ip", longname: "ip filter", configHelp: "allow=…" }, "ip", "filter"),
+    )
+      .toBe("filter: ip (ip filter)\n(ip)\nallow=…\n");
   });
 });
 
@@ -215,5 +227,12 @@ describe("dumpPluginText", () => {
     expect(text).toContain("\nthread_model=serialize_requests\n");
     expect(text).toContain("\nhas_thread_model=1\n");
     expect(text.endsWith("\na=1\n")).toBe(true);
+  });
+
+  test("with filters the fields are still the plugin's, but thread_model is the stack's", async () => {
+    const stack = { ...plugin, threadModel: () => THREAD_MODEL.SERIALIZE_CONNECTIONS };
+    const text = await dumpPluginText(plugin, "built-in", stack);
+    expect(text).toContain("\nmax_thread_model=parallel\nthread_model=serialize_connections\n");
+    expect(text).not.toContain("has_thread_model");
   });
 });

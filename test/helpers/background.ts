@@ -1,6 +1,6 @@
 /**
- * Starts a server under test in the background on a private Unix socket, for tests that need
- * several clients or must signal the server. Every server started here is stopped when the
+ * Starts a server under test in the background on a private Unix socket (or on a TCP port the
+ * kernel picks), for tests that need several clients or must signal the server. Every server started here is stopped when the
  * test that started it finishes (or by `stopAllServers`), never left running.
  */
 
@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
 import { clientEnv, killGroup, scratchDir } from "./captive.ts";
+import { type ListeningPorts, listeningPorts } from "./listening-port.ts";
 import type { Server } from "./servers.ts";
 
 /** How a background server ended. */
@@ -22,8 +23,10 @@ export interface BackgroundServer {
   readonly dir: string;
   readonly socket: string;
   readonly pidFile: string;
-  /** `nbd+unix://?socket=…`, the URI of the default export. */
+  /** `nbd+unix://?socket=…` (or `nbd://HOST:PORT` with `tcp.host`): the default export. */
   readonly uri: string;
+  /** With `tcp`: the ports IPv4 and IPv6 clients reach the server at. */
+  readonly ports?: ListeningPorts;
   readonly pid: number;
   /** Settles when the process has exited. */
   readonly exited: Promise<Exit>;
@@ -41,6 +44,11 @@ export interface StartOptions {
   readonly serverOptions?: readonly string[];
   /** How long to wait for the pid file (default 15 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Listen on TCP with `-p 0` (and `-i HOST` if given) instead of a Unix socket; the port the
+   * kernel picks is found in /proc (Linux), since nbdkit 1.32.5 cannot print it.
+   */
+  readonly tcp?: { readonly host?: string };
 }
 
 const running = new Set<BackgroundServer>();
@@ -61,11 +69,14 @@ export async function startServer(
   if (program === undefined) {
     throw new TypeError(`Cannot start server "${server.name}": argv is empty`);
   }
+  const tcp = options.tcp;
+  const listen = tcp === undefined
+    ? ["-U", socket]
+    : [...(tcp.host === undefined ? [] : ["-i", tcp.host]), "-p", "0"];
   const args = [
     ...rest,
     "-f",
-    "-U",
-    socket,
+    ...listen,
     "-P",
     pidFile,
     ...(options.serverOptions ?? []),
@@ -86,7 +97,7 @@ export async function startServer(
   let hasExited = false;
   void exited.then(() => (hasExited = true));
 
-  const handle: BackgroundServer = {
+  const handle: { -readonly [K in keyof BackgroundServer]: BackgroundServer[K] } = {
     dir,
     socket,
     pidFile,
@@ -114,7 +125,10 @@ export async function startServer(
   }
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
-  while (!isReady(pidFile, socket)) {
+  const ready = tcp === undefined
+    ? () => isReady(pidFile, socket)
+    : () => (handle.ports = listeningOn(pidFile)) !== undefined;
+  while (!ready()) {
     if (hasExited) {
       running.delete(handle);
       throw new Error(`Server "${server.name}" exited before it was ready:\n${stderr}`);
@@ -125,7 +139,25 @@ export async function startServer(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  if (tcp?.host !== undefined) {
+    const port = tcp.host.includes(":") ? handle.ports?.ipv6 : handle.ports?.ipv4;
+    handle.uri = `nbd://${tcp.host.includes(":") ? `[${tcp.host}]` : tcp.host}:${port}`;
+  }
   return handle;
+}
+
+/** Where the process named by `pidFile` listens on TCP, once it does. */
+function listeningOn(pidFile: string): ListeningPorts | undefined {
+  let pid: number;
+  try {
+    const text = readFileSync(pidFile, "utf8");
+    if (!/^\d+\n/.test(text)) return undefined;
+    pid = Number.parseInt(text, 10);
+  } catch {
+    return undefined;
+  }
+  const ports = listeningPorts(pid);
+  return ports.ipv4 === undefined && ports.ipv6 === undefined ? undefined : ports;
 }
 
 /** A pid file holding a whole line with a number, beside an existing socket. */

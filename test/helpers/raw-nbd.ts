@@ -41,6 +41,7 @@ export const REP = {
   ERR_POLICY: 0x80000002,
   ERR_INVALID: 0x80000003,
   ERR_TLS_REQD: 0x80000005,
+  ERR_UNKNOWN: 0x80000006,
 } as const;
 
 /** NBD_INFO_* codes in INFO/GO requests and NBD_REP_INFO replies. */
@@ -161,10 +162,10 @@ export class RawConnection {
     socket.on("error", end); // ECONNRESET/EPIPE: the server closed on us
   }
 
-  /** Connects to a Unix socket. */
-  static open(path: string): Promise<RawConnection> {
+  /** Connects to a Unix socket at `where`, or over TCP to `{ host, port }`. */
+  static open(where: string | { host: string; port: number }): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect(path);
+      const socket = typeof where === "string" ? connect(where) : connect(where.port, where.host);
       socket.once("connect", () => resolve(new RawConnection(socket)));
       socket.once("error", reject);
     });
@@ -243,6 +244,30 @@ export class RawConnection {
     }
   }
 
+  /**
+   * Every byte the server sends until it closes the connection; throws if it is still open
+   * after `timeoutMs`.
+   */
+  async readUntilClosed(timeoutMs = 5_000): Promise<Uint8Array> {
+    await this.#waitFor(() => this.#ended, timeoutMs, "the server to close");
+    const out = this.#buffered;
+    this.#buffered = new Uint8Array(0);
+    return out;
+  }
+
+  /**
+   * True when the server closes the connection without sending a byte; false as soon as a
+   * byte arrives (it stays buffered for read()). Throws if neither happens in `timeoutMs`.
+   */
+  async closedBeforeAnyByte(timeoutMs = 5_000): Promise<boolean> {
+    await this.#waitFor(
+      () => this.#buffered.length > 0 || this.#ended,
+      timeoutMs,
+      "a byte or the server to close",
+    );
+    return this.#buffered.length === 0;
+  }
+
   /** Reads the 18-byte greeting, returning its handshake flags, and sends `clientFlags`. */
   async greet(
     clientFlags: number = HANDSHAKE.FIXED_NEWSTYLE | HANDSHAKE.NO_ZEROES,
@@ -293,6 +318,14 @@ export class RawConnection {
       error: header.getUint32(4),
       cookie: header.getBigUint64(8),
     };
+  }
+
+  /** True when a 4-byte read at offset 0 succeeds with a matching cookie (after GO). */
+  async readWorks(): Promise<boolean> {
+    this.write(request({ type: CMD.READ, cookie: 77n, offset: 0, length: 4 }));
+    const reply = await this.readSimpleReply();
+    await this.read(4);
+    return reply.magic === WIRE.SIMPLE_REPLY_MAGIC && reply.error === 0 && reply.cookie === 77n;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 /**
- * The example plugins in examples/ load from a module path and serve real clients. They are
- * our own plugins, so these tests run against nbdts only: nbdkit cannot load a TypeScript
+ * The example plugins and filter in examples/ load from a module path and serve real clients.
+ * They are our own, so these tests run against nbdts only: nbdkit cannot load a TypeScript
  * module (what they prove about NBD itself, the other interop tests prove against both).
  */
 
@@ -12,6 +12,7 @@ import { REPO_ROOT, requireClients, servers } from "../helpers/servers.ts";
 const ours = servers.filter((server) => server.name.startsWith("nbdts"));
 const RAMDISK = `${REPO_ROOT}examples/ramdisk.ts`;
 const MESSAGE = `${REPO_ROOT}examples/message.ts`;
+const OFFSET_FILTER = `${REPO_ROOT}examples/offset-filter.ts`;
 
 // With NBD_SERVERS naming only nbdkit there is nothing to run: say so rather than fail empty.
 if (ours.length === 0) test.skip("example plugins: no nbdts server is selected", () => {});
@@ -82,5 +83,35 @@ describe.each(ours)("example plugins ($name)", (server) => {
     expect(listed).toEqual({
       exports: [["message", "the message given on the command line"]],
     });
+  });
+
+  test("the offset filter shifts reads, writes and extents by offset=", async (context) => {
+    requireClients(context, "nbdsh");
+    const result = await libnbd(
+      server,
+      ["memory", "1M", "offset=4096"],
+      `
+      h = connect(lambda h: h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION))
+      before = bytes(h.pread(1, 0)).hex()
+      h.pwrite(b"\x2a" * 4096, 4096)
+      report(size=h.get_size(), before=before, after=bytes(h.pread(2, 4095)).hex(),
+             extents=extents(h, 12288, 0))
+    `,
+      { serverOptions: [`--filter=${OFFSET_FILTER}`] },
+    );
+    expect(result).toEqual({
+      size: 1024 * 1024 - 4096,
+      before: "00",
+      after: "002a",
+      extents: [[4096, 3], [4096, 0], [4096, 3]],
+    });
+  });
+
+  test("the offset filter's parameter reaches it, the plugin's reach the plugin", async () => {
+    const result = await captive(server, ["memory", "1M", "offset=2M"], 'nbdinfo "$uri"', {
+      serverOptions: [`--filter=${OFFSET_FILTER}`],
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("offset 2097152 is past the disk's end (1048576)");
   });
 });

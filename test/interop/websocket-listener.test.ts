@@ -79,6 +79,26 @@ describe.each(ours)("--websocket listener ($name)", (server) => {
     });
   });
 
+  test("the ip filter sees the WebSocket client's address", async (context) => {
+    requireClients(context, "nbdinfo");
+    const allowed = await bridge(
+      await startWebSocketServer(server.argv, [
+        "--filter=ip",
+        "memory",
+        "1M",
+        "allow=127.0.0.1",
+        "deny=all",
+      ]),
+    );
+    expect(expectSuccess(await run(["nbdinfo", "--size", allowed])).stdout.trim()).toBe("1048576");
+    const denied = await bridge(
+      await startWebSocketServer(server.argv, ["--filter=ip", "memory", "1M", "deny=anyipv4"]),
+    );
+    const refused = await run(["nbdinfo", "--size", denied]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/server disconnected unexpectedly/);
+  });
+
   test("qemu-io writes a pattern through a WebSocket and reads it back", async (context) => {
     requireClients(context, "qemu-io");
     const uri = await bridge(await startWebSocketServer(server.argv, ["memory", "4M"]));
