@@ -1,9 +1,13 @@
 /**
  * What every connection shares: the configured plugin, the server options that change the
- * protocol (-r, --no-sr), the effective thread model with its locks, and the log.
+ * protocol (-r, --no-sr), the limits (limits.ts), the effective thread model with its locks,
+ * the timers and the log.
  */
 
 import { Backend } from "./backend.ts";
+import { webTimers } from "./timers.ts";
+import type { Timers } from "./io.ts";
+import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Lock } from "./lock.ts";
 import type { Log } from "./log.ts";
 import { THREAD_MODEL, type ThreadModel } from "./plugin.ts";
@@ -12,6 +16,10 @@ import type { Plugin } from "./plugin.ts";
 export interface ServerOptions {
   readonly: boolean;
   noStructuredReplies: boolean;
+  /** From resolveLimits(); the defaults when absent. */
+  limits?: Limits;
+  /** The handshake deadline's clock; setTimeout when absent. */
+  timers?: Timers;
 }
 
 export class ServerContext {
@@ -20,6 +28,8 @@ export class ServerContext {
   readonly readonly: boolean;
   readonly noStructuredReplies: boolean;
   readonly threadModel: ThreadModel;
+  readonly limits: Limits;
+  readonly timers: Timers;
   readonly log: Log;
   /** Held by each connection in turn under SERIALIZE_CONNECTIONS. */
   readonly connectionLock: Lock = new Lock();
@@ -32,6 +42,8 @@ export class ServerContext {
     this.readonly = options.readonly;
     this.noStructuredReplies = options.noStructuredReplies;
     this.threadModel = threadModel;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.timers = options.timers ?? webTimers();
     this.log = log;
   }
 

@@ -18,7 +18,8 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Server } from "../../src/server.ts";
-import { CMD, LIMITS, OPT, REP } from "../../src/protocol/constants.ts";
+import { LIMITS } from "../../src/limits.ts";
+import { CMD, OPT, REP } from "../../src/protocol/constants.ts";
 import {
   ByteReader,
   concat,
@@ -224,7 +225,7 @@ function checkHandshake(client: Uint8Array, server: Uint8Array) {
     const magic = c.u64();
     const option = c.u32();
     const length = c.u32();
-    const whole = magic === WIRE.IHAVEOPT && length <= LIMITS.MAX_REQUEST_SIZE && length <= c.left;
+    const whole = magic === WIRE.IHAVEOPT && length <= LIMITS.MAX_OPTION_DATA && length <= c.left;
     if (!whole) return void expect(r.left).toBe(0);
     c.take(length);
     if (r.left === 0) return; // the server closed: too many options, or a refused export

@@ -5,8 +5,9 @@
  * the spec (doc/proto.md, "Values") on purpose, so a wrong constant in src/ fails a test.
  */
 
-import type { Channel, Receiver } from "../../src/io.ts";
+import type { Channel, Receiver, Timers } from "../../src/io.ts";
 import { ServerContext } from "../../src/context.ts";
+import { type LimitOptions, resolveLimits } from "../../src/limits.ts";
 import { Log } from "../../src/log.ts";
 import { type Plugin, THREAD_MODEL, type ThreadModel } from "../../src/plugin.ts";
 import { CMD, HANDSHAKE_FLAG, INFO, OPT, REP, REPLY_FLAG } from "../../src/protocol/constants.ts";
@@ -274,6 +275,9 @@ export interface TestServerOptions {
   readonly?: boolean;
   noStructuredReplies?: boolean;
   verbose?: boolean;
+  /** maxPayload and handshakeTimeoutMs, as createServer takes them. */
+  limits?: LimitOptions;
+  timers?: Timers;
 }
 
 /** A Server around `plugin`, with its log lines collected in `logs`. */
@@ -286,6 +290,8 @@ export function testServer(
   const ctx = new ServerContext(plugin, options.threadModel ?? THREAD_MODEL.PARALLEL, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    limits: resolveLimits(options.limits),
+    timers: options.timers,
   }, log);
   return { server: new Server(ctx), logs };
 }
