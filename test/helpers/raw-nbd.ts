@@ -266,8 +266,8 @@ export class RawConnection {
   }
 
   /** Reads a 16-byte simple reply header (no data). */
-  async readSimpleReply(): Promise<SimpleReply> {
-    const header = view(await this.read(16));
+  async readSimpleReply(timeoutMs = 5_000): Promise<SimpleReply> {
+    const header = view(await this.read(16, timeoutMs));
     return {
       magic: header.getUint32(0),
       error: header.getUint32(4),
