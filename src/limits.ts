@@ -32,6 +32,13 @@ export const LIMITS = {
    */
   MAX_OPTIONS: 32,
   /**
+   * Queries in one LIST_META_CONTEXT or SET_META_CONTEXT. More: NBD_REP_ERR_TOO_BIG, which the
+   * spec allows for too many queries. nbdkit has no bound and answers each matching query
+   * (millions in one 64 MiB option); holding those replies took 1.7 GB here, and pushing them
+   * in one call overflowed the stack and killed the server. Real clients send a handful.
+   */
+  MAX_META_CONTEXT_QUERIES: 4096,
+  /**
    * Default largest READ or WRITE payload (nbdkit's MAX_REQUEST_SIZE); createServer's
    * `maxPayload` changes it. Larger: ENOMEM, nbdkit's answer (a WRITE's payload is read and
    * thrown away first, see skipLimit). The spec asks clients to stay at or under 2^25 bytes

@@ -27,6 +27,7 @@ import {
   encodeMetaContextReply,
   encodeOptionReply,
   encodeServerReply,
+  metaContextQueryCount,
   parseInfoRequest,
   parseMetaContextRequest,
   type TooLong,
@@ -292,6 +293,18 @@ function metaContext(state: Agreement, option: number, data: Uint8Array): Outcom
     state.baseAllocation = false; // SET replaces the selection, even when it fails (M4)
     state.metaContextExport = undefined;
     if (!state.structuredReplies) return { next: "options", replies: [reply(REP.ERR_INVALID)] };
+  }
+  const count = metaContextQueryCount(data) ?? 0;
+  if (count > LIMITS.MAX_META_CONTEXT_QUERIES) {
+    const what = `${count} queries in option ${option}`;
+    const outcome = "answered ERR_TOO_BIG";
+    const hit = {
+      limit: "MAX_META_CONTEXT_QUERIES",
+      value: LIMITS.MAX_META_CONTEXT_QUERIES,
+      what,
+      outcome,
+    };
+    return { next: "options", replies: [reply(REP.ERR_TOO_BIG)], limits: [hit] };
   }
   const { hits, tooLong } = stringHits(option);
   const request = parseMetaContextRequest(data, tooLong);

@@ -176,7 +176,8 @@ export class Session implements Receiver {
       return;
     }
     outcome.limits?.forEach((hit) => this.watch.hit(hit));
-    this.output.push(...outcome.replies);
+    // One push each: a spread of millions of replies (a META_CONTEXT flood) overflows the stack.
+    for (const reply of outcome.replies) this.output.push(reply);
     if (outcome.next === "close") {
       if (outcome.reason) this.ctx.log.error(this.where, outcome.reason);
       return this.finish();

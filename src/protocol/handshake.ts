@@ -142,6 +142,13 @@ export function parseInfoRequest(
   return { name, infos };
 }
 
+/** The query count of LIST/SET_META_CONTEXT data, read before parsing the queries. */
+export function metaContextQueryCount(data: Uint8Array): number | undefined {
+  if (data.length < 8) return undefined;
+  const nameLength = getU32(data, 0);
+  return nameLength > data.length - 8 ? undefined : getU32(data, 4 + nameLength);
+}
+
 /**
  * LIST/SET_META_CONTEXT data: u32 name length, name, u32 query count, then each query as u32
  * length + string. Trailing bytes after the last query are ignored, as nbdkit does.

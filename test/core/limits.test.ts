@@ -185,6 +185,40 @@ describe("option limits (nbdkit's negotiate_handshake_newstyle_options)", () => 
     expect(logs.join("")).toMatch(/limit MAX_STRING=4096 .* meta-context query of 4097 bytes/);
   });
 
+  test("4096 meta-context queries are answered; 4097 get ERR_TOO_BIG, logged", async () => {
+    const { conn, logs } = await negotiating();
+    const at = await conn.option(
+      OPT.LIST_META_CONTEXT,
+      metaContextData("", Array(4096).fill("base:")),
+    );
+    expect(at.length).toBe(4097);
+    expect(lastType(at)).toBe(REP.ACK);
+    const over = metaContextData("", Array(4097).fill("base:"));
+    expect((await conn.option(OPT.LIST_META_CONTEXT, over)).map((r) => r.type)).toEqual([
+      REP.ERR_TOO_BIG,
+    ]);
+    expect(logs).toEqual([
+      "nbdts: ram[1]: error: limit MAX_META_CONTEXT_QUERIES=4096 exceeded by test: " +
+      "4097 queries in option 9; answered ERR_TOO_BIG\n",
+    ]);
+  });
+
+  test("a flood of 200 000 meta-context queries is refused, and the server serves on", async () => {
+    // Regression: the replies were pushed with one spread call, which overflowed the stack and,
+    // as an unhandled rejection, ended the whole server process on Node.
+    const { conn, server } = await negotiating();
+    await conn.option(OPT.STRUCTURED_REPLY);
+    const query = concat(u32(15), utf8("base:allocation"));
+    const flood = new Uint8Array(8 + 200_000 * query.length);
+    flood.set(u32(200_000), 4);
+    for (let i = 0; i < 200_000; i++) flood.set(query, 8 + i * query.length);
+    for (const option of [OPT.LIST_META_CONTEXT, OPT.SET_META_CONTEXT]) {
+      expect((await conn.option(option, flood)).map((r) => r.type)).toEqual([REP.ERR_TOO_BIG]);
+    }
+    expect(lastType(await conn.option(OPT.GO, infoData("")))).toBe(REP.ACK);
+    await connect(server).handshake();
+  });
+
   test("a name length that overruns the option is ERR_INVALID, not a string-limit hit", async () => {
     const { conn, logs } = await negotiating();
     const lying = concat(u32(5000), utf8("short"), u16(0));
