@@ -1,8 +1,8 @@
 /**
  * One LIST_META_CONTEXT carrying 200 000 queries must not stop the server. nbdkit answers every
  * matching query; nbdts refuses more than 4096 with NBD_REP_ERR_TOO_BIG (the spec allows it).
- * Either way the client's following ABORT closes the connection and a new client is served. (nbdts once
- * died here: the replies were pushed in one spread call, which overflowed the stack.)
+ * Either way the client's following ABORT closes the connection and a new client is served.
+ * (nbdts once died here: the replies were pushed in one spread call, which overflowed the stack.)
  */
 
 import { describe, expect, test } from "vitest";
