@@ -280,6 +280,18 @@ export class RawConnection {
   }
 }
 
+/** A connection to the default export that has finished negotiating with NBD_OPT_GO. */
+export async function transmitting(path: string): Promise<RawConnection> {
+  const connection = await RawConnection.open(path);
+  await connection.greet();
+  const go = await connection.go();
+  if (go.type !== REP.ACK) {
+    connection.close();
+    throw new Error(`GO answered 0x${go.type.toString(16)}, not ACK`);
+  }
+  return connection;
+}
+
 /** Reads a big-endian u64 from `data` at `offset`. */
 export function readU64(data: Uint8Array, offset: number): bigint {
   return view(data).getBigUint64(offset);

@@ -5,25 +5,18 @@
  */
 
 import { describe, expect, test } from "vitest";
-import { type BackgroundServer, startServer } from "../helpers/background.ts";
-import { CMD, RawConnection, REP, request, WIRE } from "../helpers/raw-nbd.ts";
+import { startServer } from "../helpers/background.ts";
+import { CMD, request, transmitting, WIRE } from "../helpers/raw-nbd.ts";
 import { servers } from "../helpers/servers.ts";
 
 const MiB = 1024 * 1024;
 const CAP = 64 * MiB;
 const ENOMEM = 12;
 
-async function transmitting(background: BackgroundServer): Promise<RawConnection> {
-  const connection = await RawConnection.open(background.socket);
-  await connection.greet();
-  expect((await connection.go()).type).toBe(REP.ACK);
-  return connection;
-}
-
 describe.each(servers)("oversized payloads get ENOMEM ($name)", (server) => {
   test("a READ of 64 MiB + 1 gets ENOMEM and the connection keeps serving", async () => {
     const background = await startServer(server, ["memory", "128M"]);
-    const connection = await transmitting(background);
+    const connection = await transmitting(background.socket);
     connection.write(request({ type: CMD.READ, cookie: 1n, length: CAP + 1 }));
     expect(await connection.readSimpleReply()).toEqual({
       magic: WIRE.SIMPLE_REPLY_MAGIC,
@@ -38,7 +31,7 @@ describe.each(servers)("oversized payloads get ENOMEM ($name)", (server) => {
 
   test("a WRITE of 64 MiB is done; of 64 MiB + 1, its payload is skipped and it gets ENOMEM", async () => {
     const background = await startServer(server, ["memory", "128M"]);
-    const connection = await transmitting(background);
+    const connection = await transmitting(background.socket);
     connection.write(request({ type: CMD.WRITE, cookie: 3n, length: CAP }, new Uint8Array(CAP)));
     expect(await connection.readSimpleReply(30_000)).toMatchObject({ error: 0, cookie: 3n });
     const over = new Uint8Array(CAP + 1).fill(0x55);
@@ -52,7 +45,7 @@ describe.each(servers)("oversized payloads get ENOMEM ($name)", (server) => {
 
   test("a WRITE over 128 MiB closes the connection without waiting for its payload", async () => {
     const background = await startServer(server, ["memory", "1M"]);
-    const connection = await transmitting(background);
+    const connection = await transmitting(background.socket);
     connection.write(request({ type: CMD.WRITE, cookie: 6n, length: 2 * CAP + 1 }));
     expect(await connection.closedByServer()).toBe(true);
   });
