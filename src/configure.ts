@@ -8,6 +8,8 @@
 import type { TlsMode } from "./cli/option-values.ts";
 import { ServerContext } from "./context.ts";
 import { ConfigError } from "./errors.ts";
+import type { Timers } from "./io.ts";
+import { type LimitOptions, resolveLimits } from "./limits.ts";
 import type { Log } from "./log.ts";
 import { type Plugin, THREAD_MODEL, type ThreadModel } from "./plugin.ts";
 import { Server } from "./server.ts";
@@ -59,13 +61,15 @@ export async function finishConfiguration(plugin: Plugin): Promise<void> {
   await pluginStep(plugin, () => plugin.getReady?.());
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends LimitOptions {
   /** -r: every connection read-only. */
   readonly?: boolean;
   /** --no-sr: refuse structured replies. */
   noStructuredReplies?: boolean;
   /** --tls after start-up; absent for a server without TLS (see ServerContext). */
   tls?: TlsMode;
+  /** The clock of the handshake deadline (tests drive their own); setTimeout by default. */
+  timers?: Timers;
 }
 
 /** A Server for a configured plugin, honouring its thread model. */
@@ -74,11 +78,14 @@ export async function buildServer(
   options: ServeOptions,
   log: Log,
 ): Promise<Server> {
+  const limits = resolveLimits(options);
   const threadModel = await threadModelOf(plugin);
   const ctx = new ServerContext(plugin, threadModel, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
     tls: options.tls,
+    limits,
+    timers: options.timers,
   }, log);
   return new Server(ctx);
 }

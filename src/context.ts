@@ -1,9 +1,13 @@
 /**
  * What every connection shares: the configured plugin, the server options that change the
- * protocol (-r, --no-sr, --tls), the effective thread model with its locks, and the log.
+ * protocol (-r, --no-sr, --tls), the limits (limits.ts), the effective thread model with its
+ * locks, the timers and the log.
  */
 
 import { Backend } from "./backend.ts";
+import { webTimers } from "./timers.ts";
+import type { Timers } from "./io.ts";
+import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Lock } from "./lock.ts";
 import type { TlsMode } from "./cli/option-values.ts";
 import type { Log } from "./log.ts";
@@ -18,6 +22,10 @@ export interface ServerOptions {
    * server has no TLS at all, like nbdkit built without GnuTLS (embedding, edge runtimes).
    */
   tls?: TlsMode;
+  /** From resolveLimits(); the defaults when absent. */
+  limits?: Limits;
+  /** The handshake deadline's clock; setTimeout when absent. */
+  timers?: Timers;
 }
 
 export class ServerContext {
@@ -27,6 +35,8 @@ export class ServerContext {
   readonly noStructuredReplies: boolean;
   readonly tls: TlsMode | undefined;
   readonly threadModel: ThreadModel;
+  readonly limits: Limits;
+  readonly timers: Timers;
   readonly log: Log;
   /** Held by each connection in turn under SERIALIZE_CONNECTIONS. */
   readonly connectionLock: Lock = new Lock();
@@ -40,6 +50,8 @@ export class ServerContext {
     this.noStructuredReplies = options.noStructuredReplies;
     this.tls = options.tls;
     this.threadModel = threadModel;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.timers = options.timers ?? webTimers();
     this.log = log;
   }
 

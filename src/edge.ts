@@ -21,6 +21,8 @@ export {
   type WebSocketLike,
 } from "./embed.ts";
 export type { Server } from "./server.ts";
+export type { Timers } from "./io.ts";
+export { webTimers } from "./timers.ts";
 export { createMemoryPlugin } from "./plugins/memory.ts";
 export { createNullPlugin } from "./plugins/null.ts";
 export { createPatternPlugin } from "./plugins/pattern.ts";

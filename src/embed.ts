@@ -10,6 +10,7 @@ import {
   finishConfiguration,
   type Param,
   pluginStep,
+  type ServeOptions,
 } from "./configure.ts";
 import type { PeerAddress, Receiver } from "./io.ts";
 import { acceptWebSocket, type WebSocketLike } from "./websocket.ts";
@@ -19,11 +20,13 @@ import type { Server } from "./server.ts";
 
 export type { WebSocketLike };
 
-export interface EmbedOptions {
+/**
+ * readonly and noStructuredReplies as -r and --no-sr; maxPayload and handshakeTimeoutMs as in
+ * the README's "Limits"; timers to drive the handshake deadline's clock yourself.
+ */
+export interface EmbedOptions extends ServeOptions {
   /** Plugin parameters, as `key=value` would give them on the command line. */
   params?: Record<string, string> | readonly Param[];
-  readonly?: boolean;
-  noStructuredReplies?: boolean;
   /** Where error (and with `verbose`, debug) lines go; the console by default. */
   log?: (line: string) => void;
   verbose?: boolean;

@@ -6,10 +6,7 @@
 
 import { ERRNO, NbdError } from "./errors.ts";
 import type { BlockSize, ExportEntry, Plugin } from "./plugin.ts";
-import { LIMITS } from "./protocol/constants.ts";
-
-/** nbdkit's MAX_EXPORTS. */
-const MAX_EXPORTS = 10000;
+import { LIMITS } from "./limits.ts";
 
 const encoder = new TextEncoder();
 
@@ -37,8 +34,8 @@ export async function listExports(plugin: Plugin, readonly: boolean): Promise<Ex
   const entries = plugin.listExports
     ? await plugin.listExports(readonly)
     : await defaultOnly(plugin, readonly);
-  if (entries.length > MAX_EXPORTS) {
-    throw new NbdError(ERRNO.EINVAL, `too many exports (more than ${MAX_EXPORTS})`);
+  if (entries.length > LIMITS.MAX_EXPORTS) {
+    throw new NbdError(ERRNO.EINVAL, `too many exports (more than ${LIMITS.MAX_EXPORTS})`);
   }
   for (const entry of entries) {
     if (!validName(entry.name)) throw new NbdError(ERRNO.EINVAL, "invalid export name in list");

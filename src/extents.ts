@@ -7,7 +7,8 @@
 
 import { ERRNO, NbdError } from "./errors.ts";
 import type { ExtentSink, Offset } from "./plugin.ts";
-import { LIMITS, STATE } from "./protocol/constants.ts";
+import { LIMITS } from "./limits.ts";
+import { STATE } from "./protocol/constants.ts";
 
 const U32_MAX = 0xffffffff;
 

@@ -56,6 +56,18 @@ export interface Receiver {
   end(error?: Error): void;
 }
 
+/**
+ * The one clock the core uses (the handshake deadline), passed in so tests can drive time.
+ * src/timers.ts makes one from the web-standard setTimeout and clearTimeout.
+ */
+export interface Timers {
+  /**
+   * Calls `fire` once, `ms` milliseconds from now, unless the returned function is called
+   * first. A pending timer must not keep the process alive.
+   */
+  after(ms: number, fire: () => void): () => void;
+}
+
 /** The server side of accepting: a new connection gets a receiver for its bytes. */
 export type Accept = (channel: Channel) => Receiver;
 

@@ -13,11 +13,11 @@ import {
   BASE_ALLOCATION_ID,
   HANDSHAKE_FLAG,
   INFO,
-  LIMITS,
   OPT,
   REP,
   TX_FLAG,
 } from "./protocol/constants.ts";
+import { advertisedBlockSize, type LimitHit, LIMITS } from "./limits.ts";
 import { THREAD_MODEL } from "./plugin.ts";
 import { refusedBeforeTls, startTls } from "./starttls.ts";
 import {
@@ -29,8 +29,10 @@ import {
   encodeMetaContextReply,
   encodeOptionReply,
   encodeServerReply,
+  metaContextQueryCount,
   parseInfoRequest,
   parseMetaContextRequest,
+  type TooLong,
 } from "./protocol/handshake.ts";
 
 /** What the client and server have agreed so far. */
@@ -55,12 +57,16 @@ export interface OpenExport {
   flags: number;
 }
 
+/** What to do after an option; `limits` are the limits it went over, for the log. */
 export type Outcome =
-  | { next: "options"; replies: Uint8Array[] }
-  | { next: "transmission"; replies: Uint8Array[]; opened: OpenExport }
-  /** Send the replies in clear, then upgrade the connection to TLS. */
-  | { next: "starttls"; replies: Uint8Array[] }
-  | { next: "close"; replies: Uint8Array[]; reason?: string };
+  & (
+    | { next: "options"; replies: Uint8Array[] }
+    | { next: "transmission"; replies: Uint8Array[]; opened: OpenExport }
+    /** Send the replies in clear, then upgrade the connection to TLS. */
+    | { next: "starttls"; replies: Uint8Array[] }
+    | { next: "close"; replies: Uint8Array[]; reason?: string }
+  )
+  & { limits?: LimitHit[] };
 
 export function newAgreement(clientFlags: number, canStartTls = false): Agreement {
   return {
@@ -101,8 +107,42 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
   return flags;
 }
 
-/** Answers one option. Never throws: a failing plugin becomes an error reply or a close. */
+/**
+ * Answers one option. Never throws: a failing plugin becomes an error reply or a close. The
+ * option that uses up the client's budget (LIMITS.MAX_OPTIONS) is answered, then the connection
+ * closes, as nbdkit's negotiation loop ends without reading another.
+ */
 export async function negotiate(
+  ctx: ServerContext,
+  state: Agreement,
+  option: number,
+  data: Uint8Array,
+): Promise<Outcome> {
+  const outcome = await answerOption(ctx, state, option, data);
+  if (outcome.next !== "options" || --state.optionsLeft > 0) return outcome;
+  const hit: LimitHit = {
+    limit: "MAX_OPTIONS",
+    value: LIMITS.MAX_OPTIONS,
+    what: "options without choosing an export",
+    outcome: "connection closed",
+  };
+  return { next: "close", replies: outcome.replies, limits: [...outcome.limits ?? [], hit] };
+}
+
+/** A TooLong that collects the limit hits of one option, answered with ERR_INVALID. */
+function stringHits(option: number): { hits: LimitHit[]; tooLong: TooLong } {
+  const hits: LimitHit[] = [];
+  const tooLong: TooLong = (what, length) =>
+    hits.push({
+      limit: "MAX_STRING",
+      value: LIMITS.MAX_STRING,
+      what: `${what} of ${length} bytes in option ${option}`,
+      outcome: "answered ERR_INVALID",
+    });
+  return { hits, tooLong };
+}
+
+async function answerOption(
   ctx: ServerContext,
   state: Agreement,
   option: number,
@@ -111,9 +151,6 @@ export async function negotiate(
   const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
   const answer = (type: number): Outcome => ({ next: "options", replies: [reply(type)] });
 
-  if (--state.optionsLeft < 0) {
-    return { next: "close", replies: [], reason: "client spent too much time negotiating" };
-  }
   if (!state.fixedNewstyle && option !== OPT.EXPORT_NAME) return answer(REP.ERR_INVALID);
   const refused = refusedBeforeTls(ctx, state, option);
   if (refused) return refused;
@@ -175,6 +212,16 @@ async function list(ctx: ServerContext, state: Agreement, option: number): Promi
 
 /** EXPORT_NAME has no error reply: any failure closes the connection. */
 async function exportName(ctx: ServerContext, state: Agreement, data: Uint8Array) {
+  if (data.length > LIMITS.MAX_STRING) {
+    const what = `export name of ${data.length} bytes in option ${OPT.EXPORT_NAME}`;
+    const hit = {
+      limit: "MAX_STRING",
+      value: LIMITS.MAX_STRING,
+      what,
+      outcome: "connection closed",
+    };
+    return { next: "close" as const, replies: [], limits: [hit] };
+  }
   const name = decodeString(data);
   if (name === undefined) return closeWith("export name is not a valid string");
   let opened: OpenExport;
@@ -200,8 +247,11 @@ function selectExport(state: Agreement, name: string): void {
 
 async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, data: Uint8Array) {
   const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
-  const request = parseInfoRequest(data);
-  if (request === undefined) return { next: "options" as const, replies: [reply(REP.ERR_INVALID)] };
+  const { hits, tooLong } = stringHits(option);
+  const request = parseInfoRequest(data, tooLong);
+  if (request === undefined) {
+    return { next: "options" as const, replies: [reply(REP.ERR_INVALID)], limits: hits };
+  }
   let opened: OpenExport;
   try {
     opened = await openExport(ctx, state, request.name);
@@ -210,6 +260,7 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
     return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
   }
   const { caps } = opened.backend;
+  const blockSize = advertisedBlockSize(caps.blockSize, ctx.limits.maxPayload);
   const replies = [reply(REP.INFO, encodeInfoExport(caps.size, opened.flags))];
   // Each requested item in request order, as nbdkit answers them; unknown codes are ignored.
   for (const info of request.infos) {
@@ -218,8 +269,8 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
       const text = await describe(ctx, opened);
       if (text !== undefined) replies.push(reply(REP.INFO, encodeInfoString(info, text)));
     }
-    if (info === INFO.BLOCK_SIZE && caps.blockSize) {
-      const { minimum, preferred, maximum } = caps.blockSize;
+    if (info === INFO.BLOCK_SIZE && blockSize) {
+      const { minimum, preferred, maximum } = blockSize;
       replies.push(reply(REP.INFO, encodeInfoBlockSize(minimum, preferred, maximum)));
     }
   }
@@ -254,8 +305,23 @@ function metaContext(state: Agreement, option: number, data: Uint8Array): Outcom
     state.metaContextExport = undefined;
     if (!state.structuredReplies) return { next: "options", replies: [reply(REP.ERR_INVALID)] };
   }
-  const request = parseMetaContextRequest(data);
-  if (request === undefined) return { next: "options", replies: [reply(REP.ERR_INVALID)] };
+  const count = metaContextQueryCount(data) ?? 0;
+  if (count > LIMITS.MAX_META_CONTEXT_QUERIES) {
+    const what = `${count} queries in option ${option}`;
+    const outcome = "answered ERR_TOO_BIG";
+    const hit = {
+      limit: "MAX_META_CONTEXT_QUERIES",
+      value: LIMITS.MAX_META_CONTEXT_QUERIES,
+      what,
+      outcome,
+    };
+    return { next: "options", replies: [reply(REP.ERR_TOO_BIG)], limits: [hit] };
+  }
+  const { hits, tooLong } = stringHits(option);
+  const request = parseMetaContextRequest(data, tooLong);
+  if (request === undefined) {
+    return { next: "options", replies: [reply(REP.ERR_INVALID)], limits: hits };
+  }
   const replies: Uint8Array[] = [];
   if (isSet) {
     state.metaContextExport = request.name;

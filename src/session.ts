@@ -1,9 +1,10 @@
 /**
  * One connection, from greeting to close: feeds received bytes to the codec, answers options
  * through negotiation.ts (upgrading to TLS on STARTTLS), then validates each request, runs it
- * on the backend and queues its reply. Requests run concurrently (replies may overtake each other) unless the plugin's thread
- * model asks for one at a time. Reading pauses while too much is in flight or the output is
- * full, so a client cannot make the server buffer without bound.
+ * on the backend and queues its reply. Requests run concurrently (replies may overtake each
+ * other) unless the plugin's thread model asks for one at a time. Reading pauses while too much is in flight or the output is
+ * full, so a client cannot make the server buffer without bound; every other bound (limits.ts)
+ * is logged with the peer when a client goes over it.
  */
 
 import type { Backend } from "./backend.ts";
@@ -11,6 +12,8 @@ import type { ServerContext } from "./context.ts";
 import { errnoOf, NbdError, ProtocolError, wireError } from "./errors.ts";
 import { ExtentList } from "./extents.ts";
 import type { Channel, Receiver } from "./io.ts";
+import { LimitError } from "./limits.ts";
+import { LimitWatch } from "./limit-watch.ts";
 import { Lock } from "./lock.ts";
 import { clientFlagsAcceptable, negotiate, newAgreement } from "./negotiation.ts";
 import type { Agreement } from "./negotiation.ts";
@@ -19,7 +22,7 @@ import { switchToTls } from "./starttls.ts";
 import { BufferPool } from "./buffer-pool.ts";
 import { THREAD_MODEL } from "./plugin.ts";
 import { Codec, type Request } from "./protocol/codec.ts";
-import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, LIMITS, NBD_ERR } from "./protocol/constants.ts";
+import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "./protocol/constants.ts";
 import { encodeGreeting } from "./protocol/handshake.ts";
 import {
   encodeBlockStatus,
@@ -36,17 +39,12 @@ import type { Offset } from "./plugin.ts";
 import { validateRequest, type ValidationContext } from "./validate.ts";
 import { isAllZero } from "./zero.ts";
 
-/** Requests running at once on one connection before reading pauses. */
-const MAX_IN_FLIGHT = 64;
-/** Payload and read bytes in flight before reading pauses (one 64 MiB request still fits). */
-const MAX_BYTES_IN_FLIGHT = 2 * LIMITS.MAX_REQUEST_SIZE;
-
 const END_OF_STREAM = new Uint8Array(0);
 
 export class Session implements Receiver {
   /** Read replies and write payloads reuse this connection's buffers. */
   private readonly pool = new BufferPool();
-  private readonly codec = new Codec((size) => this.pool.take(size));
+  private readonly codec: Codec;
   private readonly output: Output;
   private agreement: Agreement | undefined;
   private validation: ValidationContext | undefined;
@@ -61,6 +59,7 @@ export class Session implements Receiver {
   private busy = true;
   private paused = false;
   private finished = false;
+  private readonly watch: LimitWatch;
   private readonly where: string;
   /** Settles when the connection is fully closed and the plugin handle released. */
   readonly done: Promise<void>;
@@ -72,8 +71,10 @@ export class Session implements Receiver {
   constructor(ctx: ServerContext, channel: Channel, id: number) {
     this.ctx = ctx;
     this.channel = channel;
+    this.codec = new Codec((size) => this.pool.take(size), ctx.limits);
     this.output = new Output(channel, () => this.pump(), this.pool);
     this.where = `${ctx.pluginName}[${id}]`;
+    this.watch = new LimitWatch(ctx, this.where, channel.peer);
     const model = ctx.threadModel;
     if (model <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS) this.serial = ctx.requestLock;
     else if (model === THREAD_MODEL.SERIALIZE_REQUESTS) this.serial = new Lock();
@@ -85,6 +86,7 @@ export class Session implements Receiver {
     if (this.finished) return; // closed while it waited for its turn
     this.ctx.log.debug(this.where, `new connection from ${this.channel.peer}`);
     this.output.push(encodeGreeting());
+    this.watch.startDeadline(() => void this.finish());
     this.busy = false;
     this.pump();
   }
@@ -115,9 +117,7 @@ export class Session implements Receiver {
     // reading too, or a client could make the codec hold bytes without bound.
     if (this.busy && !this.finished) return this.pause();
     while (!this.busy && !this.finished) {
-      if (this.inFlight >= MAX_IN_FLIGHT || this.bytesInFlight >= MAX_BYTES_IN_FLIGHT) {
-        return this.pause();
-      }
+      if (this.watch.tooMuchInFlight(this.inFlight, this.bytesInFlight)) return this.pause();
       if (this.output.full) return this.pause();
       let event;
       try {
@@ -171,7 +171,14 @@ export class Session implements Receiver {
       // negotiate() answers every failure it expects; anything else ends this connection only.
       return this.fail(error);
     }
-    this.output.push(...outcome.replies);
+    if (this.finished) {
+      // Closed meanwhile (handshake deadline, shutdown): release what GO opened, say nothing.
+      if (outcome.next === "transmission") void outcome.opened.backend.close().catch(() => {});
+      return;
+    }
+    outcome.limits?.forEach((hit) => this.watch.hit(hit));
+    // One push each: a spread of millions of replies (a META_CONTEXT flood) overflows the stack.
+    for (const reply of outcome.replies) this.output.push(reply);
     if (outcome.next === "starttls") {
       try {
         await switchToTls(this.channel, this.output, this.codec, this.agreement!);
@@ -185,6 +192,7 @@ export class Session implements Receiver {
       return this.finish();
     }
     if (outcome.next === "transmission") {
+      this.watch.stopDeadline();
       this.backend = outcome.opened.backend;
       this.structuredReplies = this.agreement!.structuredReplies;
       // Nothing validation looks at changes once transmission starts: build it once.
@@ -193,6 +201,7 @@ export class Session implements Receiver {
         flags: outcome.opened.flags,
         structuredReplies: this.structuredReplies,
         baseAllocation: this.agreement!.baseAllocation,
+        maxPayload: this.ctx.limits.maxPayload,
       };
       this.codec.setPhase("transmission");
     }
@@ -207,6 +216,7 @@ export class Session implements Receiver {
     }
     let error = validateRequest(req, this.validation!);
     if (error === NBD_ERR.SUCCESS && req.payloadDropped) error = NBD_ERR.ENOMEM;
+    if (error === NBD_ERR.ENOMEM) this.watch.payloadRefused(req);
     if (error !== NBD_ERR.SUCCESS) return this.replyError(req, error, "invalid request");
 
     const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
@@ -330,8 +340,8 @@ export class Session implements Receiver {
   }
 
   private fail(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    this.ctx.log.error(this.where, message);
+    if (error instanceof LimitError) this.watch.hit(error.hit);
+    else this.ctx.log.error(this.where, error instanceof Error ? error.message : String(error));
     void this.finish();
   }
 
@@ -342,6 +352,7 @@ export class Session implements Receiver {
   private async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    this.watch.stopDeadline();
     this.busy = true;
     this.pause(); // nothing more is read: a client still sending cannot make us buffer it
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));

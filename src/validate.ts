@@ -5,7 +5,7 @@
  */
 
 import type { Request } from "./protocol/codec.ts";
-import { CMD, CMD_FLAG, CMD_FLAG_KNOWN, LIMITS, NBD_ERR, TX_FLAG } from "./protocol/constants.ts";
+import { CMD, CMD_FLAG, CMD_FLAG_KNOWN, NBD_ERR, TX_FLAG } from "./protocol/constants.ts";
 import type { Offset } from "./plugin.ts";
 
 /** What validation needs to know about the connection. */
@@ -14,6 +14,8 @@ export interface ValidationContext {
   flags: number;
   structuredReplies: boolean;
   baseAllocation: boolean;
+  /** The largest READ or WRITE payload (limits.ts); larger gets ENOMEM, as in nbdkit. */
+  maxPayload: number;
 }
 
 /** offset + length ≤ size, exactly, for any offset the wire can carry. */
@@ -62,7 +64,7 @@ export function validateRequest(req: Request, ctx: ValidationContext): number {
   // nbdkit leaves this unchecked (quirk Q3); the spec says EINVAL.
   if (flags & CMD_FLAG.FAST_ZERO && !(ctx.flags & TX_FLAG.SEND_FAST_ZERO)) return NBD_ERR.EINVAL;
 
-  if ((type === CMD.READ || type === CMD.WRITE) && length > LIMITS.MAX_REQUEST_SIZE) {
+  if ((type === CMD.READ || type === CMD.WRITE) && length > ctx.maxPayload) {
     return NBD_ERR.ENOMEM;
   }
   const needs = NEEDS[type];

@@ -4,6 +4,7 @@
  */
 
 import type { Accept, PeerAddress } from "./io.ts";
+import { LIMITS } from "./limits.ts";
 
 /** The part of the WebSocket interface that serving needs (browsers, Deno, Bun, Workers). */
 export interface WebSocketLike {
@@ -19,8 +20,7 @@ export interface WebSocketLike {
 
 const CONNECTING = 0;
 
-/** Bytes queued in a WebSocket above which writing waits. */
-const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
+const WEBSOCKET_HIGH_WATER = LIMITS.WEBSOCKET_HIGH_WATER;
 
 /**
  * Hands one WebSocket to a server as an NBD connection: binary messages are the byte stream.

@@ -1,9 +1,10 @@
 /**
  * The sans-I/O decoder of one NBD connection, client to server: fed received chunks, it hands
  * back one event at a time (client flags, an option with its data, a request with its payload).
- * It never touches a socket, a timer or a plugin, and it bounds everything it buffers: option
- * data and write payloads at 64 MiB (nbdkit's MAX_REQUEST_SIZE); larger write payloads up to
- * twice that are skipped, anything beyond closes the connection.
+ * It never touches a socket, a timer or a plugin, and it bounds everything it buffers (the
+ * bounds are in src/limits.ts): option data at 64 MiB, write payloads at the maximum payload;
+ * larger write payloads up to the skip limit are read and thrown away, anything beyond, and
+ * any longer option, ends the connection with a LimitError.
  *
  * Contract with its caller (session.ts): a chunk given to receive() stays unchanged until the
  * caller is done decoding for now; then detach() copies whatever of it is still unread, so the
@@ -11,8 +12,9 @@
  */
 
 import { ProtocolError } from "../errors.ts";
+import { DEFAULT_LIMITS, LimitError, LIMITS, type Limits } from "../limits.ts";
 import type { Offset } from "../plugin.ts";
-import { CMD, LIMITS, MAGIC } from "./constants.ts";
+import { CMD, MAGIC } from "./constants.ts";
 import { CLIENT_FLAGS, getU16, getU32, getU64, OPTION_REQUEST, REQUEST } from "./layout.ts";
 
 /** One decoded request. `payload` is the WRITE data (absent when it was too large to keep). */
@@ -25,7 +27,7 @@ export interface Request {
   offset: Offset;
   length: number;
   payload: Uint8Array | undefined;
-  /** A WRITE payload over MAX_REQUEST_SIZE was read and thrown away (nbdkit: ENOMEM). */
+  /** A WRITE payload over the maximum payload was read and thrown away (nbdkit: ENOMEM). */
   payloadDropped: boolean;
 }
 
@@ -49,6 +51,7 @@ const fresh: Allocate = (size) => new Uint8Array(size);
 export class Codec {
   private phase: Phase = "client-flags";
   private readonly allocate: Allocate;
+  private readonly limits: Limits;
   /** Received chunks not yet consumed; the first is read from `position`. */
   private readonly chunks: Uint8Array[] = [];
   /** How many of the first chunks are our own copies (detach() made them), not borrowed. */
@@ -66,8 +69,9 @@ export class Codec {
   private skipping = 0;
   private skipEvent: Event | undefined;
 
-  constructor(allocate: Allocate = fresh) {
+  constructor(allocate: Allocate = fresh, limits: Limits = DEFAULT_LIMITS) {
     this.allocate = allocate;
+    this.limits = limits;
   }
 
   /** Stores a received chunk; an empty chunk means the peer closed its side. */
@@ -151,8 +155,13 @@ export class Codec {
     }
     const option = getU32(header, OPTION_REQUEST.option);
     const length = getU32(header, OPTION_REQUEST.length);
-    if (length > LIMITS.MAX_REQUEST_SIZE) {
-      throw new ProtocolError(`option data too long (${length} bytes)`);
+    if (length > LIMITS.MAX_OPTION_DATA) {
+      throw new LimitError({
+        limit: "MAX_OPTION_DATA",
+        value: LIMITS.MAX_OPTION_DATA,
+        what: `option ${option} with ${length} bytes of data`,
+        outcome: "connection closed",
+      });
     }
     const data = new Uint8Array(length);
     const event: Event = { kind: "option", option, data };
@@ -177,10 +186,15 @@ export class Codec {
     };
     const event: Event = { kind: "request", request };
     if (request.type !== CMD.WRITE || request.length === 0) return event;
-    if (request.length > 2 * LIMITS.MAX_REQUEST_SIZE) {
-      throw new ProtocolError(`write payload too large to skip (${request.length} bytes)`);
+    if (request.length > this.limits.skipLimit) {
+      throw new LimitError({
+        limit: "skipLimit",
+        value: this.limits.skipLimit,
+        what: `WRITE of ${request.length} bytes, too large to skip`,
+        outcome: "connection closed",
+      });
     }
-    if (request.length > LIMITS.MAX_REQUEST_SIZE) {
+    if (request.length > this.limits.maxPayload) {
       request.payloadDropped = true;
       this.skipping = request.length;
       this.skipEvent = event;

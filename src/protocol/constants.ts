@@ -143,19 +143,6 @@ export const BASE_ALLOCATION = "base:allocation";
 /** Context id given to base:allocation by SET_META_CONTEXT (nbdkit uses 1 too). */
 export const BASE_ALLOCATION_ID = 1;
 
-export const LIMITS = {
-  /** Longest string (export name, query) the spec allows, and nbdkit's check_string bound. */
-  MAX_STRING: 4096,
-  /** Largest option data, READ or WRITE payload: nbdkit's MAX_REQUEST_SIZE (64 MiB). */
-  MAX_REQUEST_SIZE: 64 * 1024 * 1024,
-  /** Options a client may send before it must pick an export (nbdkit's MAX_NR_OPTIONS). */
-  MAX_OPTIONS: 32,
-  /** Extents kept per BLOCK_STATUS reply (nbdkit's MAX_EXTENTS). */
-  MAX_EXTENTS: 1024 * 1024,
-  /** Default TCP port (IANA). */
-  DEFAULT_PORT: 10809,
-} as const;
-
 /** The name of a constant in one of the tables above, for logs: nameOf(CMD, 6) = "WRITE_ZEROES". */
 export function nameOf(table: Readonly<Record<string, number>>, value: number): string {
   for (const [name, v] of Object.entries(table)) if (v === value) return name;

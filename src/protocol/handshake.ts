@@ -1,10 +1,12 @@
 /**
  * Bytes of the newstyle handshake: the greeting, option replies and their payloads, and the
  * parsers of INFO/GO and META_CONTEXT option data. Pure functions: what to answer is decided in
- * negotiation.ts. Parsers return undefined for malformed data (the caller answers ERR_INVALID).
+ * negotiation.ts. Parsers return undefined for malformed data (the caller answers ERR_INVALID)
+ * and tell `tooLong` of a string over LIMITS.MAX_STRING, so the caller can log that limit.
  */
 
-import { HANDSHAKE_FLAG, INFO, LIMITS, MAGIC } from "./constants.ts";
+import { LIMITS } from "../limits.ts";
+import { HANDSHAKE_FLAG, INFO, MAGIC } from "./constants.ts";
 import {
   EXPORT_NAME_REPLY,
   getU16,
@@ -112,18 +114,39 @@ export function decodeString(bytes: Uint8Array): string | undefined {
   }
 }
 
+/** Told of each well-framed string that is over LIMITS.MAX_STRING: what it is, its length. */
+export type TooLong = (what: string, length: number) => void;
+
+const ignore: TooLong = () => {};
+
+/** A framed string field; undefined (after telling `tooLong` if that is why) when invalid. */
+function stringField(bytes: Uint8Array, what: string, tooLong: TooLong): string | undefined {
+  if (bytes.length > LIMITS.MAX_STRING) tooLong(what, bytes.length);
+  return decodeString(bytes);
+}
+
 /** INFO/GO data: u32 name length, name, u16 count, count × u16 info types. */
-export function parseInfoRequest(data: Uint8Array): { name: string; infos: number[] } | undefined {
+export function parseInfoRequest(
+  data: Uint8Array,
+  tooLong: TooLong = ignore,
+): { name: string; infos: number[] } | undefined {
   if (data.length < 6) return undefined;
   const nameLength = getU32(data, 0);
   if (nameLength > data.length - 6) return undefined;
   const count = getU16(data, 4 + nameLength);
   if (data.length !== 6 + nameLength + 2 * count) return undefined;
-  const name = decodeString(data.subarray(4, 4 + nameLength));
+  const name = stringField(data.subarray(4, 4 + nameLength), "export name", tooLong);
   if (name === undefined) return undefined;
   const infos: number[] = [];
   for (let i = 0; i < count; i++) infos.push(getU16(data, 6 + nameLength + 2 * i));
   return { name, infos };
+}
+
+/** The query count of LIST/SET_META_CONTEXT data, read before parsing the queries. */
+export function metaContextQueryCount(data: Uint8Array): number | undefined {
+  if (data.length < 8) return undefined;
+  const nameLength = getU32(data, 0);
+  return nameLength > data.length - 8 ? undefined : getU32(data, 4 + nameLength);
 }
 
 /**
@@ -132,11 +155,12 @@ export function parseInfoRequest(data: Uint8Array): { name: string; infos: numbe
  */
 export function parseMetaContextRequest(
   data: Uint8Array,
+  tooLong: TooLong = ignore,
 ): { name: string; queries: string[] } | undefined {
   if (data.length < 8) return undefined;
   const nameLength = getU32(data, 0);
   if (nameLength > data.length - 8) return undefined;
-  const name = decodeString(data.subarray(4, 4 + nameLength));
+  const name = stringField(data.subarray(4, 4 + nameLength), "export name", tooLong);
   if (name === undefined) return undefined;
   const count = getU32(data, 4 + nameLength);
   const queries: string[] = [];
@@ -146,7 +170,7 @@ export function parseMetaContextRequest(
     const length = getU32(data, at);
     at += 4;
     if (length > data.length - at) return undefined;
-    const query = decodeString(data.subarray(at, at + length));
+    const query = stringField(data.subarray(at, at + length), "meta-context query", tooLong);
     if (query === undefined) return undefined;
     queries.push(query);
     at += length;

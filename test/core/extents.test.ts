@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { NbdError } from "../../src/errors.ts";
 import { ExtentList } from "../../src/extents.ts";
 import { EXTENT } from "../../src/plugin.ts";
-import { LIMITS } from "../../src/protocol/constants.ts";
+import { LIMITS } from "../../src/limits.ts";
 
 const DATA = EXTENT.DATA;
 const HOLE = EXTENT.HOLE | EXTENT.ZERO;

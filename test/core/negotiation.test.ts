@@ -601,15 +601,14 @@ describe("unknown and out-of-order options", () => {
 });
 
 describe("limits on negotiation", () => {
-  test("32 options are answered; the 33rd closes the connection unanswered", async () => {
+  test("32 options are answered, then the connection closes without waiting for a 33rd", async () => {
     const { conn, logs } = await negotiating();
     for (let i = 0; i < 32; i++) {
       expect(kinds(await conn.option(99))).toEqual([[99, REP.ERR_UNSUP]]);
     }
-    conn.send(wireOption(OPT.GO, infoData("")));
     await conn.closed();
     expect(conn.unread).toBe(0);
-    expect(logs.join("")).toMatch(/too much time negotiating/);
+    expect(logs.join("")).toMatch(/limit MAX_OPTIONS=32 exceeded by test/);
   });
 
   test("the 32nd option may still be GO", async () => {

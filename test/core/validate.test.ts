@@ -30,6 +30,7 @@ function check(request: Request, ctx: Partial<ValidationContext> = {}): number {
     flags: ALL,
     structuredReplies: true,
     baseAllocation: true,
+    maxPayload: 64 * MiB,
     ...ctx,
   });
 }

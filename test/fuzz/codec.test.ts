@@ -17,7 +17,8 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ProtocolError } from "../../src/errors.ts";
 import { Codec, type Event, type Phase } from "../../src/protocol/codec.ts";
-import { CMD, LIMITS } from "../../src/protocol/constants.ts";
+import { LIMITS } from "../../src/limits.ts";
+import { CMD } from "../../src/protocol/constants.ts";
 import { concat, u32, wireOption } from "../helpers/wire.ts";
 import {
   chunk,
@@ -34,7 +35,7 @@ import {
   wireOfAll,
 } from "./harness.ts";
 
-const CAP = LIMITS.MAX_REQUEST_SIZE;
+const CAP = LIMITS.DEFAULT_MAX_PAYLOAD;
 
 /** A plain copy of an event, so the codec reusing objects cannot change what we compare. */
 function snapshot(event: Event): unknown {

@@ -18,7 +18,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Server } from "../../src/server.ts";
-import { CMD, LIMITS, OPT, REP } from "../../src/protocol/constants.ts";
+import { CMD, OPT, REP } from "../../src/protocol/constants.ts";
 import {
   ByteReader,
   concat,
@@ -33,6 +33,7 @@ import {
   wireOption,
 } from "../helpers/wire.ts";
 import {
+  checkHandshake,
   checkReplies,
   chunk,
   cutsArb,
@@ -190,7 +191,7 @@ describe("fuzz: session", () => {
           expect(result.thrown).toBeUndefined();
           expect(result.mostHeld).toBeLessThanOrEqual(2 * result.largestChunk);
           expect(conn.channel.writesAfterClose).toBe(0);
-          const transmission = checkHandshake(wire, conn.channel.bytes());
+          const transmission = checkHandshake(wire, conn.channel.bytes(), SIZES["1M"]);
           if (transmission) {
             const requests = modelRequests(wire.subarray(transmission.at));
             fc.pre(distinctCookies(requests));
@@ -203,51 +204,6 @@ describe("fuzz: session", () => {
     );
   }, TIMEOUT);
 });
-
-/**
- * Walks the client's handshake bytes and the server's answer side by side: a greeting, then
- * for each whole option the client sent, replies naming that option and ending in one final
- * reply, until the server closes or transmission starts. Returns where transmission began.
- */
-function checkHandshake(client: Uint8Array, server: Uint8Array) {
-  const r = new ByteReader(server);
-  expect(r.u64()).toBe(WIRE.NBDMAGIC);
-  expect(r.u64()).toBe(WIRE.IHAVEOPT);
-  r.u16();
-  const c = new ByteReader(client);
-  if (c.left < 4) return void expect(r.left).toBe(0);
-  const flags = c.u32();
-  if ((flags & ~3) !== 0) return void expect(r.left).toBe(0);
-  let sr = false;
-  for (;;) {
-    if (c.left < 16) return void expect(r.left).toBe(0);
-    const magic = c.u64();
-    const option = c.u32();
-    const length = c.u32();
-    const whole = magic === WIRE.IHAVEOPT && length <= LIMITS.MAX_REQUEST_SIZE && length <= c.left;
-    if (!whole) return void expect(r.left).toBe(0);
-    c.take(length);
-    if (r.left === 0) return; // the server closed: too many options, or a refused export
-    if (option === OPT.EXPORT_NAME) {
-      expect(r.u64()).toBe(SIZES["1M"]);
-      r.u16();
-      if (!(flags & 2)) expect([...r.take(124)].every((b) => b === 0)).toBe(true);
-      return { at: c.at, replies: r.take(r.left), ex: { size: SIZES["1M"], sr, ba: false } };
-    }
-    let type: number;
-    do {
-      expect(r.u64()).toBe(WIRE.OPTION_REPLY);
-      expect(r.u32(), "an option reply names the option it answers").toBe(option);
-      type = r.u32();
-      r.take(r.u32());
-    } while (type === REP.SERVER || type === REP.INFO || type === REP.META_CONTEXT);
-    if (option === OPT.ABORT && type === REP.ACK) return void expect(r.left).toBe(0);
-    if (option === OPT.STRUCTURED_REPLY && type === REP.ACK) sr = true;
-    if (option === OPT.GO && type === REP.ACK) {
-      return { at: c.at, replies: r.take(r.left), ex: { size: SIZES["1M"], sr, ba: false } };
-    }
-  }
-}
 
 function show(req: Req) {
   return { ...req, cookie: String(req.cookie), offset: String(req.offset), payload: undefined };

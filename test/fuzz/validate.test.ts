@@ -62,6 +62,7 @@ describe("fuzz: validate", () => {
             flags: ALL_TX,
             structuredReplies: true,
             baseAllocation: true,
+            maxPayload: 64 * 1024 * 1024,
           });
           const oracle = length > 0 && offset + BigInt(length) <= size;
           const outOfRange = type === CMD.WRITE || type === CMD.WRITE_ZEROES

@@ -311,8 +311,8 @@ export class RawConnection {
   }
 
   /** Reads a 16-byte simple reply header (no data). */
-  async readSimpleReply(): Promise<SimpleReply> {
-    const header = view(await this.read(16));
+  async readSimpleReply(timeoutMs = 5_000): Promise<SimpleReply> {
+    const header = view(await this.read(16, timeoutMs));
     return {
       magic: header.getUint32(0),
       error: header.getUint32(4),
@@ -331,6 +331,18 @@ export class RawConnection {
   close(): void {
     this.#socket.destroy();
   }
+}
+
+/** A connection to the default export that has finished negotiating with NBD_OPT_GO. */
+export async function transmitting(path: string): Promise<RawConnection> {
+  const connection = await RawConnection.open(path);
+  await connection.greet();
+  const go = await connection.go();
+  if (go.type !== REP.ACK) {
+    connection.close();
+    throw new Error(`GO answered 0x${go.type.toString(16)}, not ACK`);
+  }
+  return connection;
 }
 
 /** Reads a big-endian u64 from `data` at `offset`. */

@@ -6,8 +6,9 @@
  */
 
 import type { TlsMode } from "../../src/cli/option-values.ts";
-import type { Channel, Receiver } from "../../src/io.ts";
+import type { Channel, Receiver, Timers } from "../../src/io.ts";
 import { ServerContext } from "../../src/context.ts";
+import { type LimitOptions, resolveLimits } from "../../src/limits.ts";
 import { Log } from "../../src/log.ts";
 import { type Plugin, THREAD_MODEL, type ThreadModel } from "../../src/plugin.ts";
 import { CMD, HANDSHAKE_FLAG, INFO, OPT, REP, REPLY_FLAG } from "../../src/protocol/constants.ts";
@@ -277,6 +278,9 @@ export interface TestServerOptions {
   verbose?: boolean;
   /** --tls as start-up left it; absent: a server without TLS. */
   tls?: TlsMode;
+  /** maxPayload and handshakeTimeoutMs, as createServer takes them. */
+  limits?: LimitOptions;
+  timers?: Timers;
 }
 
 /** A Server around `plugin`, with its log lines collected in `logs`. */
@@ -290,6 +294,8 @@ export function testServer(
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
     tls: options.tls,
+    limits: resolveLimits(options.limits),
+    timers: options.timers,
   }, log);
   return { server: new Server(ctx), logs };
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { Codec, type Event, type Phase, type Request } from "../../src/protocol/codec.ts";
 import { CMD, CMD_FLAG, OPT } from "../../src/protocol/constants.ts";
 import { ProtocolError } from "../../src/errors.ts";
+import { LimitError, resolveLimits } from "../../src/limits.ts";
 import {
   concat,
   infoData,
@@ -309,6 +310,58 @@ describe("codec bounds and broken streams", () => {
     for (const split of splits(tooLong)) {
       expect(() => decode(codecIn("transmission"), split)).toThrow(ProtocolError);
     }
+  });
+});
+
+describe("codec bounds from the server's limits", () => {
+  const KiB = 1024;
+  const small = resolveLimits({ maxPayload: 64 * KiB });
+
+  function smallCodec(): Codec {
+    const codec = new Codec(undefined, small);
+    codec.setPhase("transmission");
+    return codec;
+  }
+
+  test("a WRITE of maxPayload bytes is kept, one byte more is skipped", () => {
+    const kept = decode(smallCodec(), [
+      wireRequest({ type: CMD.WRITE, payload: new Uint8Array(64 * KiB) }),
+    ]);
+    expect(requestOf(kept[0]).payload?.length).toBe(64 * KiB);
+    const over = wireRequest({ type: CMD.WRITE, payload: new Uint8Array(64 * KiB + 1) });
+    const skipped = decode(smallCodec(), [over]);
+    expect(requestOf(skipped[0])).toMatchObject({ payloadDropped: true, payload: undefined });
+  });
+
+  test("the skip limit stays at 2^25 for a small maxPayload; past it a LimitError names it", () => {
+    const at = decode(smallCodec(), [
+      wireRequest({ type: CMD.WRITE, length: 32 * MiB }),
+      new Uint8Array(32 * MiB),
+    ]);
+    expect(requestOf(at[0]).payloadDropped).toBe(true);
+    const past = wireRequest({ type: CMD.WRITE, length: 32 * MiB + 1 });
+    expect(() => decode(smallCodec(), [past])).toThrow(LimitError);
+    try {
+      decode(smallCodec(), [past]);
+    } catch (error) {
+      expect((error as LimitError).hit).toEqual({
+        limit: "skipLimit",
+        value: 32 * MiB,
+        what: `WRITE of ${32 * MiB + 1} bytes, too large to skip`,
+        outcome: "connection closed",
+      });
+    }
+  });
+
+  test("option data is bounded at 64 MiB whatever maxPayload is", () => {
+    const codec = new Codec(undefined, small);
+    codec.setPhase("options");
+    codec.receive(wireOption(OPT.GO, undefined, { length: 64 * MiB }));
+    expect(codec.next()).toEqual({ kind: "need-data" });
+    const tooLong = new Codec(undefined, small);
+    tooLong.setPhase("options");
+    tooLong.receive(wireOption(OPT.GO, undefined, { length: 64 * MiB + 1 }));
+    expect(() => tooLong.next()).toThrow(LimitError);
   });
 });
 
