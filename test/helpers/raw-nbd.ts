@@ -275,9 +275,44 @@ export class RawConnection {
     };
   }
 
+  /**
+   * One READ, waited for (simple replies: GO without structured replies). Resolves to the
+   * reply's error and, when it is 0, the data.
+   */
+  async pread(length: number, offset: number, cookie = 1n): Promise<IoResult> {
+    this.write(request({ type: CMD.READ, cookie, offset, length }));
+    const reply = await this.#replyTo(cookie);
+    const data = reply.error === 0 ? await this.read(length) : new Uint8Array();
+    return { error: reply.error, data };
+  }
+
+  /** One WRITE, waited for; resolves to the reply's error (0 when acknowledged). */
+  async pwrite(data: Uint8Array, offset: number, cookie = 1n): Promise<number> {
+    this.write(request({ type: CMD.WRITE, cookie, offset, length: data.length }, data));
+    return (await this.#replyTo(cookie)).error;
+  }
+
+  async #replyTo(cookie: bigint): Promise<SimpleReply> {
+    const reply = await this.readSimpleReply();
+    if (reply.magic !== WIRE.SIMPLE_REPLY_MAGIC || reply.cookie !== cookie) {
+      throw new Error(
+        `Expected a simple reply to cookie ${cookie}, got magic 0x${
+          reply.magic.toString(16)
+        } cookie ${reply.cookie}`,
+      );
+    }
+    return reply;
+  }
+
   close(): void {
     this.#socket.destroy();
   }
+}
+
+/** What pread() resolves to. */
+export interface IoResult {
+  readonly error: number;
+  readonly data: Uint8Array;
 }
 
 /** Reads a big-endian u64 from `data` at `offset`. */
