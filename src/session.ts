@@ -32,6 +32,7 @@ import {
 } from "./protocol/replies.ts";
 import { addOffset, compareOffsets, SIMPLE_REPLY } from "./protocol/layout.ts";
 import type { Offset } from "./plugin.ts";
+import { checkReadResult } from "./plugin-answers.ts";
 import { validateRequest, type ValidationContext } from "./validate.ts";
 import { isAllZero } from "./zero.ts";
 
@@ -267,7 +268,7 @@ export class Session implements Receiver {
     const buf = this.pool.take(prefix + req.length);
     const data = buf.subarray(prefix);
     try {
-      await this.backend!.readAt(data, req.offset);
+      checkReadResult(await this.backend!.readAt(data, req.offset), data);
     } catch (error) {
       this.pool.give(buf);
       throw error;
