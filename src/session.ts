@@ -336,6 +336,7 @@ export class Session implements Receiver {
     this.finished = true;
     this.busy = true;
     this.pause(); // nothing more is read: a client still sending cannot make us buffer it
+    this.pool.release(); // a request may hang for ever: keep no idle buffers meanwhile
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     try {
       await this.output.drained();
