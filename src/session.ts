@@ -104,7 +104,12 @@ export class Session implements Receiver {
   }
 
   end(error?: Error): void {
-    if (error) this.ctx.log.debug(this.where, `connection error: ${error.message}`);
+    if (error) {
+      // The connection failed: no reply can reach the client, so requests it sent but we have
+      // not started are dropped, as nbdkit stops at its first failed write (STATUS_DEAD).
+      this.ctx.log.debug(this.where, `connection error: ${error.message}`);
+      return void this.finish();
+    }
     this.codec.receive(END_OF_STREAM);
     this.pump();
   }

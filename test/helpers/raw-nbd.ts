@@ -193,6 +193,21 @@ export class RawConnection {
     if (!this.#socket.destroyed) this.#socket.write(data);
   }
 
+  /** Stops reading the socket, as a client that never reads its replies: the server's
+   * writes then back up in the kernel and in the server. */
+  pauseReading(): void {
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#socket.resume();
+  }
+
+  /** Bytes written that the kernel has not yet taken: more than 0 once the server stops reading. */
+  get unsent(): number {
+    return this.#socket.writableLength;
+  }
+
   /** Exactly `count` bytes; throws if the server closes first or time runs out. */
   async read(count: number, timeoutMs = 5_000): Promise<Uint8Array> {
     await this.#waitFor(

@@ -23,6 +23,14 @@ async function opened(background: BackgroundServer, name: string): Promise<RawCo
   return connection;
 }
 
+/**
+ * `-t 1` for a client that hangs up with replies still to send: nbdkit 1.32.5 aborts when two
+ * of its worker threads send to a client that has gone (assertion "sock >= 0" in
+ * raw_send_socket; nbdkit commit 9d82aa4f, fixed in 1.33.10), killing every connection. One
+ * worker avoids that; nbdts accepts -t and runs a connection's requests concurrently anyway.
+ */
+const ONE_WORKER = { serverOptions: ["-t", "1"] };
+
 const filled = (length: number, byte: number) => new Uint8Array(length).fill(byte);
 
 /** WRITE requests of `length` bytes each at `offsets`, and as many READs, in one buffer. */
@@ -57,7 +65,7 @@ describe.each(servers)("a client that disconnects mid-request ($name)", (server)
 
   test("64 reads and writes queued then close: its handle is closed and another client is unaffected", async () => {
     const plugin = faultPlugin(server);
-    const background = await startServer(server, plugin.argv);
+    const background = await startServer(server, plugin.argv, ONE_WORKER);
     const bystander = await opened(background, "bystander");
     const acknowledged = filled(64 * KiB, 0x42);
     expect(await bystander.pwrite(acknowledged, 0)).toBe(0);
@@ -76,7 +84,7 @@ describe.each(servers)("a client that disconnects mid-request ($name)", (server)
 
   test("100 clients leaving mid-request close every handle and leave memory bounded", async () => {
     const plugin = faultPlugin(server, 16 * MiB);
-    const background = await startServer(server, plugin.argv);
+    const background = await startServer(server, plugin.argv, ONE_WORKER);
     const pid = Number(readFileSync(background.pidFile, "utf8"));
     const bystander = await opened(background, "bystander");
     const acknowledged = filled(MiB, 0x42);
