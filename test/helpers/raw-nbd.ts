@@ -168,6 +168,18 @@ export class RawConnection {
     });
   }
 
+  /** Connects, greets and opens export `name` with NBD_OPT_GO; throws unless it is accepted. */
+  static async opened(path: string, name = ""): Promise<RawConnection> {
+    const connection = await RawConnection.open(path);
+    await connection.greet();
+    const reply = await connection.go(name);
+    if (reply.type !== REP.ACK) {
+      connection.close();
+      throw new Error(`NBD_OPT_GO "${name}" was refused: 0x${reply.type.toString(16)}`);
+    }
+    return connection;
+  }
+
   #notify(): void {
     const wake = this.#wake;
     this.#wake = undefined;

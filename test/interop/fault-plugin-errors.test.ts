@@ -119,15 +119,10 @@ describe.each(servers)("plugin callbacks that fail ($name)", (server) => {
 
   test("close-fails: the failing close() is logged and the server serves on", async () => {
     const from = background.stderr().length;
-    const failing = await RawConnection.open(background.socket);
-    await failing.greet();
-    expect((await failing.go("close-fails")).type).toBe(REP.ACK);
-    failing.close();
+    (await RawConnection.opened(background.socket, "close-fails")).close();
     expect(await eventually(() => plugin.events().includes("close close-fails"))).toBe(true);
     expect(await logs(from, /close failed/)).toBe(true);
-    const next = await RawConnection.open(background.socket);
-    await next.greet();
-    expect((await next.go("")).type).toBe(REP.ACK);
+    const next = await RawConnection.opened(background.socket);
     expect((await next.pread(512, 0)).error).toBe(0);
     next.close();
   });

@@ -10,21 +10,14 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { type BackgroundServer, startServer } from "../helpers/background.ts";
 import { eventually, faultPlugin, residentBytes } from "../helpers/fault-plugin.ts";
-import { bytes, CMD, RawConnection, REP, request } from "../helpers/raw-nbd.ts";
+import { bytes, CMD, RawConnection, request } from "../helpers/raw-nbd.ts";
 import { servers } from "../helpers/servers.ts";
 
 const MiB = 1024 * 1024;
 
-async function opened(background: BackgroundServer, name: string): Promise<RawConnection> {
-  const connection = await RawConnection.open(background.socket);
-  await connection.greet();
-  expect((await connection.go(name)).type).toBe(REP.ACK);
-  return connection;
-}
-
 /** Proves `background` serves a fresh client: a write, then reading it back. */
 async function servesOthers(background: BackgroundServer): Promise<void> {
-  const other = await opened(background, "");
+  const other = await RawConnection.opened(background.socket, "");
   const data = new Uint8Array(4096).fill(0x5a);
   expect(await other.pwrite(data, 8192)).toBe(0);
   expect(await other.pread(4096, 8192)).toEqual({ error: 0, data });
@@ -46,7 +39,7 @@ describe.each(servers)("a plugin callback that hangs ($name)", (server) => {
     test(`${name}: others are served meanwhile, and close() runs once it returns after its client left`, async () => {
       const plugin = faultPlugin(server);
       const background = await startServer(server, plugin.argv);
-      const stuck = await opened(background, name);
+      const stuck = await RawConnection.opened(background.socket, name);
       stuck.write(hung);
       await sleep(200);
       await servesOthers(background);
@@ -97,7 +90,7 @@ describe.each(servers)("a plugin callback that hangs ($name)", (server) => {
     // plus what a garbage-collected runtime has not yet collected.
     const CLIENTS = 20;
     for (let client = 0; client < CLIENTS; client++) {
-      const stuck = await opened(background, "pread-hangs");
+      const stuck = await RawConnection.opened(background.socket, "pread-hangs");
       const reads = Array.from(
         { length: 16 },
         (_, i) =>

@@ -13,7 +13,7 @@ import { describe, expect, test } from "vitest";
 import { startServer } from "../helpers/background.ts";
 import { expectSuccess, run } from "../helpers/captive.ts";
 import { eventually, faultPlugin } from "../helpers/fault-plugin.ts";
-import { CMD, RawConnection, REP, request } from "../helpers/raw-nbd.ts";
+import { CMD, RawConnection, request } from "../helpers/raw-nbd.ts";
 import { requireClients, servers } from "../helpers/servers.ts";
 
 const KiB = 1024;
@@ -85,9 +85,7 @@ describe.each(servers)("SIGTERM with requests in flight ($name)", (server) => {
   test("a hung callback holds the exit back; once it returns its READ is answered and the server exits 0", async () => {
     const plugin = faultPlugin(server);
     const background = await startServer(server, plugin.argv);
-    const stuck = await RawConnection.open(background.socket);
-    await stuck.greet();
-    expect((await stuck.go("pread-hangs")).type).toBe(REP.ACK);
+    const stuck = await RawConnection.opened(background.socket, "pread-hangs");
     stuck.write(request({ type: CMD.READ, cookie: 5n, offset: 0, length: 4096 }));
     await new Promise((resolve) => setTimeout(resolve, 200));
 

@@ -8,9 +8,9 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { type BackgroundServer, startServer } from "../helpers/background.ts";
+import { startServer } from "../helpers/background.ts";
 import { residentBytes } from "../helpers/fault-plugin.ts";
-import { bytes, CMD, RawConnection, REP, request, WIRE } from "../helpers/raw-nbd.ts";
+import { bytes, CMD, RawConnection, request, WIRE } from "../helpers/raw-nbd.ts";
 import { servers } from "../helpers/servers.ts";
 
 const MiB = 1024 * 1024;
@@ -18,13 +18,6 @@ const MiB = 1024 * 1024;
 const READS = 40_000;
 /** A server holding this much more than at the start has no working back-pressure. */
 const BOUND = 256 * MiB;
-
-async function opened(background: BackgroundServer): Promise<RawConnection> {
-  const connection = await RawConnection.open(background.socket);
-  await connection.greet();
-  expect((await connection.go("")).type).toBe(REP.ACK);
-  return connection;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,12 +31,12 @@ describe.each(servers)("a client that never reads its replies ($name)", (server)
     // nbdts accepts -t and runs a connection's requests concurrently anyway.
     const background = await startServer(server, ["memory", "64M"], { serverOptions: ["-t", "1"] });
     const pid = Number(readFileSync(background.pidFile, "utf8"));
-    const bystander = await opened(background);
+    const bystander = await RawConnection.opened(background.socket);
     const pattern = Uint8Array.from({ length: MiB }, (_, i) => (i * 31) & 0xff);
     for (let i = 0; i < 16; i++) expect(await bystander.pwrite(pattern, i * MiB, 1n)).toBe(0);
     const before = residentBytes(pid);
 
-    const slow = await opened(background);
+    const slow = await RawConnection.opened(background.socket);
     slow.pauseReading();
     const requests = Array.from(
       { length: READS },
