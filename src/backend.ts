@@ -7,6 +7,7 @@
 
 import { ERRNO, NbdError } from "./errors.ts";
 import { checkBlockSize } from "./exports.ts";
+import { checkBoolean, checkHandle, checkMode, checkSize } from "./plugin-answers.ts";
 import { addOffset } from "./protocol/layout.ts";
 import {
   type BlockSize,
@@ -64,12 +65,18 @@ export class Backend {
     return await Backend.over(await plugin.open(readonly, exportName), readonly);
   }
 
-  /** Reads an open handle's capabilities; a failure closes the handle. */
-  static async over(handle: Handle, readonly: boolean): Promise<Backend> {
+  /** Reads an open handle's capabilities; a failure (a handle that is not one too) closes it. */
+  static async over(opened: unknown, readonly: boolean): Promise<Backend> {
     try {
+      const handle = checkHandle(opened);
       return new Backend(handle, await readCapabilities(handle, readonly));
     } catch (error) {
-      await handle.close?.();
+      // nbdkit closes a handle whose open fails after .open (protocol-handshake-newstyle.c).
+      try {
+        await (opened as Partial<Handle> | undefined)?.close?.();
+      } catch {
+        // The failure that made us close it is the one worth reporting.
+      }
       throw error;
     }
   }
@@ -164,26 +171,26 @@ export class Backend {
 }
 
 async function readCapabilities(handle: Handle, readonly: boolean): Promise<Capabilities> {
-  const size = await handle.getSize();
-  if (typeof size === "number" ? !Number.isSafeInteger(size) || size < 0 : size < 0n) {
-    throw new NbdError(ERRNO.EINVAL, `plugin returned an invalid size (${size})`);
-  }
-  const writable = !readonly &&
-    (handle.canWrite ? await handle.canWrite() : handle.writeAt !== undefined);
-  const hasZero = handle.zero !== undefined;
-  const zeroNative = hasZero && (handle.canZero ? await handle.canZero() : true);
+  const size = checkSize(await handle.getSize());
+  /** Asks `question` when the plugin has it, else answers `otherwise`. */
+  const ask = async (question: keyof Handle & `${"can" | "is"}${string}`, otherwise: boolean) => {
+    const callback = handle[question] as (() => unknown) | undefined;
+    return callback ? checkBoolean(question, await callback.call(handle)) : otherwise;
+  };
+  const writable = !readonly && await ask("canWrite", handle.writeAt !== undefined);
+  const zeroNative = handle.zero !== undefined && await ask("canZero", true);
   return {
     size,
     writable,
-    flush: handle.canFlush ? await handle.canFlush() : handle.flush !== undefined,
-    fua: writable ? fuaMode(await handle.canFua?.(), handle) : FUA_MODE.NONE,
-    trim: writable && (handle.canTrim ? await handle.canTrim() : handle.trim !== undefined),
+    flush: await ask("canFlush", handle.flush !== undefined),
+    fua: writable ? fuaMode(checkMode("canFua", await handle.canFua?.()), handle) : FUA_MODE.NONE,
+    trim: writable && await ask("canTrim", handle.trim !== undefined),
     zeroNative,
-    fastZero: writable && (handle.canFastZero ? await handle.canFastZero() : !zeroNative),
-    extents: handle.canExtents ? await handle.canExtents() : handle.extents !== undefined,
-    multiConn: handle.canMultiConn ? await handle.canMultiConn() : false,
-    cache: cacheMode(await handle.canCache?.(), handle),
-    rotational: handle.isRotational ? await handle.isRotational() : false,
+    fastZero: writable && await ask("canFastZero", !zeroNative),
+    extents: await ask("canExtents", handle.extents !== undefined),
+    multiConn: await ask("canMultiConn", false),
+    cache: cacheMode(checkMode("canCache", await handle.canCache?.()), handle),
+    rotational: await ask("isRotational", false),
     blockSize: checkBlockSize(await handle.blockSize?.()),
   };
 }

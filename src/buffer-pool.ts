@@ -14,6 +14,7 @@ const KEPT_BYTES = 64 * 1024 * 1024;
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private keptBytes = 0;
+  private released = false;
 
   /** A buffer of exactly `size` bytes (a view of a pooled one when `size` is large). */
   take(size: number): Uint8Array {
@@ -31,12 +32,23 @@ export class BufferPool {
   give(view: Uint8Array): void {
     const buffer = view.buffer;
     const capacity = buffer.byteLength;
-    if (capacity < SMALLEST || !(buffer instanceof ArrayBuffer)) return;
+    if (capacity < SMALLEST || !(buffer instanceof ArrayBuffer) || this.released) return;
     if (this.keptBytes + capacity > KEPT_BYTES) return;
     let list = this.free.get(capacity);
     if (!list) this.free.set(capacity, list = []);
     if (list.length >= KEPT_PER_SIZE) return;
     list.push(buffer);
     this.keptBytes += capacity;
+  }
+
+  /**
+   * The connection is ending: drop every kept buffer and keep none given back from now on, so
+   * a connection that lingers (a plugin callback still running after its client left) holds
+   * only the buffers its running requests use.
+   */
+  release(): void {
+    this.released = true;
+    this.free.clear();
+    this.keptBytes = 0;
   }
 }

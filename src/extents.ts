@@ -28,6 +28,13 @@ export class ExtentList implements ExtentSink {
   }
 
   add(offset: Offset, length: Offset, type: number): void {
+    // BigInt() would take "5" or 5.0 as 5; a plugin passing strings has a bug worth naming.
+    if (!isInteger(offset) || !isInteger(length) || !Number.isInteger(type) || type < 0) {
+      throw new TypeError(
+        `extents: add(${offset}, ${length}, ${type}) needs integer offset and length ` +
+          "(number or bigint) and an EXTENT type",
+      );
+    }
     let start = BigInt(offset);
     const size = BigInt(length);
     if (size < 0n) throw new NbdError(ERRNO.EINVAL, "extent length must not be negative");
@@ -75,4 +82,8 @@ export class ExtentList implements ExtentSink {
     }
     return { lengths, statuses };
   }
+}
+
+function isInteger(value: unknown): value is Offset {
+  return typeof value === "bigint" || Number.isInteger(value);
 }

@@ -82,7 +82,8 @@ export interface Handle {
   /**
    * Fills all of `buf` with the bytes at `offset` (read_at / pread). Like every buffer the
    * server lends a callback, `buf` is only valid until the call returns or its promise settles:
-   * the server reuses it afterwards, so copy what you keep.
+   * the server reuses it afterwards, so copy what you keep. Return nothing: a READ whose
+   * readAt returns a value (say, its data instead of copying it in) fails with EIO.
    */
   readAt(buf: Uint8Array, offset: Offset): MaybePromise<void>;
   /** Writes `buf` at `offset`; `flags` may hold FLAG.FUA (write_at / pwrite). Copy, don't keep. */
@@ -117,7 +118,10 @@ export interface Handle {
   /** Block size constraints; undefined (or all zero) sends none (nbdkit's .block_size). */
   blockSize?(): MaybePromise<BlockSize | undefined>;
 
-  /** The connection is gone (close; Rust runs Drop). */
+  /**
+   * The connection is gone (close; Rust runs Drop). Called once every callback on this handle
+   * has returned, even if its client left earlier.
+   */
   close?(): MaybePromise<void>;
 }
 

@@ -36,6 +36,7 @@ import {
 } from "./protocol/replies.ts";
 import { addOffset, compareOffsets, SIMPLE_REPLY } from "./protocol/layout.ts";
 import type { Offset } from "./plugin.ts";
+import { checkReadResult } from "./plugin-answers.ts";
 import { validateRequest, type ValidationContext } from "./validate.ts";
 import { isAllZero } from "./zero.ts";
 
@@ -106,7 +107,12 @@ export class Session implements Receiver {
   }
 
   end(error?: Error): void {
-    if (error) this.ctx.log.debug(this.where, `connection error: ${error.message}`);
+    if (error) {
+      // The connection failed: no reply can reach the client, so requests it sent but we have
+      // not started are dropped, as nbdkit stops at its first failed write (STATUS_DEAD).
+      this.ctx.log.debug(this.where, `connection error: ${error.message}`);
+      return void this.finish();
+    }
     this.codec.receive(END_OF_STREAM);
     this.pump();
   }
@@ -286,7 +292,7 @@ export class Session implements Receiver {
     const buf = this.pool.take(prefix + req.length);
     const data = buf.subarray(prefix);
     try {
-      await this.backend!.readAt(data, req.offset);
+      checkReadResult(await this.backend!.readAt(data, req.offset), data);
     } catch (error) {
       this.pool.give(buf);
       throw error;
@@ -355,6 +361,7 @@ export class Session implements Receiver {
     this.watch.stopDeadline();
     this.busy = true;
     this.pause(); // nothing more is read: a client still sending cannot make us buffer it
+    this.pool.release(); // a request may hang for ever: keep no idle buffers meanwhile
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     try {
       await this.output.drained();

@@ -146,11 +146,11 @@ describe("Backend capabilities: asked once, with nbdkit's defaults", () => {
     expect(backend.caps.size).toBe(size);
   });
 
-  for (const size of [-1, 1.5, NaN, 2 ** 53, -1n]) {
+  for (const size of [-1, 1.5, NaN, 2 ** 53, -1n, 1n << 63n, "1024", undefined, null]) {
     test(`an invalid size (${size}) fails the open with EINVAL and closes the handle`, async () => {
       let closed = 0;
       const plugin = pluginOf({
-        getSize: () => size,
+        getSize: () => size as number,
         readAt: () => {},
         close: () => void closed++,
       });

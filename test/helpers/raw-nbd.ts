@@ -171,6 +171,18 @@ export class RawConnection {
     });
   }
 
+  /** Connects, greets and opens export `name` with NBD_OPT_GO; throws unless it is accepted. */
+  static async opened(path: string, name = ""): Promise<RawConnection> {
+    const connection = await RawConnection.open(path);
+    await connection.greet();
+    const reply = await connection.go(name);
+    if (reply.type !== REP.ACK) {
+      connection.close();
+      throw new Error(`NBD_OPT_GO "${name}" was refused: 0x${reply.type.toString(16)}`);
+    }
+    return connection;
+  }
+
   #notify(): void {
     const wake = this.#wake;
     this.#wake = undefined;
@@ -212,6 +224,21 @@ export class RawConnection {
 
   write(data: Uint8Array): void {
     if (!this.#socket.destroyed) this.#socket.write(data);
+  }
+
+  /** Stops reading the socket, as a client that never reads its replies: the server's
+   * writes then back up in the kernel and in the server. */
+  pauseReading(): void {
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#socket.resume();
+  }
+
+  /** Bytes written that the kernel has not yet taken: more than 0 once the server stops reading. */
+  get unsent(): number {
+    return this.#socket.writableLength;
   }
 
   /** Exactly `count` bytes; throws if the server closes first or time runs out. */
@@ -328,6 +355,35 @@ export class RawConnection {
     return reply.magic === WIRE.SIMPLE_REPLY_MAGIC && reply.error === 0 && reply.cookie === 77n;
   }
 
+  /**
+   * One READ, waited for (simple replies: GO without structured replies). Resolves to the
+   * reply's error and, when it is 0, the data.
+   */
+  async pread(length: number, offset: number, cookie = 1n): Promise<IoResult> {
+    this.write(request({ type: CMD.READ, cookie, offset, length }));
+    const reply = await this.#replyTo(cookie);
+    const data = reply.error === 0 ? await this.read(length) : new Uint8Array();
+    return { error: reply.error, data };
+  }
+
+  /** One WRITE, waited for; resolves to the reply's error (0 when acknowledged). */
+  async pwrite(data: Uint8Array, offset: number, cookie = 1n): Promise<number> {
+    this.write(request({ type: CMD.WRITE, cookie, offset, length: data.length }, data));
+    return (await this.#replyTo(cookie)).error;
+  }
+
+  async #replyTo(cookie: bigint): Promise<SimpleReply> {
+    const reply = await this.readSimpleReply();
+    if (reply.magic !== WIRE.SIMPLE_REPLY_MAGIC || reply.cookie !== cookie) {
+      throw new Error(
+        `Expected a simple reply to cookie ${cookie}, got magic 0x${
+          reply.magic.toString(16)
+        } cookie ${reply.cookie}`,
+      );
+    }
+    return reply;
+  }
+
   close(): void {
     this.#socket.destroy();
   }
@@ -343,6 +399,12 @@ export async function transmitting(path: string): Promise<RawConnection> {
     throw new Error(`GO answered 0x${go.type.toString(16)}, not ACK`);
   }
   return connection;
+}
+
+/** What pread() resolves to. */
+export interface IoResult {
+  readonly error: number;
+  readonly data: Uint8Array;
 }
 
 /** Reads a big-endian u64 from `data` at `offset`. */
