@@ -21,6 +21,8 @@ import { feed, socketChannel } from "./node-socket.ts";
 /** Received TLS records buffered before the runtime's channel is paused. */
 const RECORDS_HIGH_WATER = 256 * 1024;
 
+const CLOSED_IN_HANDSHAKE = "the client closed the connection during the handshake";
+
 /** GnuTLS's default handshake timeout, which nbdkit uses. */
 const HANDSHAKE_TIMEOUT_MS = 40_000;
 
@@ -66,7 +68,11 @@ class UpgradableChannel implements Channel {
   /** What the runtime delivers received bytes to. */
   readonly incoming: Receiver = {
     data: (chunk) => this.records ? this.records.receive(chunk) : this.session.data(chunk),
-    end: (error) => this.records ? this.records.end(error) : this.session.end(error),
+    end: (error) => {
+      if (!this.records) return this.session.end(error);
+      // node:tls waits on through an end of its stream mid-handshake: make that a failure.
+      this.records.end(error ?? (this.secure ? undefined : new Error(CLOSED_IN_HANDSHAKE)));
+    },
   };
   private readonly plain: Channel;
   private readonly credentials: TlsCredentials;
@@ -173,6 +179,9 @@ async function handshake(stream: Duplex, credentials: TlsCredentials): Promise<T
       const refused = socket?.authorizationError;
       reject(refused ? new Error(`client certificate refused: ${refused}`) : error);
     });
+    // The connection ended first: the client went (or broke it), or the session closed it.
+    stream.once("error", reject);
+    stream.once("close", () => reject(new Error(CLOSED_IN_HANDSHAKE)));
     server.emit("connection", stream);
   });
 }

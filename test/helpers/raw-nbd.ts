@@ -328,6 +328,11 @@ export class RawConnection {
     return reply.magic === WIRE.SIMPLE_REPLY_MAGIC && reply.error === 0 && reply.cookie === 77n;
   }
 
+  /** Half-closes: the server reads end of stream, and this side can still read its answer. */
+  endWriting(): void {
+    this.#socket.end();
+  }
+
   close(): void {
     this.#socket.destroy();
   }
