@@ -44,13 +44,20 @@ const PSK_CIPHERS = [
   "PSK-CHACHA20-POLY1305",
 ].join(":");
 
-/** A runtime's TLS support; `pskUnavailable` says why --tls-psk cannot work there, if so. */
-export function nodeTlsSupport(pskUnavailable?: string): TlsSupport {
+/**
+ * A runtime's TLS support; `pskUnavailable` says why --tls-psk cannot work there, and
+ * `crlUnavailable` why its TLS would not check ca-crl.pem, if so.
+ */
+export function nodeTlsSupport(pskUnavailable?: string, crlUnavailable?: string): TlsSupport {
   return {
     pskUnavailable,
     prepare(credentials) {
       // A PEM that does not load fails now, at start-up, as it does for nbdkit.
       if (credentials.kind === "x509") checkX509(credentials);
+      // Better not to start than to let in clients whose certificates were revoked.
+      if (credentials.kind === "x509" && credentials.verifyPeer && credentials.crl) {
+        if (crlUnavailable) throw new Error(crlUnavailable);
+      }
       return (accept: Accept) => (plain: Channel) => {
         const channel = new UpgradableChannel(plain, credentials);
         channel.session = accept(channel);
