@@ -7,6 +7,7 @@
 
 import type { Backend, Capabilities } from "./backend.ts";
 import type { ServerContext } from "./context.ts";
+import { messageOf } from "./errors.ts";
 import { listExports, resolveExportName } from "./exports.ts";
 import {
   BASE_ALLOCATION,
@@ -162,7 +163,7 @@ async function list(ctx: ServerContext, state: Agreement, option: number): Promi
   try {
     entries = await listExports(ctx.plugin, ctx.readonly);
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `list_exports: ${(error as Error).message}`);
+    ctx.log.error(ctx.pluginName, `list_exports: ${messageOf(error)}`);
     return { next: "options", replies: [encodeOptionReply(option, REP.ERR_PLATFORM)] };
   }
   const replies = entries.map((entry) =>
@@ -181,7 +182,7 @@ async function exportName(ctx: ServerContext, state: Agreement, data: Uint8Array
   try {
     opened = await openExport(ctx, state, name);
   } catch (error) {
-    return closeWith(`cannot open export "${name}": ${(error as Error).message}`);
+    return closeWith(`cannot open export "${name}": ${messageOf(error)}`);
   }
   selectExport(state, name);
   const size = opened.backend.caps.size;
@@ -206,7 +207,7 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
   try {
     opened = await openExport(ctx, state, request.name);
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${(error as Error).message}`);
+    ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${messageOf(error)}`);
     return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
   }
   const { caps } = opened.backend;
@@ -228,7 +229,7 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
     try {
       await opened.backend.close();
     } catch (error) {
-      ctx.log.error(ctx.pluginName, `close: ${(error as Error).message}`);
+      ctx.log.error(ctx.pluginName, `close: ${messageOf(error)}`);
     }
     return { next: "options" as const, replies };
   }
@@ -241,7 +242,7 @@ async function describe(ctx: ServerContext, opened: OpenExport): Promise<string 
   try {
     return await opened.backend.description();
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `export_description: ${(error as Error).message}`);
+    ctx.log.error(ctx.pluginName, `export_description: ${messageOf(error)}`);
     return undefined;
   }
 }

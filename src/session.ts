@@ -8,7 +8,7 @@
 
 import type { Backend } from "./backend.ts";
 import type { ServerContext } from "./context.ts";
-import { errnoOf, NbdError, ProtocolError, wireError } from "./errors.ts";
+import { errnoOf, messageOf, NbdError, ProtocolError, wireError } from "./errors.ts";
 import { ExtentList } from "./extents.ts";
 import type { Channel, Receiver } from "./io.ts";
 import { Lock } from "./lock.ts";
@@ -354,7 +354,7 @@ export class Session implements Receiver {
     try {
       await this.backend?.close();
     } catch (error) {
-      this.ctx.log.error(this.where, `close: ${(error as Error).message}`);
+      this.ctx.log.error(this.where, `close: ${messageOf(error)}`);
     }
     this.ctx.log.debug(this.where, "connection closed");
     this.resolveDone();
