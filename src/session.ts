@@ -171,6 +171,11 @@ export class Session implements Receiver {
       // negotiate() answers every failure it expects; anything else ends this connection only.
       return this.fail(error);
     }
+    if (this.finished) {
+      // The server shut this connection down while the option ran: release what it opened.
+      if (outcome.next === "transmission") await this.closeBackend(outcome.opened.backend);
+      return;
+    }
     this.output.push(...outcome.replies);
     if (outcome.next === "starttls") {
       try {
@@ -351,13 +356,17 @@ export class Session implements Receiver {
       // The peer is gone: nothing left to tell it.
     }
     this.channel.close();
+    await this.closeBackend(this.backend);
+    this.ctx.log.debug(this.where, "connection closed");
+    this.resolveDone();
+  }
+
+  private async closeBackend(backend: Backend | undefined): Promise<void> {
     try {
-      await this.backend?.close();
+      await backend?.close();
     } catch (error) {
       this.ctx.log.error(this.where, `close: ${messageOf(error)}`);
     }
-    this.ctx.log.debug(this.where, "connection closed");
-    this.resolveDone();
   }
 }
 
