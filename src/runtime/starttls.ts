@@ -11,6 +11,7 @@ import { createSecureContext, createServer, type TlsOptions, type TLSSocket } fr
 import type {
   Accept,
   Channel,
+  PeerAddress,
   Receiver,
   TlsCredentials,
   TlsSupport,
@@ -70,6 +71,8 @@ export function nodeTlsSupport(pskUnavailable?: string, crlUnavailable?: string)
 /** One connection: the runtime's channel in clear, a node:tls socket after STARTTLS. */
 class UpgradableChannel implements Channel {
   readonly peer: string;
+  /** Where the client is, as the runtime told it: preconnect (the ip filter) judges by it. */
+  readonly address: PeerAddress | undefined;
   /** Where decrypted (or, before STARTTLS, clear) bytes go: the session. */
   session!: Receiver;
   /** What the runtime delivers received bytes to. */
@@ -92,6 +95,7 @@ class UpgradableChannel implements Channel {
   constructor(plain: Channel, credentials: TlsCredentials) {
     this.plain = plain;
     this.peer = plain.peer;
+    this.address = plain.address;
     this.credentials = credentials;
   }
 
@@ -122,7 +126,7 @@ class UpgradableChannel implements Channel {
   async startTls(early: Uint8Array): Promise<void> {
     this.records = new RecordStream(this.plain, early);
     const tlsSocket = await handshake(this.records.stream, this.credentials);
-    this.secure = socketChannel(tlsSocket, this.peer);
+    this.secure = socketChannel(tlsSocket, this.peer, this.address);
     feed(tlsSocket, this.session);
     if (this.paused) tlsSocket.pause();
   }
