@@ -15,13 +15,15 @@ beforeAll(() => void (pki = makePki()));
 afterAll(() => pki.remove());
 
 describe.each(servers)("ip filter with TLS ($name)", (server) => {
-  test.each([
-    ["on", "anyunix", "nbd+unix"],
-    ["require", "anyunix", "nbds+unix"],
-    ["require", "anyipv4", "nbds"],
-  ])(
+  test.for(
+    [
+      ["on", "anyunix", "nbd+unix"],
+      ["require", "anyunix", "nbds+unix"],
+      ["require", "anyipv4", "nbds"],
+    ] as const,
+  )(
     "--tls=%s: allow=%s deny=all lets its clients in (%s)",
-    async (mode, rule, scheme, context) => {
+    async ([mode, rule, scheme], context) => {
       requireClients(context, "nbdinfo");
       const tls = [`--tls=${mode}`, `--tls-certificates=${pki.serverDir}`];
       const plugin = ["--filter=ip", "memory", "1M", `allow=${rule}`, "deny=all"];

@@ -55,7 +55,7 @@ done
 describe.each(ours)("a throwing filter ($name)", (server) => {
   const stages = ["preconnect", "open", "read", "close"] as const;
   const values = ["error", "undefined", "string"] as const;
-  test.each(stages.flatMap((at) => values.map((thrown) => ({ at, thrown }))))(
+  test.for(stages.flatMap((at) => values.map((thrown) => ({ at, thrown }))))(
     "$thrown thrown at $at fails one client, is logged, and the next is served",
     async ({ at, thrown }, context) => {
       requireClients(context, "nbdsh");
