@@ -190,9 +190,8 @@ async function handshake(stream: Duplex, credentials: TlsCredentials): Promise<T
       const refused = socket?.authorizationError;
       reject(refused ? new Error(`client certificate refused: ${refused}`) : error);
     });
-    // The connection ended first: the client went (or broke it), or the session closed it.
+    // The client's side ended or broke first (node:tls names refused certificates above).
     stream.once("error", reject);
-    stream.once("close", () => reject(new Error(CLOSED_IN_HANDSHAKE)));
     server.emit("connection", stream);
   });
 }
