@@ -22,6 +22,7 @@ import { feed, socketChannel } from "./node-socket.ts";
 /** Received TLS records buffered before the runtime's channel is paused. */
 const RECORDS_HIGH_WATER = 256 * 1024;
 
+/** Why a handshake failed when the client's side ended before it was done. */
 const CLOSED_IN_HANDSHAKE = "the client closed the connection during the handshake";
 
 /** GnuTLS's default handshake timeout, which nbdkit uses. */
@@ -56,9 +57,9 @@ export function nodeTlsSupport(pskUnavailable?: string, crlUnavailable?: string)
       // A PEM that does not load fails now, at start-up, as it does for nbdkit.
       if (credentials.kind === "x509") checkX509(credentials);
       // Better not to start than to let in clients whose certificates were revoked.
-      if (credentials.kind === "x509" && credentials.verifyPeer && credentials.crl) {
-        if (crlUnavailable) throw new Error(crlUnavailable);
-      }
+      const checksRevocation = credentials.kind === "x509" && credentials.verifyPeer &&
+        credentials.crl !== undefined;
+      if (checksRevocation && crlUnavailable) throw new Error(crlUnavailable);
       return (accept: Accept) => (plain: Channel) => {
         const channel = new UpgradableChannel(plain, credentials);
         channel.session = accept(channel);
@@ -80,7 +81,7 @@ class UpgradableChannel implements Channel {
     data: (chunk) => this.records ? this.records.receive(chunk) : this.session.data(chunk),
     end: (error) => {
       if (!this.records) return this.session.end(error);
-      // node:tls waits on through an end of its stream mid-handshake: make that a failure.
+      // node:tls would wait out an end of its stream mid-handshake: make that end an error.
       this.records.end(error ?? (this.secure ? undefined : new Error(CLOSED_IN_HANDSHAKE)));
     },
   };
