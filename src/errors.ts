@@ -69,6 +69,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** What to log for any thrown value: JavaScript lets a plugin throw a string, or undefined. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Any thrown value as an errno: NbdError keeps its own, anything else is EIO (nbdkit's get_error). */
 export function errnoOf(error: unknown): Errno {
   return error instanceof NbdError ? error.errno : ERRNO.EIO;

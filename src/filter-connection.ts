@@ -50,6 +50,10 @@ export async function openThrough(
   let own: Partial<Handle>;
   try {
     own = await filter.open!(openNext, readonly, exportName);
+    if (typeof own !== "object" || own === null) {
+      const what = `filter "${filter.name}" open returned ${String(own)}`;
+      throw new NbdError(ERRNO.EINVAL, `${what}, not the methods it overrides`);
+    }
   } catch (error) {
     await next?.close();
     throw error;

@@ -7,6 +7,7 @@
 
 import type { Backend, Capabilities } from "./backend.ts";
 import type { ServerContext } from "./context.ts";
+import { messageOf } from "./errors.ts";
 import { listExports, resolveExportName } from "./exports.ts";
 import {
   BASE_ALLOCATION,
@@ -62,8 +63,8 @@ export type Outcome =
   & (
     | { next: "options"; replies: Uint8Array[] }
     | { next: "transmission"; replies: Uint8Array[]; opened: OpenExport }
-    /** Send the replies in clear, then upgrade the connection to TLS. */
-    | { next: "starttls"; replies: Uint8Array[] }
+    /** Send the replies in clear, then upgrade to TLS (then close, when the budget is spent). */
+    | { next: "starttls"; replies: Uint8Array[]; thenClose?: boolean }
     | { next: "close"; replies: Uint8Array[]; reason?: string }
   )
   & { limits?: LimitHit[] };
@@ -119,14 +120,18 @@ export async function negotiate(
   data: Uint8Array,
 ): Promise<Outcome> {
   const outcome = await answerOption(ctx, state, option, data);
-  if (outcome.next !== "options" || --state.optionsLeft > 0) return outcome;
+  const counted = outcome.next === "options" || outcome.next === "starttls";
+  if (!counted || --state.optionsLeft > 0) return outcome;
   const hit: LimitHit = {
     limit: "MAX_OPTIONS",
     value: LIMITS.MAX_OPTIONS,
     what: "options without choosing an export",
     outcome: "connection closed",
   };
-  return { next: "close", replies: outcome.replies, limits: [...outcome.limits ?? [], hit] };
+  const limits = [...outcome.limits ?? [], hit];
+  // nbdkit finishes the TLS handshake of a last STARTTLS, then its negotiation loop ends.
+  if (outcome.next === "starttls") return { ...outcome, thenClose: true, limits };
+  return { next: "close", replies: outcome.replies, limits };
 }
 
 /** A TooLong that collects the limit hits of one option, answered with ERR_INVALID. */
@@ -199,7 +204,7 @@ async function list(ctx: ServerContext, state: Agreement, option: number): Promi
   try {
     entries = await listExports(ctx.plugin, ctx.readonly);
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `list_exports: ${(error as Error).message}`);
+    ctx.log.error(ctx.pluginName, `list_exports: ${messageOf(error)}`);
     return { next: "options", replies: [encodeOptionReply(option, REP.ERR_PLATFORM)] };
   }
   const replies = entries.map((entry) =>
@@ -228,7 +233,7 @@ async function exportName(ctx: ServerContext, state: Agreement, data: Uint8Array
   try {
     opened = await openExport(ctx, state, name);
   } catch (error) {
-    return closeWith(`cannot open export "${name}": ${(error as Error).message}`);
+    return closeWith(`cannot open export "${name}": ${messageOf(error)}`);
   }
   selectExport(state, name);
   const size = opened.backend.caps.size;
@@ -256,7 +261,7 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
   try {
     opened = await openExport(ctx, state, request.name);
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${(error as Error).message}`);
+    ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${messageOf(error)}`);
     return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
   }
   const { caps } = opened.backend;
@@ -279,7 +284,7 @@ async function infoOrGo(ctx: ServerContext, state: Agreement, option: number, da
     try {
       await opened.backend.close();
     } catch (error) {
-      ctx.log.error(ctx.pluginName, `close: ${(error as Error).message}`);
+      ctx.log.error(ctx.pluginName, `close: ${messageOf(error)}`);
     }
     return { next: "options" as const, replies };
   }
@@ -292,7 +297,7 @@ async function describe(ctx: ServerContext, opened: OpenExport): Promise<string 
   try {
     return await opened.backend.description();
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `export_description: ${(error as Error).message}`);
+    ctx.log.error(ctx.pluginName, `export_description: ${messageOf(error)}`);
     return undefined;
   }
 }

@@ -5,6 +5,7 @@
  */
 
 import type { ServerContext } from "./context.ts";
+import { messageOf } from "./errors.ts";
 import type { Channel, Receiver } from "./io.ts";
 import { THREAD_MODEL } from "./plugin.ts";
 import { Session } from "./session.ts";
@@ -36,7 +37,7 @@ export class Server {
     try {
       await this.ctx.plugin.preconnect?.(this.ctx.readonly, channel.address);
     } catch (error) {
-      this.ctx.log.error(this.ctx.pluginName, `preconnect: ${(error as Error).message}`);
+      this.ctx.log.error(this.ctx.pluginName, `preconnect: ${messageOf(error)}`);
       channel.close();
       return void session.shutdown();
     }

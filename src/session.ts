@@ -9,7 +9,7 @@
 
 import type { Backend } from "./backend.ts";
 import type { ServerContext } from "./context.ts";
-import { errnoOf, NbdError, ProtocolError, wireError } from "./errors.ts";
+import { errnoOf, messageOf, NbdError, ProtocolError, wireError } from "./errors.ts";
 import { ExtentList } from "./extents.ts";
 import type { Channel, Receiver } from "./io.ts";
 import { LimitError } from "./limits.ts";
@@ -179,7 +179,7 @@ export class Session implements Receiver {
     }
     if (this.finished) {
       // Closed meanwhile (handshake deadline, shutdown): release what GO opened, say nothing.
-      if (outcome.next === "transmission") void outcome.opened.backend.close().catch(() => {});
+      if (outcome.next === "transmission") await this.closeBackend(outcome.opened.backend);
       return;
     }
     outcome.limits?.forEach((hit) => this.watch.hit(hit));
@@ -192,6 +192,7 @@ export class Session implements Receiver {
         return this.fail(new Error(`TLS handshake: ${(error as Error).message}`));
       }
       this.ctx.log.debug(this.where, "using TLS on this connection");
+      if (outcome.thenClose) return this.finish();
     }
     if (outcome.next === "close") {
       if (outcome.reason) this.ctx.log.error(this.where, outcome.reason);
@@ -369,13 +370,17 @@ export class Session implements Receiver {
       // The peer is gone: nothing left to tell it.
     }
     this.channel.close();
-    try {
-      await this.backend?.close();
-    } catch (error) {
-      this.ctx.log.error(this.where, `close: ${(error as Error).message}`);
-    }
+    await this.closeBackend(this.backend);
     this.ctx.log.debug(this.where, "connection closed");
     this.resolveDone();
+  }
+
+  private async closeBackend(backend: Backend | undefined): Promise<void> {
+    try {
+      await backend?.close();
+    } catch (error) {
+      this.ctx.log.error(this.where, `close: ${messageOf(error)}`);
+    }
   }
 }
 

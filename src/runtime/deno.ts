@@ -490,10 +490,14 @@ export function createDenoRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed.
     host: nodeHost,
-    // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys.
+    // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
+    // takes a `crl` but never checks a client certificate against it.
     tls: nodeTlsSupport(
       "--tls-psk cannot be used on Deno: its TLS (rustls, behind node:tls) has no pre-shared " +
         "keys. Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
+      "ca-crl.pem cannot be checked on Deno: its TLS (rustls, behind node:tls) ignores " +
+        "revocation lists, so --tls-verify-peer would let revoked clients in. Run nbdts under " +
+        "Node or Bun, or remove ca-crl.pem.",
     ),
     isRoot: () => Deno.uid() === 0,
 

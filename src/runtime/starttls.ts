@@ -11,6 +11,7 @@ import { createSecureContext, createServer, type TlsOptions, type TLSSocket } fr
 import type {
   Accept,
   Channel,
+  PeerAddress,
   Receiver,
   TlsCredentials,
   TlsSupport,
@@ -20,6 +21,9 @@ import { feed, socketChannel } from "./node-socket.ts";
 
 /** Received TLS records buffered before the runtime's channel is paused. */
 const RECORDS_HIGH_WATER = 256 * 1024;
+
+/** Why a handshake failed when the client's side ended before it was done. */
+const CLOSED_IN_HANDSHAKE = "the client closed the connection during the handshake";
 
 /** GnuTLS's default handshake timeout, which nbdkit uses. */
 const HANDSHAKE_TIMEOUT_MS = 40_000;
@@ -42,13 +46,20 @@ const PSK_CIPHERS = [
   "PSK-CHACHA20-POLY1305",
 ].join(":");
 
-/** A runtime's TLS support; `pskUnavailable` says why --tls-psk cannot work there, if so. */
-export function nodeTlsSupport(pskUnavailable?: string): TlsSupport {
+/**
+ * A runtime's TLS support; `pskUnavailable` says why --tls-psk cannot work there, and
+ * `crlUnavailable` why its TLS would not check ca-crl.pem, if so.
+ */
+export function nodeTlsSupport(pskUnavailable?: string, crlUnavailable?: string): TlsSupport {
   return {
     pskUnavailable,
     prepare(credentials) {
       // A PEM that does not load fails now, at start-up, as it does for nbdkit.
       if (credentials.kind === "x509") checkX509(credentials);
+      // Better not to start than to let in clients whose certificates were revoked.
+      const checksRevocation = credentials.kind === "x509" && credentials.verifyPeer &&
+        credentials.crl !== undefined;
+      if (checksRevocation && crlUnavailable) throw new Error(crlUnavailable);
       return (accept: Accept) => (plain: Channel) => {
         const channel = new UpgradableChannel(plain, credentials);
         channel.session = accept(channel);
@@ -61,12 +72,18 @@ export function nodeTlsSupport(pskUnavailable?: string): TlsSupport {
 /** One connection: the runtime's channel in clear, a node:tls socket after STARTTLS. */
 class UpgradableChannel implements Channel {
   readonly peer: string;
+  /** Where the client is, as the runtime told it: preconnect (the ip filter) judges by it. */
+  readonly address: PeerAddress | undefined;
   /** Where decrypted (or, before STARTTLS, clear) bytes go: the session. */
   session!: Receiver;
   /** What the runtime delivers received bytes to. */
   readonly incoming: Receiver = {
     data: (chunk) => this.records ? this.records.receive(chunk) : this.session.data(chunk),
-    end: (error) => this.records ? this.records.end(error) : this.session.end(error),
+    end: (error) => {
+      if (!this.records) return this.session.end(error);
+      // node:tls would wait out an end of its stream mid-handshake: make that end an error.
+      this.records.end(error ?? (this.secure ? undefined : new Error(CLOSED_IN_HANDSHAKE)));
+    },
   };
   private readonly plain: Channel;
   private readonly credentials: TlsCredentials;
@@ -79,6 +96,7 @@ class UpgradableChannel implements Channel {
   constructor(plain: Channel, credentials: TlsCredentials) {
     this.plain = plain;
     this.peer = plain.peer;
+    this.address = plain.address;
     this.credentials = credentials;
   }
 
@@ -109,7 +127,7 @@ class UpgradableChannel implements Channel {
   async startTls(early: Uint8Array): Promise<void> {
     this.records = new RecordStream(this.plain, early);
     const tlsSocket = await handshake(this.records.stream, this.credentials);
-    this.secure = socketChannel(tlsSocket, this.peer);
+    this.secure = socketChannel(tlsSocket, this.peer, this.address);
     feed(tlsSocket, this.session);
     if (this.paused) tlsSocket.pause();
   }
@@ -173,6 +191,8 @@ async function handshake(stream: Duplex, credentials: TlsCredentials): Promise<T
       const refused = socket?.authorizationError;
       reject(refused ? new Error(`client certificate refused: ${refused}`) : error);
     });
+    // The client's side ended or broke first (node:tls names refused certificates above).
+    stream.once("error", reject);
     server.emit("connection", stream);
   });
 }

@@ -260,6 +260,19 @@ describe("a connection through a filter", () => {
     expect(events).toEqual(["plugin open", "plugin close"]);
   });
 
+  test("an open that returns no object closes the next layer and names the filter", async () => {
+    const events: string[] = [];
+    const forgetful = recorder("a", events, {
+      async open(next, readonly, exportName) {
+        await next(readonly, exportName); // and forgets to return {}
+      },
+    } as Partial<Filter>);
+    const top = stackFilters([forgetful], recordingPlugin(events));
+    await expect(Backend.open(top, false, "")).rejects
+      .toThrow('filter "a" open returned undefined, not the methods it overrides');
+    expect(events).toEqual(["plugin open", "plugin close"]);
+  });
+
   test("a filter that skips next must serve getSize and readAt itself", async () => {
     const empty: Filter = { name: "empty", open: () => ({}) };
     await expect(Backend.open(stackFilters([empty], ramPlugin().plugin), false, "")).rejects

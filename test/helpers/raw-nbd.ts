@@ -384,6 +384,11 @@ export class RawConnection {
     return reply;
   }
 
+  /** Half-closes: the server reads end of stream, and this side can still read its answer. */
+  endWriting(): void {
+    this.#socket.end();
+  }
+
   close(): void {
     this.#socket.destroy();
   }

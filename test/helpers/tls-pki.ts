@@ -33,11 +33,12 @@ export interface Pki {
 
 /** certtool templates from nbdkit-tls(1), with "localhost" names for local tests. */
 const TEMPLATES = {
-  ca: "cn = nbdts test CA\nca\ncert_signing_key\nexpiration_days = 30\n",
+  ca: "cn = nbdts test CA\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n",
   server: "organization = nbdts tests\ncn = localhost\ndns_name = localhost\n" +
     "ip_address = 127.0.0.1\ntls_www_server\nencryption_key\nsigning_key\nexpiration_days = 30\n",
   client: "organization = nbdts tests\ncn = client.example.com\ntls_www_client\n" +
     "encryption_key\nsigning_key\nexpiration_days = 30\n",
+  crl: "crl_next_update = 30\ncrl_number = 1\n",
 } as const;
 
 function tool(program: string, args: string[]): void {
@@ -94,6 +95,37 @@ function pskKeys(dir: string): string {
   const file = join(dir, "keys.psk");
   tool("psktool", ["-u", "alice", "-p", file]);
   return file;
+}
+
+/**
+ * A client certificate our CA signed and then revoked, in `clientDir`; `serverDir` is the
+ * server's directory plus a ca-crl.pem listing it (nbdkit-tls(1), "Certificate revocation").
+ */
+export function revokedClient(pki: Pki): { clientDir: string; serverDir: string } {
+  const caDir = join(pki.root, "ca");
+  const clientDir = join(pki.root, "revoked-client");
+  const serverDir = join(pki.root, "server-with-crl");
+  issue(caDir, clientDir, "client");
+  mkdirSync(serverDir);
+  for (const file of ["ca-cert.pem", "server-cert.pem", "server-key.pem"]) {
+    copyFileSync(join(pki.serverDir, file), join(serverDir, file));
+  }
+  const template = join(caDir, "crl.info");
+  writeFileSync(template, TEMPLATES.crl);
+  tool("certtool", [
+    "--generate-crl",
+    "--load-ca-privkey",
+    join(caDir, "ca-key.pem"),
+    "--load-ca-certificate",
+    join(caDir, "ca-cert.pem"),
+    "--load-certificate",
+    join(clientDir, "client-cert.pem"),
+    "--template",
+    template,
+    "--outfile",
+    join(serverDir, "ca-crl.pem"),
+  ]);
+  return { clientDir, serverDir };
 }
 
 /** Makes every credential above in a fresh temporary directory (about a second). */

@@ -136,6 +136,16 @@ describe.each(servers)("ip filter ($name)", (server) => {
     expect(refused.stderr).toMatch(/server disconnected unexpectedly/);
   });
 
+  test("stdin (-s) that is no socket has no address: even allow=all refuses it", async () => {
+    // As for a pipe: nbdkit's getpeername fails, and nbdts cannot tell the peer either.
+    const single = (...args: string[]) =>
+      run(["sh", "-c", 'exec "$@" </dev/null', "sh", ...server.argv, "-s", ...args]);
+    expect((await single("memory", "1M")).stdout).toMatch(/^NBDMAGICIHAVEOPT/); // no filter
+    const refused = await single("--filter=ip", "memory", "1M", "allow=all");
+    expect(refused.stdout).toBe(""); // fails closed
+    expect(refused.stderr).toMatch(/error: /);
+  });
+
   test("nbdinfo over TCP is served when allowed", async (context) => {
     requireClients(context, "nbdinfo");
     const background = await serve(server, ["allow=anyipv4", "deny=all"], "ipv4");

@@ -5,10 +5,12 @@
  * holds no slot, and one that slipped in during another's handshake is refused its export.
  */
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { type BackgroundServer, startServer } from "../helpers/background.ts";
-import { captive } from "../helpers/captive.ts";
-import { goData, OPT, RawConnection, REP } from "../helpers/raw-nbd.ts";
+import { captive, scratchDir } from "../helpers/captive.ts";
+import { goData, OPT, optionRequest, RawConnection, REP } from "../helpers/raw-nbd.ts";
 import { type Server, servers } from "../helpers/servers.ts";
 
 function serve(server: Server, params: readonly string[] = []): Promise<BackgroundServer> {
@@ -34,14 +36,24 @@ async function refused(background: BackgroundServer): Promise<boolean> {
 }
 
 /** A slot is freed when the server sees the close, a moment after the client's: try again. */
-async function eventuallyConnected(background: BackgroundServer): Promise<RawConnection> {
+async function eventuallyConnectedTo(
+  background: BackgroundServer,
+  exportName = "",
+): Promise<RawConnection> {
   const deadline = Date.now() + 5_000;
-  while (await refused(background)) {
-    if (Date.now() > deadline) throw new Error("No client was let in after the first left");
+  for (;;) {
+    const client = await RawConnection.open(background.socket);
+    if (!(await client.closedBeforeAnyByte())) {
+      await client.greet();
+      if ((await client.go(exportName)).type === REP.ACK) return client;
+    }
+    client.close();
+    if (Date.now() > deadline) throw new Error("No client was let in after the others left");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return await connected(background);
 }
+
+const eventuallyConnected = (background: BackgroundServer) => eventuallyConnectedTo(background);
 
 describe.each(servers)("limit filter ($name)", (server) => {
   test("by default a second client is closed before the greeting while the first is served", async () => {
@@ -95,6 +107,29 @@ describe.each(servers)("limit filter ($name)", (server) => {
     expect(await client.readWorks()).toBe(true);
     asker.close();
     client.close();
+  });
+
+  test("a failed open, and clients leaving mid-handshake or mid-GO, hold no slot", async () => {
+    const dir = scratchDir();
+    writeFileSync(join(dir, "disk"), new Uint8Array(4096));
+    const background = await startServer(server, ["--filter=limit", "file", `dir=${dir}`]);
+    const failing = await RawConnection.open(background.socket);
+    await failing.greet();
+    expect((await failing.go("missing")).type).toBe(REP.ERR_UNKNOWN); // open failed
+    expect((await failing.go("disk")).type).toBe(REP.ACK); // so the slot is still free
+    failing.close();
+    const leaving = await eventuallyConnectedTo(background, "disk");
+    leaving.close();
+    for (let i = 0; i < 10; i++) {
+      const client = await RawConnection.open(background.socket);
+      if (await client.closedBeforeAnyByte()) continue; // the last one's close not seen yet
+      await client.greet();
+      if (i % 2 === 0) client.write(optionRequest(OPT.GO, goData("disk"))); // leaves during open
+      client.close();
+    }
+    const last = await eventuallyConnectedTo(background, "disk");
+    expect(await last.readWorks()).toBe(true);
+    last.close();
   });
 
   test("limit=-1 is refused at start-up with nbdkit's message", async () => {
