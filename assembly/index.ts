@@ -5,11 +5,14 @@ export {
   allocatedPages,
   freePages,
   init,
+  memoryBytes,
   pageFor,
   pageRun,
   pageSize,
+  placeRun,
   presenceEnd,
   scratch,
+  unpinRun,
   zeroInPage,
 } from "./sparse";
 export { isZero, isZeroScalar } from "./zero";

@@ -4,9 +4,17 @@
 // would make JS pass a BigInt. JS copies bytes straight between its Uint8Array and the page
 // this module points it at, so each byte is copied once.
 
-import { createPage, lookupPage, pageCount, releasePage, releaseRange } from "./directory";
+import {
+  createPage,
+  createRun,
+  lookupPage,
+  pageCount,
+  pinRun,
+  releasePage,
+  releaseRange,
+} from "./directory";
 import { runEnd } from "./extents";
-import { allocBlock, freeBlock, setLimit } from "./heap";
+import { allocBlock, freeBlock, heapEnd, setLimit } from "./heap";
 import { MODE_LOOKUP, MODE_OVERWRITE, PAGE_SIZE } from "./layout";
 import { isZero } from "./zero";
 
@@ -17,6 +25,11 @@ export function init(maxWasmPages: i32): void {
 
 export function pageSize(): u32 {
   return PAGE_SIZE;
+}
+
+/** Bytes of memory used so far: pages, directory and free blocks (memory beyond is untouched). */
+export function memoryBytes(): u32 {
+  return <u32>heapEnd();
 }
 
 /** Data pages in use. */
@@ -72,6 +85,26 @@ export function pageRun(page: f64, ptr: usize, maxPages: u32): u32 {
     next += PAGE_SIZE;
   }
   return count;
+}
+
+/**
+ * Readies pages [page, page+count) to receive a write payload in place: they exist, lie one
+ * after another in memory (absent pages are created together, zero-filled; existing ones must
+ * already form such a run) and are pinned, so they are never freed, until unpinRun. Answers the
+ * first page's address, or 0 when that cannot be done (the caller then writes as usual).
+ */
+export function placeRun(page: f64, count: u32): usize {
+  const first = <u64>page;
+  let ptr = lookupPage(first);
+  if (ptr == 0) ptr = createRun(first, count);
+  else if (pageRun(page, ptr, count) != count) return 0;
+  if (ptr == 0 || !pinRun(first, count, 1)) return 0;
+  return ptr;
+}
+
+/** Takes away the pin placeRun put on pages [page, page+count). */
+export function unpinRun(page: f64, count: u32): void {
+  pinRun(<u64>page, count, -1);
 }
 
 /** Zeroes [from, from+length) of a page, freeing it when it becomes all zero. */

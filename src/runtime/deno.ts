@@ -182,12 +182,14 @@ class StreamChannel implements Channel {
       while (!this.isClosed) {
         await this.unpaused();
         if (this.isClosed) break;
-        const n = await this.source.read(buffer);
+        // The rest of a large write payload, when one is coming: the bytes land in place.
+        const target = this.receiver!.readBuffer?.() ?? buffer;
+        const n = await this.source.read(target);
         if (n === null) break;
         if (n === 0) continue;
         await this.unpaused(); // a read already under way when pause() came is held back
         if (this.ended) return;
-        this.receiver!.data(buffer.subarray(0, n));
+        this.receiver!.data(target.subarray(0, n));
       }
       this.end();
     } catch (error) {

@@ -14,6 +14,7 @@ import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { nodeHost } from "./node-host.ts";
+import { readInto } from "./node-read-into.ts";
 import {
   daemonize,
   daemonReady,
@@ -24,6 +25,12 @@ import {
 
 /** Bytes queued on a socket before the session stops reading (backpressure). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
+
+/**
+ * Each connection's own read buffer, reused for every read that does not go straight into a
+ * write payload: the contract lets the runtime reuse a chunk once data() has returned.
+ */
+const READ_SIZE = 256 * 1024;
 
 function toChannel(socket: Socket, peer: string): Channel {
   let drain: Promise<void> | undefined;
@@ -70,7 +77,12 @@ function attach(socket: Socket, accept: Accept, peer: string): void {
     ended = true;
     receiver.end(error);
   };
-  socket.on("data", (chunk: Uint8Array) => receiver.data(chunk));
+  const buffer = new Uint8Array(READ_SIZE);
+  const next = () => receiver.readBuffer?.() ?? buffer;
+  if (!readInto(socket, next, (chunk) => receiver.data(chunk))) {
+    socket.on("data", (chunk: Uint8Array) => receiver.data(chunk));
+  }
+  socket.resume(); // accepted paused (pauseOnConnect), so that no read came before this
   socket.on("end", () => end());
   socket.on("error", (error) => end(error));
   socket.on("close", () => end());
@@ -117,7 +129,7 @@ export function createNodeRuntime(): Runtime {
 
     listen(address, accept) {
       if (address.kind === "websocket") return listenWebSocket(address, accept);
-      const server = createServer({ allowHalfOpen: false }, (socket) => {
+      const server = createServer({ allowHalfOpen: false, pauseOnConnect: true }, (socket) => {
         const peer = address.kind === "unix"
           ? "unix socket"
           : `${socket.remoteAddress}:${socket.remotePort}`;
