@@ -196,8 +196,9 @@ export class Codec {
     while (this.bodyFilled < body.length && this.chunks.length > 0) {
       const chunk = this.chunks[0];
       const n = Math.min(chunk.length - this.position, body.length - this.bodyFilled);
-      const inPlace = chunk.buffer === body.buffer &&
-        chunk.byteOffset + this.position === body.byteOffset + this.bodyFilled;
+      // Offsets first: on Bun, asking a fresh chunk for its buffer costs an allocation.
+      const inPlace = chunk.byteOffset + this.position === body.byteOffset + this.bodyFilled &&
+        chunk.buffer === body.buffer;
       if (!inPlace) body.set(chunk.subarray(this.position, this.position + n), this.bodyFilled);
       this.bodyFilled += n;
       this.consume(n);

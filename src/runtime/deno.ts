@@ -8,7 +8,7 @@
 
 import type { Accept, Channel, ListenAddress, Listener, Receiver, Runtime } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
-import { gather } from "./gather.ts";
+import { gather, STAGING_SIZE } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
 
@@ -124,6 +124,8 @@ class StreamChannel implements Channel {
   private queue: Uint8Array[] = [];
   private head = 0;
   private queued = 0;
+  /** Where small replies are joined (gather.ts); made on first use. */
+  private staging: Uint8Array | undefined;
   private writing = false;
   private space: Promise<void> | undefined;
   private releaseSpace: (() => void) | undefined;
@@ -153,7 +155,9 @@ class StreamChannel implements Channel {
 
   write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
     if (this.closing) return undefined;
-    this.queued += gather(parts, this.queue);
+    // No write loop running: all that was staged is written, so the staging buffer is free.
+    const staging = this.writing ? undefined : (this.staging ??= new Uint8Array(STAGING_SIZE));
+    this.queued += gather(parts, this.queue, staging);
     if (written) this.written.push(written);
     if (!this.writing) void this.writeLoop();
     if (this.queued <= HIGH_WATER) return undefined;
