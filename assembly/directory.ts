@@ -139,28 +139,47 @@ function installPage(page: u64, block: usize): bool {
 }
 
 /**
- * Adds `delta` (+1 or -1) to the pins of the existing pages [first, first+count). Pinning
- * answers false, changing nothing, when a page is missing or already pinned as often as a slot
- * can count; unpinning passes over pages without pins.
+ * Pins the existing pages [first, first+count) when they lie one after another in memory: the
+ * first page's address, or 0, pinning nothing, when one is missing, out of line, or pinned as
+ * often as a slot can count.
  */
-export function pinRun(first: u64, count: u32, delta: i32): bool {
-  if (delta > 0) {
-    for (let i: u32 = 0; i < count; i++) {
-      const slot = slotOf(first + i);
-      if (slot == 0 || load<u32>(slot) == 0 || (load<u32>(slot) & SLOT_PINS) == SLOT_PINS) {
-        return false;
-      }
+export function pinRun(first: u64, count: u32): usize {
+  let slot: usize = 0;
+  let start: usize = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    slot = nextSlot(first, i, slot);
+    if (slot == 0) return 0;
+    const word = load<u32>(slot);
+    if (i == 0) start = <usize>(word & ~SLOT_PINS);
+    const expected = start + <usize>i * PAGE_SIZE;
+    if (start == 0 || <usize>(word & ~SLOT_PINS) != expected || (word & SLOT_PINS) == SLOT_PINS) {
+      return 0;
     }
   }
   for (let i: u32 = 0; i < count; i++) {
-    const slot = slotOf(first + i);
-    if (slot == 0) continue;
-    const word = load<u32>(slot);
-    if (word != 0 && (delta > 0 || (word & SLOT_PINS) != 0)) {
-      store<u32>(slot, <u32>(<i32>word + delta));
-    }
+    slot = nextSlot(first, i, slot);
+    store<u32>(slot, load<u32>(slot) + 1);
   }
-  return true;
+  return start;
+}
+
+/** Takes one pin off each pinned page of [first, first+count) (pinned by pinRun). */
+export function unpinRun(first: u64, count: u32): void {
+  let slot: usize = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    slot = nextSlot(first, i, slot);
+    if (slot != 0 && (load<u32>(slot) & SLOT_PINS) != 0) store<u32>(slot, load<u32>(slot) - 1);
+  }
+}
+
+/**
+ * The slot of page first+i, walking a run: slots of one region lie side by side, so only the
+ * first page and each new region need a search. `slot` is the previous page's slot; 0 if none.
+ */
+// @ts-ignore: decorator
+@inline function nextSlot(first: u64, i: u32, slot: usize): usize {
+  const page = first + i;
+  return i == 0 || (page & L2_MASK) == 0 || slot == 0 ? slotOf(page) : slot + 4;
 }
 
 /**

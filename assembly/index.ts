@@ -12,7 +12,7 @@ export {
   placeRun,
   presenceEnd,
   scratch,
-  unpinRun,
+  settleRun,
   zeroInPage,
 } from "./sparse";
 export { isZero, isZeroScalar } from "./zero";

@@ -12,6 +12,7 @@ import {
   pinRun,
   releasePage,
   releaseRange,
+  unpinRun,
 } from "./directory";
 import { runEnd } from "./extents";
 import { allocBlock, freeBlock, heapEnd, setLimit } from "./heap";
@@ -90,21 +91,23 @@ export function pageRun(page: f64, ptr: usize, maxPages: u32): u32 {
 /**
  * Readies pages [page, page+count) to receive a write payload in place: they exist, lie one
  * after another in memory (absent pages are created together, zero-filled; existing ones must
- * already form such a run) and are pinned, so they are never freed, until unpinRun. Answers the
+ * already form such a run) and are pinned, so they are never freed, until settleRun. Answers the
  * first page's address, or 0 when that cannot be done (the caller then writes as usual).
  */
 export function placeRun(page: f64, count: u32): usize {
   const first = <u64>page;
-  let ptr = lookupPage(first);
-  if (ptr == 0) ptr = createRun(first, count);
-  else if (pageRun(page, ptr, count) != count) return 0;
-  if (ptr == 0 || !pinRun(first, count, 1)) return 0;
-  return ptr;
+  const ptr = pinRun(first, count);
+  if (ptr != 0) return ptr;
+  return createRun(first, count) == 0 ? 0 : pinRun(first, count);
 }
 
-/** Takes away the pin placeRun put on pages [page, page+count). */
-export function unpinRun(page: f64, count: u32): void {
-  pinRun(<u64>page, count, -1);
+/**
+ * The payload placeRun made room for is in (or never will be): takes the pins off its pages,
+ * then frees those left all zero, as afterWrite does. Answers how many it freed.
+ */
+export function settleRun(page: f64, ptr: usize, from: u32, length: u32): u32 {
+  unpinRun(<u64>page, (from + length + PAGE_SIZE - 1) / PAGE_SIZE);
+  return afterWrite(page, ptr, from, length);
 }
 
 /** Zeroes [from, from+length) of a page, freeing it when it becomes all zero. */

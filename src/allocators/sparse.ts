@@ -191,13 +191,12 @@ class SparseArray implements SparseAllocator {
     const ptr = shard.exports.placeRun(page, pages) >>> 0;
     if (ptr === 0) return undefined;
     const view = shard.heap().subarray(ptr + from, ptr + from + count);
-    return new PagePlacement(view, shard, page, pages, ptr, from);
+    return new PagePlacement(view, shard, page, ptr, from);
   }
 
   release(placement: Placement): void {
-    const { shard, page, pages, ptr, from, view } = placement as PagePlacement;
-    shard.exports.unpinRun(page, pages);
-    shard.exports.afterWrite(page, ptr, from, view.length); // frees pages left all zero
+    const { shard, page, ptr, from, view } = placement as PagePlacement;
+    shard.exports.settleRun(page, ptr, from, view.length); // unpins, frees pages left all zero
   }
 
   allocatedBytes(): number {
@@ -287,27 +286,18 @@ class SparseArray implements SparseAllocator {
   }
 }
 
-/** Pinned pages [page, page+pages) at `ptr` in `shard`; the view starts `from` bytes in. */
+/** Pinned pages from `page`, at `ptr` in `shard`; the view starts `from` bytes in. */
 class PagePlacement implements Placement {
   readonly view: Uint8Array;
   readonly shard: Hotpath;
   readonly page: number;
-  readonly pages: number;
   readonly ptr: number;
   readonly from: number;
 
-  constructor(
-    view: Uint8Array,
-    shard: Hotpath,
-    page: number,
-    pages: number,
-    ptr: number,
-    from: number,
-  ) {
+  constructor(view: Uint8Array, shard: Hotpath, page: number, ptr: number, from: number) {
     this.view = view;
     this.shard = shard;
     this.page = page;
-    this.pages = pages;
     this.ptr = ptr;
     this.from = from;
   }

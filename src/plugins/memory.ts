@@ -11,6 +11,13 @@ import { ConfigError } from "../errors.ts";
 import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../plugin.ts";
 import { VERSION } from "../version.ts";
 
+/**
+ * Smallest write payload received in place. Below it, copying costs less than making room and
+ * keeping track of it (callgrind, random 4 KiB writes: 45.8k instructions a request in place,
+ * 43.9k copied).
+ */
+const PLACE_MIN = 32 * 1024;
+
 export function createMemoryPlugin(): Plugin {
   let size: bigint | undefined;
   let allocatorSpec = "sparse";
@@ -58,6 +65,7 @@ export function createMemoryPlugin(): Plugin {
         getSize: () => diskSize,
         readAt: (buf, offset) => disk.read(buf, offset),
         payloadBuffer(count, offset) {
+          if (count < PLACE_MIN) return undefined;
           const placement = disk.place?.(count, offset);
           if (!placement) return undefined;
           placements.set(placement.view, placement);
