@@ -1,7 +1,9 @@
 // The two-level page directory drawn in layout.ts: find, create and release a page by index.
 //
 // Invariants: L1 entries are sorted by region and unique; every L2 table has `used` > 0 pages,
-// `used` counts its non-zero slots; a slot holds a page pointer or 0 (reads as zero).
+// `used` counts its non-zero slots; a slot holds a page pointer or 0 (reads as zero), plus in its
+// low bits the page's pins: a pinned page is never freed, so no other data can move into it
+// while a write payload is being received into it.
 
 import { allocBlock, freeBlock } from "./heap";
 import {
@@ -14,6 +16,9 @@ import {
   L2_MASK,
   L2_SHIFT,
   PAGE_CLASS,
+  PAGE_SHIFT,
+  PAGE_SIZE,
+  SLOT_PINS,
 } from "./layout";
 
 /** The L1 array: address, entries in use, capacity in entries, and its size class. */
@@ -75,44 +80,121 @@ export function slotOf(page: u64): usize {
 /** The page's address, or 0 when it reads as zero. */
 export function lookupPage(page: u64): usize {
   const slot = slotOf(page);
-  return slot == 0 ? 0 : <usize>load<u32>(slot);
+  return slot == 0 ? 0 : <usize>(load<u32>(slot) & ~SLOT_PINS);
 }
 
 /** The page's address, creating it (zero-filled when `zeroed`); 0 when memory is exhausted. */
 export function createPage(page: u64, zeroed: bool): usize {
+  const existing = lookupPage(page);
+  if (existing != 0) return existing;
+  const block = allocBlock(PAGE_CLASS, zeroed);
+  if (block == 0) return 0;
+  if (!installPage(page, block)) {
+    freeBlock(block, PAGE_CLASS);
+    return 0;
+  }
+  return block;
+}
+
+/**
+ * Creates the absent pages [first, first+count) zero-filled and one after another in memory:
+ * the address of the first, or 0 when one of them exists already or memory is exhausted.
+ */
+export function createRun(first: u64, count: u32): usize {
+  for (let i: u32 = 0; i < count; i++) if (lookupPage(first + i) != 0) return 0;
+  const sizeClass = PAGE_SHIFT + (count <= 1 ? 0 : 32 - clz<u32>(count - 1));
+  const block = allocBlock(sizeClass, true);
+  if (block == 0) return 0;
+  const total: u32 = 1 << (sizeClass - PAGE_SHIFT);
+  let installed: u32 = 0;
+  while (installed < count && installPage(first + installed, block + installed * PAGE_SIZE)) {
+    installed++;
+  }
+  // Without memory for an L2 table, the pages installed so far go again (they are zero). Pages of
+  // the block past those installed are ordinary free pages from now on.
+  const failed = installed < count;
+  if (failed) for (let i: u32 = 0; i < installed; i++) releasePage(first + i);
+  for (let i = installed; i < total; i++) freeBlock(block + i * PAGE_SIZE, PAGE_CLASS);
+  return failed ? 0 : block;
+}
+
+/** Puts `block` in the absent page's slot, adding an L2 table if needed; false without memory. */
+function installPage(page: u64, block: usize): bool {
   const region = page >> L2_SHIFT;
   const index = lowerBound(region);
   let entry: usize = 0;
   if (index < l1Length && regionAt(index) == region) {
     entry = entryAt(index);
-    const existing = <usize>load<u32>(slotIn(entry, page));
-    if (existing != 0) return existing;
-  }
-  const block = allocBlock(PAGE_CLASS, zeroed);
-  if (block == 0) return 0;
-  if (entry == 0) {
+  } else {
     const table = allocBlock(L2_CLASS, true);
     if (table == 0 || (entry = insertEntry(index, region, table)) == 0) {
       if (table != 0) freeBlock(table, L2_CLASS);
-      freeBlock(block, PAGE_CLASS);
-      return 0;
+      return false;
     }
   }
   store<u32>(slotIn(entry, page), <u32>block);
   store<u32>(entry, load<u32>(entry, L1_USED) + 1, L1_USED);
   pagesInUse++;
-  return block;
+  return true;
 }
 
-/** Frees the page if it exists, and its L2 table if that was its last page. */
+/**
+ * Pins the existing pages [first, first+count) when they lie one after another in memory: the
+ * first page's address, or 0, pinning nothing, when one is missing, out of line, or pinned as
+ * often as a slot can count.
+ */
+export function pinRun(first: u64, count: u32): usize {
+  let slot: usize = 0;
+  let start: usize = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    slot = nextSlot(first, i, slot);
+    if (slot == 0) return 0;
+    const word = load<u32>(slot);
+    if (i == 0) start = <usize>(word & ~SLOT_PINS);
+    const expected = start + <usize>i * PAGE_SIZE;
+    if (start == 0 || <usize>(word & ~SLOT_PINS) != expected || (word & SLOT_PINS) == SLOT_PINS) {
+      return 0;
+    }
+  }
+  for (let i: u32 = 0; i < count; i++) {
+    slot = nextSlot(first, i, slot);
+    store<u32>(slot, load<u32>(slot) + 1);
+  }
+  return start;
+}
+
+/** Takes one pin off each pinned page of [first, first+count) (pinned by pinRun). */
+export function unpinRun(first: u64, count: u32): void {
+  let slot: usize = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    slot = nextSlot(first, i, slot);
+    if (slot != 0 && (load<u32>(slot) & SLOT_PINS) != 0) store<u32>(slot, load<u32>(slot) - 1);
+  }
+}
+
+/**
+ * The slot of page first+i, walking a run: slots of one region lie side by side, so only the
+ * first page and each new region need a search. `slot` is the previous page's slot; 0 if none.
+ */
+// @ts-ignore: decorator
+@inline function nextSlot(first: u64, i: u32, slot: usize): usize {
+  const page = first + i;
+  return i == 0 || (page & L2_MASK) == 0 || slot == 0 ? slotOf(page) : slot + 4;
+}
+
+/**
+ * Frees the page if it exists, and its L2 table if that was its last page. Callers release only
+ * pages that read as zero, so a pinned page simply stays.
+ */
 export function releasePage(page: u64): void {
   const region = page >> L2_SHIFT;
   const index = lowerBound(region);
   if (index >= l1Length || regionAt(index) != region) return;
   const entry = entryAt(index);
   const slot = slotIn(entry, page);
-  const block = <usize>load<u32>(slot);
-  if (block == 0) return;
+  const word = load<u32>(slot);
+  if (word == 0 || (word & SLOT_PINS) != 0) return;
+  const block = <usize>word;
   store<u32>(slot, 0);
   freeBlock(block, PAGE_CLASS);
   pagesInUse--;
@@ -121,7 +203,10 @@ export function releasePage(page: u64): void {
   else store<u32>(entry, used, L1_USED);
 }
 
-/** Frees every page in [first, end), visiting only the regions that have tables. */
+/**
+ * Frees every page in [first, end), visiting only the regions that have tables; a pinned page is
+ * zero-filled instead, so it reads as zero and stays where its payload is going.
+ */
 export function releaseRange(first: u64, end: u64): void {
   if (first >= end) return;
   const lastRegion = (end - 1) >> L2_SHIFT;
@@ -138,8 +223,13 @@ export function releaseRange(first: u64, end: u64): void {
     // again in order gets pages that follow one another in memory (see pageRun).
     for (let slot = <usize>(min(end - base, L2_MASK + 1)); slot > low && used > 0;) {
       const at = table + (--slot << 2);
-      const block = <usize>load<u32>(at);
-      if (block == 0) continue;
+      const word = load<u32>(at);
+      if (word == 0) continue;
+      const block = <usize>(word & ~SLOT_PINS);
+      if ((word & SLOT_PINS) != 0) {
+        memory.fill(block, 0, PAGE_SIZE);
+        continue;
+      }
       store<u32>(at, 0);
       freeBlock(block, PAGE_CLASS);
       pagesInUse--;

@@ -19,6 +19,11 @@ let limitPages: i32 = MAX_WASM_PAGES;
 /** Smallest memory growth, in WASM pages (1 MiB): few grows, little unused memory. */
 const MIN_GROW: i32 = 16;
 
+/** Bytes handed out so far, in use or on free lists: what the instance's memory really holds. */
+export function heapEnd(): usize {
+  return top;
+}
+
 export function setLimit(pages: i32): void {
   limitPages = min(max(pages, memory.size()), MAX_WASM_PAGES);
 }

@@ -5,11 +5,14 @@ export {
   allocatedPages,
   freePages,
   init,
+  memoryBytes,
   pageFor,
   pageRun,
   pageSize,
+  placeRun,
   presenceEnd,
   scratch,
+  settleRun,
   zeroInPage,
 } from "./sparse";
 export { isZero, isZeroScalar } from "./zero";

@@ -14,6 +14,7 @@
 //   │ ...                            │       │ slot 511   page ptr ─────────▶ 4 KiB page
 //   └────────────────────────────────┘       └─────────────────────────────┘
 //   entry: region u64, l2 u32, used u32     region = page >> 9, slot = page & 511
+//   slot: page address | pins (low 12 bits: how many write payloads are being received into it)
 //
 // L1 holds only regions with at least one page, in order, so a lookup is a binary search (with a
 // hint for sequential I/O, which nearly always hits the same or the next entry) and an extent
@@ -30,6 +31,12 @@
 /** Bytes per data page. */
 export const PAGE_SHIFT: u32 = 12;
 export const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+
+/**
+ * A slot holds a page's address, which is a multiple of PAGE_SIZE, so its low bits are free: they
+ * count the pins on the page (see pinRun in directory.ts). A pinned page is never freed.
+ */
+export const SLOT_PINS: u32 = PAGE_SIZE - 1;
 
 /** Slots per L2 table: 512 × u32 = 2 KiB, covering 2 MiB of the disk. */
 export const L2_SHIFT: u32 = 9;

@@ -4,9 +4,18 @@
 // would make JS pass a BigInt. JS copies bytes straight between its Uint8Array and the page
 // this module points it at, so each byte is copied once.
 
-import { createPage, lookupPage, pageCount, releasePage, releaseRange } from "./directory";
+import {
+  createPage,
+  createRun,
+  lookupPage,
+  pageCount,
+  pinRun,
+  releasePage,
+  releaseRange,
+  unpinRun,
+} from "./directory";
 import { runEnd } from "./extents";
-import { allocBlock, freeBlock, setLimit } from "./heap";
+import { allocBlock, freeBlock, heapEnd, setLimit } from "./heap";
 import { MODE_LOOKUP, MODE_OVERWRITE, PAGE_SIZE } from "./layout";
 import { isZero } from "./zero";
 
@@ -17,6 +26,11 @@ export function init(maxWasmPages: i32): void {
 
 export function pageSize(): u32 {
   return PAGE_SIZE;
+}
+
+/** Bytes of memory used so far: pages, directory and free blocks (memory beyond is untouched). */
+export function memoryBytes(): u32 {
+  return <u32>heapEnd();
 }
 
 /** Data pages in use. */
@@ -72,6 +86,28 @@ export function pageRun(page: f64, ptr: usize, maxPages: u32): u32 {
     next += PAGE_SIZE;
   }
   return count;
+}
+
+/**
+ * Readies pages [page, page+count) to receive a write payload in place: they exist, lie one
+ * after another in memory (absent pages are created together, zero-filled; existing ones must
+ * already form such a run) and are pinned, so they are never freed, until settleRun. Answers the
+ * first page's address, or 0 when that cannot be done (the caller then writes as usual).
+ */
+export function placeRun(page: f64, count: u32): usize {
+  const first = <u64>page;
+  const ptr = pinRun(first, count);
+  if (ptr != 0) return ptr;
+  return createRun(first, count) == 0 ? 0 : pinRun(first, count);
+}
+
+/**
+ * The payload placeRun made room for is in (or never will be): takes the pins off its pages,
+ * then frees those left all zero, as afterWrite does. Answers how many it freed.
+ */
+export function settleRun(page: f64, ptr: usize, from: u32, length: u32): u32 {
+  unpinRun(<u64>page, (from + length + PAGE_SIZE - 1) / PAGE_SIZE);
+  return afterWrite(page, ptr, from, length);
 }
 
 /** Zeroes [from, from+length) of a page, freeing it when it becomes all zero. */

@@ -8,8 +8,8 @@
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
  * machines; only ratios from one interleaved run mean anything (see BENCHMARKS.md).
  *
- *   node scripts/bench.mjs [--servers=nbdts-node,nbdkit] [--reps=3] [--quick] [--runtime=SECONDS]
- *                          [--no-build] [--no-md]
+ *   node scripts/bench.mjs [--servers=nbdts-node,nbdkit] [--only=seqwrite-1m-qd8,prefill] [--reps=3]
+ *                          [--quick] [--runtime=SECONDS] [--no-build] [--no-md]
  *
  * Output: a markdown table on stdout, the same table in BENCHMARKS.md (between the bench
  * markers), every raw figure in bench-out/bench-<time>.json and bench-out/latest.json, server
@@ -60,9 +60,14 @@ const REFERENCE = "nbdkit";
 function usage(status) {
   const names = KNOWN_SERVERS.map((s) => s.name).join(",");
   (status === 0 ? console.log : console.error)(
-    `usage: node scripts/bench.mjs [--servers=${names}] [--reps=3] [--quick] [--runtime=SECONDS]\n` +
-      `                             [--no-build] [--no-md]\n` +
+    `usage: node scripts/bench.mjs [--servers=${names}] [--only=WORKLOAD,…] [--reps=3]\n` +
+      `                             [--quick] [--runtime=SECONDS] [--no-build] [--no-md]\n` +
       `  --servers   comma-separated subset (default: all four)\n` +
+      `  --only      comma-separated workloads (default: all): ${
+        METRICS.map((m) => m.id).join(", ")
+      };\n` +
+      `              the disk is still prefilled for the 1 GiB workloads, unmeasured when 'prefill'\n` +
+      `              is not named; a run with --only leaves BENCHMARKS.md alone\n` +
       `  --reps      interleaved repetitions (default 3)\n` +
       `  --quick     1 s fio runs without ramp (a smoke run, not a result)\n` +
       `  --runtime   fio --runtime in seconds (default 4, after a 1 s --ramp_time)\n` +
@@ -75,6 +80,7 @@ function usage(status) {
 function parseArgs(argv) {
   const opts = {
     servers: KNOWN_SERVERS.map((s) => s.name),
+    only: undefined,
     reps: 3,
     quick: false,
     runtime: undefined,
@@ -93,6 +99,15 @@ function parseArgs(argv) {
           usage(1);
         }
       }
+    } else if (key === "--only" && value) {
+      opts.only = new Set(value.split(",").map((s) => s.trim()).filter(Boolean));
+      for (const id of opts.only) {
+        if (!METRICS.some((m) => m.id === id)) {
+          console.error(`bench: unknown workload "${id}"`);
+          usage(1);
+        }
+      }
+      opts.md = false; // a partial table must not replace the full one
     } else if (key === "--reps" && value && /^[1-9]\d*$/.test(value)) opts.reps = Number(value);
     else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
     else if (key === "--quick" && value === undefined) opts.quick = true;
@@ -615,59 +630,93 @@ async function each(servers, what, body) {
   }
 }
 
+/** Whether --only (if given) names this workload. */
+function wanted(...ids) {
+  return !opts.only || ids.some((id) => opts.only.has(id));
+}
+
+/** The workloads run on the prefilled 1 GiB disk, in the order they run. */
+const PREFILLED = [
+  "rss-1g",
+  "randread-qd1",
+  "randread-qd1-pinned",
+  "randread-qd32",
+  "seqread-1m-qd8",
+  "nbdcopy-null",
+  "randwrite-qd32",
+  "seqwrite-1m-qd8",
+  "zero-1g",
+  "randtrim-qd32",
+  "rss-end",
+];
+
 async function repetition(rep, specs) {
   const tag = `rep${rep}`;
   const fioJob = (metric, rw, bs, qd, extra) =>
+    wanted(metric) &&
     each(live, `${tag} ${metric}`, async (s) => {
       const r = await fio(s, metric, rw, bs, qd, extra);
       record(metric, s.name, bs === "1M" ? r.bw : r.iops);
     });
 
   // First touch through fio, one connection, on fresh servers.
-  let live = await startAll(specs, "1G", `${tag}-firsttouch`);
-  await each(live, `${tag} firsttouch-fio`, async (s) => {
-    const r = await fio(s, "firsttouch", "write", "1M", 8, { size: "1G" });
-    record("firsttouch-fio", s.name, r.bw);
-  });
-  await stopAll(live);
+  let live;
+  if (wanted("firsttouch-fio")) {
+    live = await startAll(specs, "1G", `${tag}-firsttouch`);
+    await each(live, `${tag} firsttouch-fio`, async (s) => {
+      const r = await fio(s, "firsttouch", "write", "1M", 8, { size: "1G" });
+      record("firsttouch-fio", s.name, r.bw);
+    });
+    await stopAll(live);
+  }
 
   // First-touch prefill with nbdcopy on fresh servers; they then serve the 1 GiB workloads.
-  live = await startAll(specs, "1G", tag);
-  await each(live, `${tag} prefill`, async (s) => {
-    record("prefill", s.name, await nbdcopy([DATA_FILE, s.uri], "nbdcopy prefill"));
-    record("rss-1g", s.name, s.rss());
-  });
-  await fioJob("randread-qd1", "randread", "4k", 1);
-  await fioJob("randread-qd1-pinned", "randread", "4k", 1, { pin: true });
-  await fioJob("randread-qd32", "randread", "4k", 32);
-  await fioJob("seqread-1m-qd8", "read", "1M", 8);
-  await each(live, `${tag} nbdcopy-null`, async (s) => {
-    record(
-      "nbdcopy-null",
-      s.name,
-      await nbdcopy(["--no-extents", s.uri, "null:"], "nbdcopy to null:"),
-    );
-  });
-  await fioJob("randwrite-qd32", "randwrite", "4k", 32);
-  await fioJob("seqwrite-1m-qd8", "write", "1M", 8);
-  await each(live, `${tag} zero-1g`, async (s) => {
-    record("zero-1g", s.name, Number(await nbdsh(s, ZERO_CODE, "write-zeroes")) * 1000);
-  });
-  await each(live, `${tag} refill (not measured)`, async (s) => {
-    await nbdcopy([DATA_FILE, s.uri], "nbdcopy refill");
-  });
-  await fioJob("randtrim-qd32", "randtrim", "4k", 32);
-  for (const s of live) if (s.alive()) record("rss-end", s.name, s.rss());
-  await stopAll(live);
+  if (wanted("prefill", ...PREFILLED)) {
+    live = await startAll(specs, "1G", tag);
+    await each(live, `${tag} prefill`, async (s) => {
+      const ms = await nbdcopy([DATA_FILE, s.uri], "nbdcopy prefill");
+      if (wanted("prefill")) record("prefill", s.name, ms);
+      if (wanted("rss-1g")) record("rss-1g", s.name, s.rss());
+    });
+    await fioJob("randread-qd1", "randread", "4k", 1);
+    await fioJob("randread-qd1-pinned", "randread", "4k", 1, { pin: true });
+    await fioJob("randread-qd32", "randread", "4k", 32);
+    await fioJob("seqread-1m-qd8", "read", "1M", 8);
+    if (wanted("nbdcopy-null")) {
+      await each(live, `${tag} nbdcopy-null`, async (s) => {
+        record(
+          "nbdcopy-null",
+          s.name,
+          await nbdcopy(["--no-extents", s.uri, "null:"], "nbdcopy to null:"),
+        );
+      });
+    }
+    await fioJob("randwrite-qd32", "randwrite", "4k", 32);
+    await fioJob("seqwrite-1m-qd8", "write", "1M", 8);
+    if (wanted("zero-1g", "randtrim-qd32")) {
+      await each(live, `${tag} zero-1g`, async (s) => {
+        record("zero-1g", s.name, Number(await nbdsh(s, ZERO_CODE, "write-zeroes")) * 1000);
+      });
+      await each(live, `${tag} refill (not measured)`, async (s) => {
+        await nbdcopy([DATA_FILE, s.uri], "nbdcopy refill");
+      });
+    }
+    await fioJob("randtrim-qd32", "randtrim", "4k", 32);
+    if (wanted("rss-end")) {
+      for (const s of live) if (s.alive()) record("rss-end", s.name, s.rss());
+    }
+    await stopAll(live);
+  }
 
   // A 64 GiB sparse disk with 1000 scattered 4 KiB writes: map time and memory.
+  if (!wanted("map-64g", "rss-64g")) return;
   live = await startAll(specs, "64G", `${tag}-64g`);
   await each(
     live,
     `${tag} scatter 1000 × 4 KiB`,
     (s) => nbdsh(s, SCATTER_CODE, "scattered writes"),
   );
-  for (let i = 0; i < opts.mapRuns; i++) {
+  for (let i = 0; i < (wanted("map-64g") ? opts.mapRuns : 0); i++) {
     await each(live, `${tag} map-64g #${i + 1}`, async (s) => {
       const r = check(
         await run("nbdinfo", ["--map", s.uri], { timeoutMs: 60_000 }),
@@ -677,7 +726,11 @@ async function repetition(rep, specs) {
       extentCounts[s.name] = r.stdout.trim().split("\n").length;
     });
   }
-  for (const s of live) if (s.alive()) record("rss-64g", s.name, s.rss());
+  if (wanted("rss-64g")) {
+    for (const s of live) {
+      if (s.alive()) record("rss-64g", s.name, s.rss());
+    }
+  }
   await stopAll(live);
 }
 
@@ -741,6 +794,7 @@ function buildReport(serverNames) {
   lines.push(`|---|---|${cols.map(() => "--:").join("|")}|`);
   const spread = [`| workload | ${ours.join(" | ")} |`, `|---|${ours.map(() => "--:").join("|")}|`];
   for (const metric of METRICS) {
+    if (!wanted(metric.id)) continue;
     const row = results[metric.id];
     const ref = median(row[REFERENCE] ?? []);
     const cells = [];

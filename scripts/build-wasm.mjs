@@ -25,7 +25,9 @@ const flags = [
   "--runtime",
   "stub", // we manage linear memory ourselves (assembly/heap.ts); no GC, no exported helpers
   "--use",
-  "abort=", // nothing to import: instantiation needs no import object
+  "abort=", // nothing to import but the memory
+  "--importMemory", // made by src/wasm/hotpath.ts at its full size, so it never grows
+  "--zeroFilledMemory",
 ];
 
 await mkdir(join(root, "build"), { recursive: true });

@@ -95,6 +95,15 @@ export class Backend {
     return this.handle.readAt(buf, offset);
   }
 
+  /**
+   * The plugin's own room for the payload of a valid WRITE (Handle.payloadBuffer), or undefined:
+   * anything but a Uint8Array of exactly `count` bytes is ignored.
+   */
+  payloadBuffer(count: number, offset: Offset): Uint8Array | undefined {
+    const view = this.handle.payloadBuffer?.(count, offset);
+    return view instanceof Uint8Array && view.length === count ? view : undefined;
+  }
+
   writeAt(buf: Uint8Array, offset: Offset, fua: boolean): void | Promise<void> {
     if (!fua) return this.handle.writeAt!(buf, offset, 0); // the common case: no extra promise
     return this.writeFua(buf, offset);

@@ -52,6 +52,13 @@ export interface Channel {
 export interface Receiver {
   /** Bytes arrived; they are not reused by the runtime until this returns. */
   data(chunk: Uint8Array): void;
+  /**
+   * Optional: where the next bytes should be read, when the receiver has a place for them (the
+   * rest of a large write payload); undefined means the runtime's own buffer. A runtime that
+   * can read into a given buffer asks before each read, reads at most its length into it, and
+   * passes data() a view of the part it filled.
+   */
+  readBuffer?(): Uint8Array | undefined;
   /** The peer closed its side, or the connection failed. */
   end(error?: Error): void;
 }

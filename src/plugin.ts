@@ -88,6 +88,15 @@ export interface Handle {
   readAt(buf: Uint8Array, offset: Offset): MaybePromise<void>;
   /** Writes `buf` at `offset`; `flags` may hold FLAG.FUA (write_at / pwrite). Copy, don't keep. */
   writeAt?(buf: Uint8Array, offset: Offset, flags: number): MaybePromise<void>;
+  /**
+   * Optional (no nbdkit counterpart), for plugins that keep data in memory: a view of the
+   * plugin's own storage where the payload of a coming WRITE of `count` bytes at `offset` may
+   * be received in place, saving a copy. The server asks only for valid requests, fills the view
+   * as the bytes arrive (so they may show there before the write runs), then calls writeAt with
+   * this same view. If the connection ends before the payload is complete, writeAt never comes:
+   * close() must let the view go. Return undefined to have the server use its own buffer.
+   */
+  payloadBuffer?(count: number, offset: Offset): Uint8Array | undefined;
   /** Makes `count` bytes at `offset` read as zero; flags MAY_TRIM, FUA, FAST_ZERO. */
   zero?(count: number, offset: Offset, flags: number): MaybePromise<void>;
   /** Discards `count` bytes at `offset` (advisory); flags FUA. */

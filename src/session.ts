@@ -42,10 +42,18 @@ import { isAllZero } from "./zero.ts";
 
 const END_OF_STREAM = new Uint8Array(0);
 
+/**
+ * Smallest rest of a payload worth reading into directly: below it, one ordinary read that also
+ * takes the next requests' headers beats a read that stops at the payload's end.
+ */
+const READ_IN_PLACE_MIN = 16 * 1024;
+
 export class Session implements Receiver {
   /** Read replies and write payloads reuse this connection's buffers. */
   private readonly pool = new BufferPool();
   private readonly codec: Codec;
+  /** Payloads received into the plugin's own storage: never handed to the pool. */
+  private readonly lent = new Set<Uint8Array>();
   private readonly output: Output;
   private agreement: Agreement | undefined;
   private validation: ValidationContext | undefined;
@@ -72,7 +80,7 @@ export class Session implements Receiver {
   constructor(ctx: ServerContext, channel: Channel, id: number) {
     this.ctx = ctx;
     this.channel = channel;
-    this.codec = new Codec((size) => this.pool.take(size), ctx.limits);
+    this.codec = new Codec((size, request) => this.payloadBuffer(size, request), ctx.limits);
     this.output = new Output(channel, () => this.pump(), this.pool);
     this.where = `${ctx.pluginName}[${id}]`;
     this.watch = new LimitWatch(ctx, this.where, channel.peer);
@@ -104,6 +112,11 @@ export class Session implements Receiver {
     this.pump();
     // The runtime may reuse the chunk once this returns: keep a copy of what is still unread.
     this.codec.detach();
+  }
+
+  /** The rest of a large write payload, for a runtime that can read straight into it. */
+  readBuffer(): Uint8Array | undefined {
+    return this.codec.payloadRemainder(READ_IN_PLACE_MIN);
   }
 
   end(error?: Error): void {
@@ -259,7 +272,8 @@ export class Session implements Receiver {
           try {
             await backend.writeAt(req.payload!, req.offset, fua);
           } finally {
-            this.pool.give(req.payload!); // plugins may not keep it past the call
+            // Plugins may not keep the payload past the call; the plugin's own room is its own.
+            if (!this.lent.delete(req.payload!)) this.pool.give(req.payload!);
           }
           break;
         case CMD.FLUSH:
@@ -284,6 +298,25 @@ export class Session implements Receiver {
     } catch (error) {
       this.replyFailure(req, error);
     }
+  }
+
+  /**
+   * Where a WRITE payload is received: in the plugin's own storage when it offers room (asked
+   * only for a valid request, since the bytes may show there as they arrive), else a pooled
+   * buffer.
+   */
+  private payloadBuffer(size: number, req: Request): Uint8Array {
+    const backend = this.backend;
+    if (
+      backend?.handle.payloadBuffer && validateRequest(req, this.validation!) === NBD_ERR.SUCCESS
+    ) {
+      const view = backend.payloadBuffer(size, req.offset);
+      if (view) {
+        this.lent.add(view);
+        return view;
+      }
+    }
+    return this.pool.take(size);
   }
 
   /** One buffer holds header and data: the plugin fills the data in place. */

@@ -7,7 +7,9 @@
 export function isAllZero(buf: Uint8Array): boolean {
   let at = 0;
   const end = buf.length;
-  // Bytes up to a 4-byte boundary, then whole words, then the tail.
+  // The first bytes one by one: data nearly always ends the check here, before any word view
+  // is made. Then bytes up to a 4-byte boundary, whole words, and the tail.
+  for (const head = Math.min(end, 16); at < head;) if (buf[at++] !== 0) return false;
   while (at < end && (buf.byteOffset + at) & 3) if (buf[at++] !== 0) return false;
   const words = (end - at) >>> 2;
   if (words > 0) {

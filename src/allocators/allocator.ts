@@ -6,6 +6,11 @@
 
 import type { ExtentSink, Offset } from "../plugin.ts";
 
+/** Room made in the store for a write whose bytes will be received straight into `view`. */
+export interface Placement {
+  readonly view: Uint8Array;
+}
+
 export interface Allocator {
   /** "sparse" or "malloc", as given to allocator=. */
   readonly kind: string;
@@ -22,4 +27,16 @@ export interface Allocator {
   extents(count: number, offset: Offset, sink: ExtentSink): void;
   /** Bytes of memory currently held for data (for tests and --dump-plugin). */
   allocatedBytes(): number;
+  /**
+   * Optional: makes room for `count` bytes at `offset` and answers a view of it, so that a write
+   * payload is received in place instead of copied. Bytes put in the view show at `offset` as
+   * they arrive; the room stays put (nothing freed or moved) until release(). Undefined when the
+   * room cannot be one contiguous view: the caller then uses write().
+   */
+  place?(count: number, offset: Offset): Placement | undefined;
+  /**
+   * Lets the room go once the payload is in, or once it is known never to come: what the view
+   * holds stays, and pages left all zero are freed as write() frees them.
+   */
+  release?(placement: Placement): void;
 }

@@ -37,6 +37,12 @@ export function createMallocAllocator(size: bigint): Allocator {
     write(buf, offset) {
       store.set(buf, checked(offset, buf.length, ERRNO.ENOSPC));
     },
+    // The store never moves or shrinks: a payload can always be received in place.
+    place(count, offset) {
+      const at = Number(offset);
+      return at + count <= length ? { view: store.subarray(at, at + count) } : undefined;
+    },
+    release() {},
     zero(count, offset) {
       const at = checked(offset, count, ERRNO.ENOSPC);
       store.fill(0, at, at + count);

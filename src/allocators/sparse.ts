@@ -17,7 +17,7 @@ import {
   PAGE_MODE,
   PAGE_SIZE,
 } from "../wasm/hotpath.ts";
-import type { Allocator } from "./allocator.ts";
+import type { Allocator, Placement } from "./allocator.ts";
 
 export interface SparseOptions {
   /** Bytes of memory each shard may grow to; default and most: 4 GiB less 64 KiB. */
@@ -32,6 +32,8 @@ export interface SparseAllocator extends Allocator {
   shardCount(): number;
   /** Bytes of WebAssembly memory held, including directory and free pages. */
   memoryBytes(): number;
+  place(count: number, offset: Offset): Placement | undefined;
+  release(placement: Placement): void;
 }
 
 const BIG_PAGE_SIZE = BigInt(PAGE_SIZE);
@@ -175,6 +177,28 @@ class SparseArray implements SparseAllocator {
     }
   }
 
+  /**
+   * Room for a payload received in place: a run of pinned pages in one shard whose memory never
+   * grows (a view of memory that grows goes stale; with more than one shard a page could live in
+   * any of them, and such disks are rare: they use write()).
+   */
+  place(count: number, offset: Offset): Placement | undefined {
+    if (this.#shards.length !== 1 || count <= 0 || !this.#shards[0].fixed) return undefined;
+    const shard = this.#shards[0];
+    const page = pageOf(offset);
+    const from = inPageOf(offset);
+    const pages = Math.ceil((from + count) / PAGE_SIZE);
+    const ptr = shard.exports.placeRun(page, pages) >>> 0;
+    if (ptr === 0) return undefined;
+    const view = shard.heap().subarray(ptr + from, ptr + from + count);
+    return new PagePlacement(view, shard, page, ptr, from);
+  }
+
+  release(placement: Placement): void {
+    const { shard, page, ptr, from, view } = placement as PagePlacement;
+    shard.exports.settleRun(page, ptr, from, view.length); // unpins, frees pages left all zero
+  }
+
   allocatedBytes(): number {
     let pages = 0;
     for (const shard of this.#shards) pages += shard.exports.allocatedPages();
@@ -187,7 +211,7 @@ class SparseArray implements SparseAllocator {
 
   memoryBytes(): number {
     let bytes = 0;
-    for (const shard of this.#shards) bytes += shard.exports.memory.buffer.byteLength;
+    for (const shard of this.#shards) bytes += shard.exports.memoryBytes() >>> 0;
     return bytes;
   }
 
@@ -259,6 +283,23 @@ class SparseArray implements SparseAllocator {
     }
     this.#shards.push(shard);
     return shard;
+  }
+}
+
+/** Pinned pages from `page`, at `ptr` in `shard`; the view starts `from` bytes in. */
+class PagePlacement implements Placement {
+  readonly view: Uint8Array;
+  readonly shard: Hotpath;
+  readonly page: number;
+  readonly ptr: number;
+  readonly from: number;
+
+  constructor(view: Uint8Array, shard: Hotpath, page: number, ptr: number, from: number) {
+    this.view = view;
+    this.shard = shard;
+    this.page = page;
+    this.ptr = ptr;
+    this.from = from;
   }
 }
 

@@ -5,11 +5,18 @@
  */
 
 import { createAllocator } from "../allocators/create.ts";
-import type { Allocator } from "../allocators/allocator.ts";
+import type { Allocator, Placement } from "../allocators/allocator.ts";
 import { parseSize, toOffset } from "../cli/parse.ts";
 import { ConfigError } from "../errors.ts";
 import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../plugin.ts";
 import { VERSION } from "../version.ts";
+
+/**
+ * Smallest write payload received in place. Below it, copying costs less than making room and
+ * keeping track of it (callgrind, random 4 KiB writes: 45.8k instructions a request in place,
+ * 43.9k copied).
+ */
+const PLACE_MIN = 32 * 1024;
 
 export function createMemoryPlugin(): Plugin {
   let size: bigint | undefined;
@@ -52,10 +59,28 @@ export function createMemoryPlugin(): Plugin {
       if (!store || size === undefined) throw new Error("memory: open() before configComplete()");
       const disk = store;
       const diskSize = toOffset(size);
+      /** Payloads being received in place, by their view (this connection's, so few). */
+      const placements = new Map<Uint8Array, Placement>();
       return {
         getSize: () => diskSize,
         readAt: (buf, offset) => disk.read(buf, offset),
-        writeAt: (buf, offset) => disk.write(buf, offset), // FUA: nothing to flush
+        payloadBuffer(count, offset) {
+          if (count < PLACE_MIN) return undefined;
+          const placement = disk.place?.(count, offset);
+          if (!placement) return undefined;
+          placements.set(placement.view, placement);
+          return placement.view;
+        },
+        writeAt(buf, offset) { // FUA: nothing to flush
+          const placement = placements.size > 0 ? placements.get(buf) : undefined;
+          if (!placement) return disk.write(buf, offset);
+          placements.delete(buf);
+          disk.release!(placement); // the bytes are in place already
+        },
+        close() {
+          for (const placement of placements.values()) disk.release!(placement);
+          placements.clear();
+        },
         zero: (count, offset) => disk.zero(count, offset), // frees pages: always fast
         trim: (count, offset) => disk.zero(count, offset), // in memory a trim is a zero
         flush() {},

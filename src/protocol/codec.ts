@@ -43,8 +43,11 @@ export type Phase = "client-flags" | "options" | "transmission";
 const NEED_DATA: Event = { kind: "need-data" };
 const CLOSED: Event = { kind: "closed" };
 
-/** Where write payloads are put: fresh buffers, or reused ones from a pool. */
-export type Allocate = (size: number) => Uint8Array;
+/**
+ * Where a write payload is put: a fresh buffer, a reused one from a pool, or room the plugin
+ * offers in its own storage (`request` says where the bytes go).
+ */
+export type Allocate = (size: number, request: Request) => Uint8Array;
 
 const fresh: Allocate = (size) => new Uint8Array(size);
 
@@ -120,6 +123,18 @@ export class Codec {
     this.position = 0;
     this.partialLength = 0;
     return out;
+  }
+
+  /**
+   * The unfilled rest of the payload being received, for a runtime that can read the next bytes
+   * straight into it (it then passes receive() a view of what it read there, and no copy is
+   * made). Undefined unless at least `min` bytes of it are still to come and no received bytes
+   * wait: reading into it then never takes bytes that belong after it.
+   */
+  payloadRemainder(min: number): Uint8Array | undefined {
+    const body = this.body;
+    if (body === undefined || this.chunks.length > 0) return undefined;
+    return body.length - this.bodyFilled >= min ? body.subarray(this.bodyFilled) : undefined;
   }
 
   /** Switches what the following bytes are: options after client flags, requests after GO. */
@@ -200,7 +215,7 @@ export class Codec {
       this.skipEvent = event;
       return this.skip();
     }
-    request.payload = this.allocate(request.length);
+    request.payload = this.allocate(request.length, request);
     return this.startBody(request.payload, event);
   }
 
@@ -212,13 +227,19 @@ export class Codec {
     return this.fillBody();
   }
 
-  /** Copies received bytes straight into the body: each payload byte is copied once. */
+  /**
+   * Copies received bytes straight into the body: each payload byte is copied once, or not at
+   * all when the runtime read it into the body already (payloadRemainder).
+   */
   private fillBody(): Event {
     const body = this.body!;
     while (this.bodyFilled < body.length && this.chunks.length > 0) {
       const chunk = this.chunks[0];
       const n = Math.min(chunk.length - this.position, body.length - this.bodyFilled);
-      body.set(chunk.subarray(this.position, this.position + n), this.bodyFilled);
+      // Offsets first: on Bun, asking a fresh chunk for its buffer costs an allocation.
+      const inPlace = chunk.byteOffset + this.position === body.byteOffset + this.bodyFilled &&
+        chunk.buffer === body.buffer;
+      if (!inPlace) body.set(chunk.subarray(this.position, this.position + n), this.bodyFilled);
       this.bodyFilled += n;
       this.consume(n);
     }

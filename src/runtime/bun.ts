@@ -20,7 +20,7 @@ import type {
 } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "../peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
-import { gather } from "./gather.ts";
+import { gather, STAGING_SIZE } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import {
@@ -119,6 +119,8 @@ class SocketChannel implements Channel {
   private readonly socket: BunSocket;
   private queue: Uint8Array[] = [];
   private head = 0;
+  /** Where small replies are joined (gather.ts); made on first use. */
+  private staging: Uint8Array | undefined;
   private space: Promise<void> | undefined;
   private releaseSpace: (() => void) | undefined;
   /** Told when the queue has emptied: every part queued so far is with the kernel. */
@@ -139,7 +141,9 @@ class SocketChannel implements Channel {
   write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
     if (this.closing || this.gone) return undefined;
     const waiting = this.head < this.queue.length;
-    gather(parts, this.queue);
+    // Nothing queued: the kernel has taken all that was staged, so the staging buffer is free.
+    const staging = waiting ? undefined : (this.staging ??= new Uint8Array(STAGING_SIZE));
+    gather(parts, this.queue, staging);
     if (written) this.written.push(written);
     if (!waiting) this.flush(); // otherwise drain will come, and order must be kept
     if (this.head === this.queue.length) return undefined;

@@ -17,7 +17,7 @@ import type {
 } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "../peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
-import { gather } from "./gather.ts";
+import { gather, STAGING_SIZE } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
@@ -138,6 +138,8 @@ class StreamChannel implements Channel {
   private queue: Uint8Array[] = [];
   private head = 0;
   private queued = 0;
+  /** Where small replies are joined (gather.ts); made on first use. */
+  private staging: Uint8Array | undefined;
   private writing = false;
   private space: Promise<void> | undefined;
   private releaseSpace: (() => void) | undefined;
@@ -174,7 +176,9 @@ class StreamChannel implements Channel {
 
   write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
     if (this.closing) return undefined;
-    this.queued += gather(parts, this.queue);
+    // No write loop running: all that was staged is written, so the staging buffer is free.
+    const staging = this.writing ? undefined : (this.staging ??= new Uint8Array(STAGING_SIZE));
+    this.queued += gather(parts, this.queue, staging);
     if (written) this.written.push(written);
     if (!this.writing) void this.writeLoop();
     if (this.queued <= HIGH_WATER) return undefined;
@@ -203,12 +207,14 @@ class StreamChannel implements Channel {
       while (!this.isClosed) {
         await this.unpaused();
         if (this.isClosed) break;
-        const n = await this.source.read(buffer);
+        // The rest of a large write payload, when one is coming: the bytes land in place.
+        const target = this.receiver!.readBuffer?.() ?? buffer;
+        const n = await this.source.read(target);
         if (n === null) break;
         if (n === 0) continue;
         await this.unpaused(); // a read already under way when pause() came is held back
         if (this.ended) return;
-        this.receiver!.data(buffer.subarray(0, n));
+        this.receiver!.data(target.subarray(0, n));
       }
       this.end();
     } catch (error) {

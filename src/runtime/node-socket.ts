@@ -48,14 +48,15 @@ export function socketChannel(socket: Socket, peer: string, address?: PeerAddres
 }
 
 /** Hands the socket's received bytes to `receiver`, and its end, error or close once. */
-export function feed(socket: Socket, receiver: Receiver): void {
+export function feed(socket: Socket, receiver: Receiver, readsElsewhere = false): void {
   let ended = false;
   const end = (error?: Error) => {
     if (ended) return;
     ended = true;
     receiver.end(error);
   };
-  socket.on("data", (chunk: Uint8Array) => receiver.data(chunk));
+  // Unless the bytes already arrive another way (node-read-into.ts).
+  if (!readsElsewhere) socket.on("data", (chunk: Uint8Array) => receiver.data(chunk));
   socket.on("end", () => end());
   socket.on("error", (error) => end(error));
   socket.on("close", () => end());

@@ -18,6 +18,7 @@ import { nodeHost } from "./node-host.ts";
 import { feed, socketChannel } from "./node-socket.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 import { stdinPeer } from "./stdin-peer.ts";
+import { readInto } from "./node-read-into.ts";
 import {
   daemonize,
   daemonReady,
@@ -25,6 +26,12 @@ import {
   onShutdownSignal,
   outputOpen,
 } from "./node-process.ts";
+
+/**
+ * Each connection's own read buffer, reused for every read that does not go straight into a
+ * write payload: the contract lets the runtime reuse a chunk once data() has returned.
+ */
+const READ_SIZE = 256 * 1024;
 
 /** Wires a connected socket to the server: bytes in go to its receiver, errors end it. */
 function attach(
@@ -34,7 +41,11 @@ function attach(
   address: PeerAddress | undefined,
 ): void {
   socket.setNoDelay?.(true);
-  feed(socket, accept(socketChannel(socket, peer, address)));
+  const receiver = accept(socketChannel(socket, peer, address));
+  const buffer = new Uint8Array(READ_SIZE);
+  const next = () => receiver.readBuffer?.() ?? buffer;
+  feed(socket, receiver, readInto(socket, next, (chunk) => receiver.data(chunk)));
+  socket.resume(); // accepted paused (pauseOnConnect), so that no read came before this
 }
 
 /** HTTP on the port, every request upgraded to a WebSocket carrying one NBD connection. */
@@ -80,7 +91,7 @@ export function createNodeRuntime(): Runtime {
 
     listen(address, accept) {
       if (address.kind === "websocket") return listenWebSocket(address, accept);
-      const server = createServer({ allowHalfOpen: false }, (socket) => {
+      const server = createServer({ allowHalfOpen: false, pauseOnConnect: true }, (socket) => {
         if (address.kind === "unix") return attach(socket, accept, "unix socket", UNIX_PEER);
         const { remoteAddress, remotePort } = socket;
         attach(

@@ -79,6 +79,8 @@ class UpgradableChannel implements Channel {
   /** What the runtime delivers received bytes to. */
   readonly incoming: Receiver = {
     data: (chunk) => this.records ? this.records.receive(chunk) : this.session.data(chunk),
+    // In clear, a large write payload may still be read straight into place.
+    readBuffer: () => this.records ? undefined : this.session.readBuffer?.(),
     end: (error) => {
       if (!this.records) return this.session.end(error);
       // node:tls would wait out an end of its stream mid-handshake: make that end an error.

@@ -1,6 +1,8 @@
 // Random sequences of write/zero/read/extents on the sparse allocator (one shard, and many tiny
 // shards) and on malloc must match the plain reference allocator byte for byte and extent for
-// extent, near offset 0, across 2^53 and at the end of a 2^63-1 byte disk.
+// extent, near offset 0, across 2^53 and at the end of a 2^63-1 byte disk. Writes received in
+// place (place, a zero or trim landing meanwhile, part or all of the payload, release) must end
+// as that zero followed by a write of the bytes that came.
 
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
@@ -19,6 +21,18 @@ const REGIONS = [0n, (1n << 53n) - 10_000n, HUGE - BigInt(SPAN)];
 
 type Op =
   | { kind: "write"; at: number; length: number; fill: Fill; seed: number }
+  | {
+    kind: "placed";
+    at: number;
+    length: number;
+    fill: Fill;
+    seed: number;
+    /** A zero of [zeroAt, zeroAt+zeroLength) lands while the payload is being received. */
+    zeroAt: number;
+    zeroLength: number;
+    /** How much of the payload arrives before the room is released (1: all of it). */
+    arrived: number;
+  }
   | { kind: "zero"; at: number; length: number }
   | { kind: "read"; at: number; length: number }
   | { kind: "extents"; at: number; length: number };
@@ -34,6 +48,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     length,
     fill: fc.constantFrom<Fill>("zero", "random", "speck"),
     seed: fc.nat(),
+  }),
+  fc.record({
+    kind: fc.constant("placed" as const),
+    at,
+    length,
+    fill: fc.constantFrom<Fill>("zero", "random", "speck"),
+    seed: fc.nat(),
+    zeroAt: at,
+    zeroLength: fc.oneof(fc.constant(0), length),
+    arrived: fc.constantFrom(1, 1, 0.5, 0),
   }),
   fc.record({ kind: fc.constant("zero" as const), at, length }),
   fc.record({ kind: fc.constant("read" as const), at, length }),
@@ -112,6 +136,20 @@ function runAgainstReference(
     if (o.kind === "write") {
       const bytes = bytesFor(o.fill, length, o.seed);
       store.write(bytes, offset);
+      reference.write(bytes, offset);
+    } else if (o.kind === "placed") {
+      const bytes = bytesFor(o.fill, length, o.seed).subarray(0, Math.floor(length * o.arrived));
+      const zeroFrom = regions[region % regions.length] + BigInt(o.zeroAt);
+      const zeroLength = Math.min(o.zeroLength, SPAN - o.zeroAt);
+      const placement = store.place?.(length, offset);
+      store.zero(zeroLength, toOffset(zeroFrom));
+      reference.zero(zeroLength, toOffset(zeroFrom));
+      if (placement) {
+        placement.view.set(bytes);
+        store.release!(placement);
+      } else {
+        store.write(bytes, offset);
+      }
       reference.write(bytes, offset);
     } else if (o.kind === "zero") {
       store.zero(length, offset);

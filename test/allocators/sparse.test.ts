@@ -244,3 +244,79 @@ describe("sparse allocator shards", () => {
     expect(store.allocatedBytes()).toBe(full * PAGE);
   });
 });
+
+describe("sparse allocator: payloads received in place", () => {
+  test("a placed payload shows at its offset as it arrives, and release keeps it", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    const placement = store.place(3 * PAGE, 5 * PAGE + 100)!;
+    expect(placement.view.length).toBe(3 * PAGE);
+    placement.view.subarray(0, PAGE).fill(4);
+    expect(firstDifference(readBack(store, 5 * PAGE + 100, PAGE), filled(PAGE, 4))).toBe(-1);
+    placement.view.subarray(PAGE).fill(5);
+    store.release(placement);
+    const back = readBack(store, 5 * PAGE, 5 * PAGE);
+    expect(firstDifference(back.subarray(100, 100 + PAGE), filled(PAGE, 4))).toBe(-1);
+    expect(firstDifference(back.subarray(100 + PAGE, 100 + 3 * PAGE), filled(2 * PAGE, 5)))
+      .toBe(-1);
+    expect(back.subarray(0, 100).every((b) => b === 0)).toBe(true);
+    expect(store.allocatedBytes()).toBe(4 * PAGE);
+  });
+
+  test("pages placed but left all zero are freed on release, as a write of zeroes would be", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    const placement = store.place(8 * PAGE, 0)!;
+    expect(store.allocatedBytes()).toBe(8 * PAGE); // the room exists while the payload comes
+    placement.view.subarray(2 * PAGE, 2 * PAGE + 1).fill(1); // one byte on the third page
+    store.release(placement);
+    expect(store.allocatedBytes()).toBe(PAGE);
+    expect(extentList(store, 8 * PAGE, 0)).toEqual([
+      [0, 2 * PAGE, HOLE],
+      [2 * PAGE, PAGE, DATA],
+      [3 * PAGE, 5 * PAGE, HOLE],
+    ]);
+  });
+
+  test("a zero or trim of placed pages zeroes them but frees none until release", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(filled(4 * PAGE, 1), 0);
+    const placement = store.place(2 * PAGE, PAGE)!;
+    store.zero(4 * PAGE, 0); // pages 0 and 3 go; pages 1 and 2 stay where the payload goes
+    expect(store.allocatedBytes()).toBe(2 * PAGE);
+    expect(firstDifference(readBack(store, 0, 4 * PAGE), new Uint8Array(4 * PAGE))).toBe(-1);
+    // Pages freed meanwhile are reused elsewhere; the placed ones must not be.
+    store.write(filled(4 * PAGE, 7), 100 * PAGE);
+    placement.view.fill(9);
+    store.release(placement);
+    expect(firstDifference(readBack(store, 100 * PAGE, 4 * PAGE), filled(4 * PAGE, 7))).toBe(-1);
+    expect(firstDifference(readBack(store, PAGE, 2 * PAGE), filled(2 * PAGE, 9))).toBe(-1);
+    expect(store.allocatedBytes()).toBe(6 * PAGE);
+  });
+
+  test("two payloads placed over the same page both keep it until the last is released", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    const first = store.place(PAGE, 0)!;
+    const second = store.place(PAGE, 0)!;
+    expect(second.view.byteOffset).toBe(first.view.byteOffset);
+    store.release(first);
+    store.zero(PAGE, 0);
+    store.write(filled(PAGE, 3), 50 * PAGE); // would take page 0's memory if it had been freed
+    second.view.fill(8);
+    store.release(second);
+    expect(firstDifference(readBack(store, 50 * PAGE, PAGE), filled(PAGE, 3))).toBe(-1);
+    expect(firstDifference(readBack(store, 0, PAGE), filled(PAGE, 8))).toBe(-1);
+  });
+
+  test("no room is offered over scattered pages or with more than one shard; write() still works", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    store.write(filled(PAGE, 1), 10 * PAGE);
+    store.write(filled(PAGE, 1), 90 * PAGE); // after page 10 in memory, not beside it
+    store.write(filled(PAGE, 1), 11 * PAGE);
+    expect(store.place(2 * PAGE, 10 * PAGE)).toBeUndefined(); // pages 10 and 11 are apart
+    expect(store.place(2 * PAGE, 11 * PAGE)).toBeUndefined(); // page 12 is absent, 11 is not
+    expect(store.place(PAGE, 11 * PAGE)).toBeDefined();
+    const sharded = createSparseAllocator(BigInt(GiB), { shardBytes: 128 * 1024 });
+    sharded.write(filled(64 * PAGE), 0);
+    expect(sharded.shardCount()).toBeGreaterThan(1);
+    expect(sharded.place(PAGE, 200 * PAGE)).toBeUndefined();
+  });
+});

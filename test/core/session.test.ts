@@ -163,6 +163,85 @@ describe("WRITE", () => {
   });
 });
 
+describe("WRITE payloads received in place", () => {
+  /** A plugin offering room for payloads: records what it was asked and what writeAt got. */
+  function placingPlugin() {
+    const asked: { count: number; offset: number }[] = [];
+    const rooms: Uint8Array[] = [];
+    const written: { same: boolean; bytes: Uint8Array }[] = [];
+    const ram = ramPlugin({
+      with: {
+        payloadBuffer(count, offset) {
+          asked.push({ count, offset: Number(offset) });
+          const room = new Uint8Array(count);
+          rooms.push(room);
+          return room;
+        },
+        writeAt(buf, offset) {
+          written.push({ same: rooms.includes(buf), bytes: buf.slice() });
+          ram.write(Number(offset), buf);
+        },
+      },
+    });
+    return { ram, asked, rooms, written };
+  }
+
+  test("a valid WRITE's payload is received into the plugin's room and handed to writeAt", async () => {
+    const p = placingPlugin();
+    const { conn } = await transmission(p.ram.plugin);
+    const payload = patterned(5000, 2);
+    const reply = await conn.roundTrip({ type: CMD.WRITE, cookie: 1, offset: 4096, payload }, {
+      split: 777,
+    });
+    expect(errorOf(reply)).toBe(0);
+    expect(p.asked).toEqual([{ count: 5000, offset: 4096 }]);
+    expect(p.written).toEqual([{ same: true, bytes: payload }]);
+    expect(p.ram.read(4096, 5000)).toEqual(payload);
+  });
+
+  test("an invalid WRITE never asks for room: its bytes must not show anywhere", async () => {
+    const p = placingPlugin();
+    const { conn } = await transmission(p.ram.plugin);
+    const past = await conn.roundTrip({
+      type: CMD.WRITE,
+      cookie: 2,
+      offset: 1024 * 1024 - 10,
+      payload: patterned(100),
+    });
+    expect(errorOf(past)).toBe(NBD_ERR.ENOSPC);
+    const badFlag = await conn.roundTrip({
+      type: CMD.WRITE,
+      flags: CMD_FLAG.NO_HOLE,
+      cookie: 3,
+      payload: patterned(100),
+    });
+    expect(errorOf(badFlag)).toBe(NBD_ERR.EINVAL);
+    expect(p.asked).toEqual([]);
+    expect(p.written).toEqual([]);
+  });
+
+  test("readBuffer() offers the rest of a large payload; bytes read there become the write", async () => {
+    const p = placingPlugin();
+    const { conn } = await transmission(p.ram.plugin);
+    const payload = patterned(200_000, 9);
+    const wire = wireRequest({ type: CMD.WRITE, cookie: 4, offset: 0, payload });
+    const receiver = conn.receiver;
+    expect(receiver.readBuffer?.()).toBeUndefined(); // between requests: the runtime's own buffer
+    receiver.data(wire.slice(0, 28 + 50_000));
+    let at = 28 + 50_000;
+    while (at < wire.length) {
+      const room = receiver.readBuffer?.() ?? new Uint8Array(65_536); // as a runtime does
+      const n = Math.min(room.length, wire.length - at, 70_000);
+      room.set(wire.subarray(at, at + n));
+      receiver.data(room.subarray(0, n));
+      at += n;
+    }
+    await waitFor(() => p.written.length === 1, "the write");
+    expect(p.written[0]).toEqual({ same: true, bytes: payload });
+    expect(receiver.readBuffer?.()).toBeUndefined();
+  });
+});
+
 describe("FLUSH, TRIM and CACHE", () => {
   test("FLUSH calls flush() and replies", async () => {
     const ram = ramPlugin();

@@ -109,4 +109,42 @@ describe("memory plugin", () => {
     expect(buf[0]).toBe(7);
     expect(await extentsOf(handle, 65536, 0)).toEqual([[0, 65536, EXTENT.DATA]]);
   });
+
+  for (const allocator of ["sparse", "malloc"]) {
+    test(`allocator=${allocator}: a payload received into payloadBuffer is written by writeAt`, async () => {
+      const handle = await (await configured({ size: "1M", allocator })).open(false, "");
+      const room = handle.payloadBuffer!(100_000, 3000)!;
+      expect(room.length).toBe(100_000);
+      room.fill(0x77); // the server receives the payload here
+      await handle.writeAt?.(room, 3000, 0);
+      const buf = new Uint8Array(102_000);
+      await handle.readAt(buf, 2000);
+      expect(buf.subarray(0, 1000).every((b) => b === 0)).toBe(true);
+      expect(buf.subarray(1000, 101_000).every((b) => b === 0x77)).toBe(true);
+      expect(buf.subarray(101_000).every((b) => b === 0)).toBe(true);
+      // A plain buffer still goes through the ordinary write.
+      await handle.writeAt?.(new Uint8Array(100).fill(1), 0, 0);
+      await handle.readAt(buf.subarray(0, 100), 0);
+      expect(buf.subarray(0, 100).every((b) => b === 1)).toBe(true);
+    });
+  }
+
+  test("small payloads get no room: copying them costs less", async () => {
+    const handle = await (await configured({ size: "1M" })).open(false, "");
+    expect(handle.payloadBuffer!(4096, 0)).toBeUndefined();
+    expect(handle.payloadBuffer!(64 * 1024, 0)?.length).toBe(64 * 1024);
+  });
+
+  test("a connection that closes mid-payload lets the room go: zeroes are then freed", async () => {
+    const plugin = await configured({ size: "1M" });
+    const handle = await plugin.open(false, "");
+    const room = handle.payloadBuffer!(16 * 4096, 0)!;
+    room.subarray(0, 4096).fill(3); // only the first page arrived
+    await handle.close?.();
+    const other = await plugin.open(false, "");
+    expect(await extentsOf(other, 16 * 4096, 0)).toEqual([
+      [0, 4096, EXTENT.DATA],
+      [4096, 15 * 4096, EXTENT.HOLE | EXTENT.ZERO],
+    ]);
+  });
 });

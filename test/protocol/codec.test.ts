@@ -196,6 +196,79 @@ describe("codec events", () => {
   });
 });
 
+describe("codec payloads received in place", () => {
+  /** A codec whose allocator records each WRITE it is asked for and hands out its buffers. */
+  function recordingCodec() {
+    const asked: { size: number; request: Request; buffer: Uint8Array }[] = [];
+    const codec = new Codec((size, request) => {
+      const buffer = new Uint8Array(size);
+      asked.push({ size, request, buffer });
+      return buffer;
+    });
+    codec.setPhase("transmission");
+    return { codec, asked };
+  }
+
+  test("the allocator is asked for each WRITE payload with its request, and that buffer is the payload", () => {
+    const { codec, asked } = recordingCodec();
+    codec.receive(
+      wireRequest({ type: CMD.WRITE, cookie: 5, offset: 8192, payload: new Uint8Array(10) }),
+    );
+    const request = requestOf(codec.next());
+    expect(asked).toHaveLength(1);
+    expect(asked[0].size).toBe(10);
+    expect(asked[0].request).toBe(request);
+    expect(request.payload).toBe(asked[0].buffer);
+  });
+
+  test("bytes read into payloadRemainder() are not copied, and the request comes out when it is full", () => {
+    const payload = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) & 0xff);
+    const wire = wireRequest({ type: CMD.WRITE, cookie: 1, payload });
+    const { codec, asked } = recordingCodec();
+    codec.receive(wire.subarray(0, 28 + 1000)); // the header and the first bytes, copied
+    expect(codec.next()).toEqual({ kind: "need-data" });
+    const body = asked[0].buffer;
+    let copies = 0;
+    body.set = () => void copies++; // any copy into the payload from now on is counted
+    let at = 28 + 1000;
+    for (let round = 0; round < 20; round++) {
+      const room = codec.payloadRemainder(1)!;
+      expect(room.byteOffset).toBe(body.byteOffset + at - 28);
+      const n = Math.min(9000 + round, wire.length - at, room.length);
+      room.set(wire.subarray(at, at + n)); // what a runtime reading into `room` does
+      codec.receive(room.subarray(0, n));
+      at += n;
+      const event = codec.next();
+      if (at === wire.length) {
+        expect(requestOf(event).payload).toBe(body);
+        break;
+      }
+      expect(event).toEqual({ kind: "need-data" });
+    }
+    expect(at).toBe(wire.length);
+    expect(copies).toBe(0);
+    expect(body.slice()).toEqual(payload);
+  });
+
+  test("payloadRemainder() offers nothing outside a payload, while received bytes wait, or under `min`", () => {
+    const { codec } = recordingCodec();
+    expect(codec.payloadRemainder(1)).toBeUndefined(); // no payload yet
+    const wire = wireRequest({ type: CMD.WRITE, payload: new Uint8Array(5000) });
+    codec.receive(wire.subarray(0, 28));
+    expect(codec.payloadRemainder(1)).toBeUndefined(); // the header is not decoded yet
+    expect(codec.next()).toEqual({ kind: "need-data" });
+    expect(codec.payloadRemainder(5000)?.length).toBe(5000);
+    expect(codec.payloadRemainder(5001)).toBeUndefined();
+    codec.receive(wire.subarray(28, 1028));
+    expect(codec.payloadRemainder(1)).toBeUndefined(); // received bytes wait to be decoded
+    expect(codec.next()).toEqual({ kind: "need-data" });
+    expect(codec.payloadRemainder(4000)?.length).toBe(4000);
+    codec.receive(wire.subarray(1028));
+    expect(requestOf(codec.next()).payload).toEqual(new Uint8Array(5000));
+    expect(codec.payloadRemainder(1)).toBeUndefined(); // complete
+  });
+});
+
 describe("codec end of stream", () => {
   test("an empty chunk at a message boundary means the peer closed", () => {
     const codec = codecIn("transmission");
