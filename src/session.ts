@@ -1,44 +1,30 @@
 /**
  * One connection, from greeting to close: feeds received bytes to the codec, answers options
- * through negotiation.ts (upgrading to TLS on STARTTLS), then validates each request, runs it
- * on the backend and queues its reply. Requests run concurrently (replies may overtake each
- * other) unless the plugin's thread model asks for one at a time. Reading pauses while too much is in flight or the output is
- * full, so a client cannot make the server buffer without bound; every other bound (limits.ts)
- * is logged with the peer when a client goes over it.
+ * through negotiation.ts (upgrading to TLS on STARTTLS), then validates each request and hands
+ * it to transmission.ts, which runs it and queues its reply. Requests run concurrently (replies
+ * may overtake each other) unless the plugin's thread model asks for one at a time. Reading
+ * pauses while too much is in flight or the output is full, so a client cannot make the server
+ * buffer without bound; every other bound (limits.ts) is logged with the peer when a client
+ * goes over it.
  */
 
 import type { Backend } from "./backend.ts";
+import { BufferPool } from "./buffer-pool.ts";
 import type { ServerContext } from "./context.ts";
-import { errnoOf, messageOf, NbdError, ProtocolError, wireError } from "./errors.ts";
-import { ExtentList } from "./extents.ts";
+import { messageOf, ProtocolError } from "./errors.ts";
 import type { Channel, Receiver } from "./io.ts";
 import { LimitError } from "./limits.ts";
 import { LimitWatch } from "./limit-watch.ts";
 import { Lock } from "./lock.ts";
-import { clientFlagsAcceptable, negotiate, newAgreement } from "./negotiation.ts";
-import type { Agreement } from "./negotiation.ts";
+import { type Agreement, clientFlagsAcceptable, negotiate, newAgreement } from "./negotiation.ts";
 import { Output } from "./output.ts";
-import { switchToTls } from "./starttls.ts";
-import { BufferPool } from "./buffer-pool.ts";
 import { THREAD_MODEL } from "./plugin.ts";
 import { Codec, type Request } from "./protocol/codec.ts";
-import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "./protocol/constants.ts";
+import { CMD, NBD_ERR } from "./protocol/constants.ts";
 import { encodeGreeting } from "./protocol/handshake.ts";
-import {
-  encodeBlockStatus,
-  encodeErrorChunk,
-  encodeErrorOffsetChunk,
-  encodeOffsetDataPrefix,
-  encodeOffsetHole,
-  encodeSimpleReply,
-  OFFSET_DATA_PREFIX,
-  OFFSET_HOLE_REPLY_SIZE,
-} from "./protocol/replies.ts";
-import { addOffset, compareOffsets, SIMPLE_REPLY } from "./protocol/layout.ts";
-import type { Offset } from "./plugin.ts";
-import { checkReadResult } from "./plugin-answers.ts";
+import { switchToTls } from "./starttls.ts";
+import { Transmission } from "./transmission.ts";
 import { validateRequest, type ValidationContext } from "./validate.ts";
-import { isAllZero } from "./zero.ts";
 
 const END_OF_STREAM = new Uint8Array(0);
 
@@ -52,13 +38,10 @@ export class Session implements Receiver {
   /** Read replies and write payloads reuse this connection's buffers. */
   private readonly pool = new BufferPool();
   private readonly codec: Codec;
-  /** Payloads received into the plugin's own storage: never handed to the pool. */
-  private readonly lent = new Set<Uint8Array>();
   private readonly output: Output;
   private agreement: Agreement | undefined;
-  private validation: ValidationContext | undefined;
-  private backend: Backend | undefined;
-  private structuredReplies = false;
+  /** Set at GO: runs requests and writes their replies. */
+  private transmission: Transmission | undefined;
   /** Serializes this connection's requests when the thread model says so. */
   private readonly serial: Lock | undefined;
   private inFlight = 0;
@@ -80,7 +63,10 @@ export class Session implements Receiver {
   constructor(ctx: ServerContext, channel: Channel, id: number) {
     this.ctx = ctx;
     this.channel = channel;
-    this.codec = new Codec((size, request) => this.payloadBuffer(size, request), ctx.limits);
+    this.codec = new Codec(
+      (size, request) => this.transmission?.payloadBuffer(size, request) ?? this.pool.take(size),
+      ctx.limits,
+    );
     this.output = new Output(channel, () => this.pump(), this.pool);
     this.where = `${ctx.pluginName}[${id}]`;
     this.watch = new LimitWatch(ctx, this.where, channel.peer);
@@ -213,16 +199,24 @@ export class Session implements Receiver {
     }
     if (outcome.next === "transmission") {
       this.watch.stopDeadline();
-      this.backend = outcome.opened.backend;
-      this.structuredReplies = this.agreement!.structuredReplies;
-      // Nothing validation looks at changes once transmission starts: build it once.
-      this.validation = {
-        size: this.backend.caps.size,
-        flags: outcome.opened.flags,
-        structuredReplies: this.structuredReplies,
+      const { backend, flags } = outcome.opened;
+      const structuredReplies = this.agreement!.structuredReplies;
+      const validation: ValidationContext = {
+        size: backend.caps.size,
+        flags,
+        structuredReplies,
         baseAllocation: this.agreement!.baseAllocation,
         maxPayload: this.ctx.limits.maxPayload,
       };
+      this.transmission = new Transmission({
+        backend,
+        validation,
+        structuredReplies,
+        output: this.output,
+        pool: this.pool,
+        log: this.ctx.log,
+        where: this.where,
+      });
       this.codec.setPhase("transmission");
     }
     this.busy = false;
@@ -234,10 +228,11 @@ export class Session implements Receiver {
       void this.finish();
       return;
     }
-    let error = validateRequest(req, this.validation!);
+    const transmission = this.transmission!;
+    let error = validateRequest(req, transmission.validation);
     if (error === NBD_ERR.SUCCESS && req.payloadDropped) error = NBD_ERR.ENOMEM;
     if (error === NBD_ERR.ENOMEM) this.watch.payloadRefused(req);
-    if (error !== NBD_ERR.SUCCESS) return this.replyError(req, error, "invalid request");
+    if (error !== NBD_ERR.SUCCESS) return transmission.replyError(req, error, "invalid request");
 
     const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
     this.inFlight++;
@@ -252,131 +247,10 @@ export class Session implements Receiver {
     if (this.serial) {
       this.busy = true;
       this.pause();
-      this.serial.run(() => this.execute(req)).then(settle);
+      this.serial.run(() => transmission.execute(req)).then(settle);
     } else {
-      this.execute(req).then(settle);
+      transmission.execute(req).then(settle);
     }
-  }
-
-  /** Runs one valid request and queues its reply; never throws. */
-  private async execute(req: Request): Promise<void> {
-    const backend = this.backend!;
-    const fua = (req.flags & CMD_FLAG.FUA) !== 0;
-    try {
-      switch (req.type) {
-        case CMD.READ:
-          return await this.read(req);
-        case CMD.BLOCK_STATUS:
-          return await this.blockStatus(req);
-        case CMD.WRITE:
-          try {
-            await backend.writeAt(req.payload!, req.offset, fua);
-          } finally {
-            // Plugins may not keep the payload past the call; the plugin's own room is its own.
-            if (!this.lent.delete(req.payload!)) this.pool.give(req.payload!);
-          }
-          break;
-        case CMD.FLUSH:
-          await backend.flush();
-          break;
-        case CMD.TRIM:
-          await backend.trim(req.length, req.offset, fua);
-          break;
-        case CMD.CACHE:
-          await backend.cache(req.length, req.offset);
-          break;
-        case CMD.WRITE_ZEROES: {
-          const mayTrim = (req.flags & CMD_FLAG.NO_HOLE) === 0;
-          const fast = (req.flags & CMD_FLAG.FAST_ZERO) !== 0;
-          await backend.zero(req.length, req.offset, mayTrim, fua, fast);
-          break;
-        }
-      }
-      const reply = new Uint8Array(SIMPLE_REPLY.size);
-      encodeSimpleReply(reply, 0, req, NBD_ERR.SUCCESS);
-      this.output.push(reply);
-    } catch (error) {
-      this.replyFailure(req, error);
-    }
-  }
-
-  /**
-   * Where a WRITE payload is received: in the plugin's own storage when it offers room (asked
-   * only for a valid request, since the bytes may show there as they arrive), else a pooled
-   * buffer.
-   */
-  private payloadBuffer(size: number, req: Request): Uint8Array {
-    const backend = this.backend;
-    if (
-      backend?.handle.payloadBuffer && validateRequest(req, this.validation!) === NBD_ERR.SUCCESS
-    ) {
-      const view = backend.payloadBuffer(size, req.offset);
-      if (view) {
-        this.lent.add(view);
-        return view;
-      }
-    }
-    return this.pool.take(size);
-  }
-
-  /** One buffer holds header and data: the plugin fills the data in place. */
-  private async read(req: Request): Promise<void> {
-    // The header goes in front of the data in the same pooled buffer: one write, no copy.
-    const prefix = this.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
-    const buf = this.pool.take(prefix + req.length);
-    const data = buf.subarray(prefix);
-    try {
-      checkReadResult(await this.backend!.readAt(data, req.offset), data);
-    } catch (error) {
-      this.pool.give(buf);
-      throw error;
-    }
-    if (!this.structuredReplies) {
-      encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
-    } else if (isAllZero(data)) {
-      this.pool.give(buf);
-      const hole = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
-      encodeOffsetHole(hole, 0, req, req.length);
-      return this.output.push(hole);
-    } else {
-      encodeOffsetDataPrefix(buf, 0, req, req.length);
-    }
-    this.output.pushPooled(buf);
-  }
-
-  private async blockStatus(req: Request): Promise<void> {
-    const reqOne = (req.flags & CMD_FLAG.REQ_ONE) !== 0;
-    const list = new ExtentList(req.offset, this.backend!.caps.size);
-    await this.backend!.extents(req.length, req.offset, reqOne, list);
-    if (list.types.length === 0) {
-      throw new NbdError("EINVAL", "extents: plugin returned no extents for the requested range");
-    }
-    const { lengths, statuses } = list.toDescriptors(req.length, reqOne);
-    this.output.push(encodeBlockStatus(req, BASE_ALLOCATION_ID, lengths, statuses));
-  }
-
-  /** A plugin failure: its errno on the wire; anything that is not an NbdError is logged. */
-  private replyFailure(req: Request, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof NbdError) this.ctx.log.debug(this.where, message);
-    else this.ctx.log.error(this.where, message);
-    const wire = wireError(errnoOf(error), req.flags);
-    const at = error instanceof NbdError ? error.offset : undefined;
-    if (this.structuredReplies && req.type === CMD.READ && at !== undefined && within(req, at)) {
-      return this.output.push(encodeErrorOffsetChunk(req, wire, message, at));
-    }
-    this.replyError(req, wire, message);
-  }
-
-  /** Structured replies carry errors of READ and BLOCK_STATUS as chunks; the rest are simple. */
-  private replyError(req: Request, error: number, message: string): void {
-    const chunked = req.type === CMD.READ || req.type === CMD.BLOCK_STATUS;
-    if (this.structuredReplies && chunked) {
-      return this.output.push(encodeErrorChunk(req, error, message));
-    }
-    const reply = new Uint8Array(SIMPLE_REPLY.size);
-    encodeSimpleReply(reply, 0, req, error);
-    this.output.push(reply);
   }
 
   private fail(error: unknown): void {
@@ -403,7 +277,7 @@ export class Session implements Receiver {
       // The peer is gone: nothing left to tell it.
     }
     this.channel.close();
-    await this.closeBackend(this.backend);
+    await this.closeBackend(this.transmission?.backend);
     this.ctx.log.debug(this.where, "connection closed");
     this.resolveDone();
   }
@@ -415,10 +289,4 @@ export class Session implements Receiver {
       this.ctx.log.error(this.where, `close: ${messageOf(error)}`);
     }
   }
-}
-
-/** Whether `offset` lies inside the request's range. */
-function within(req: Request, offset: Offset): boolean {
-  return compareOffsets(offset, req.offset) >= 0 &&
-    compareOffsets(offset, addOffset(req.offset, req.length)) < 0;
 }
