@@ -5,7 +5,7 @@
 // low bits the page's pins: a pinned page is never freed, so no other data can move into it
 // while a write payload is being received into it.
 
-import { allocBlock, freeBlock } from "./heap";
+import { allocBlock, freeBlock, freeBlocks } from "./heap";
 import {
   L1_ENTRY_SHIFT,
   L1_MIN_CLASS,
@@ -98,9 +98,14 @@ export function createPage(page: u64, zeroed: bool): usize {
 
 /**
  * Creates the absent pages [first, first+count) zero-filled and one after another in memory:
- * the address of the first, or 0 when one of them exists already or memory is exhausted.
+ * the address of the first, or 0 when one of them exists already, memory is exhausted, or
+ * freed pages enough for them are waiting to be reused.
  */
 export function createRun(first: u64, count: u32): usize {
+  // Freed pages are reused before memory grows: while enough wait for this write, it takes them
+  // (copied in as usual) rather than fresh memory for a run, or trimming and rewriting would
+  // grow memory without bound.
+  if (freeBlocks(PAGE_CLASS) >= count) return 0;
   for (let i: u32 = 0; i < count; i++) if (lookupPage(first + i) != 0) return 0;
   const sizeClass = PAGE_SHIFT + (count <= 1 ? 0 : 32 - clz<u32>(count - 1));
   const block = allocBlock(sizeClass, true);

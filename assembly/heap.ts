@@ -10,6 +10,9 @@ import { MAX_WASM_PAGES } from "./layout";
 /** Heads of the free lists, one u32 per size class 0..31. */
 const FREE_HEADS: usize = memory.data(32 * 4);
 
+/** How many blocks wait on each free list, one u32 per size class 0..31. */
+const FREE_COUNTS: usize = memory.data(32 * 4);
+
 /** Below this address everything has been handed out once; above it memory is untouched. */
 let top: usize = (__heap_base + 15) & ~(<usize>15);
 
@@ -34,6 +37,8 @@ export function allocBlock(sizeClass: u32, zeroed: bool): usize {
   const block = <usize>load<u32>(head);
   if (block != 0) {
     store<u32>(head, load<u32>(block));
+    const count = FREE_COUNTS + (<usize>sizeClass << 2);
+    store<u32>(count, load<u32>(count) - 1);
     if (zeroed) memory.fill(block, 0, <usize>1 << sizeClass);
     else store<u32>(block, 0);
     return block;
@@ -51,6 +56,13 @@ export function freeBlock(block: usize, sizeClass: u32): void {
   const head = FREE_HEADS + (<usize>sizeClass << 2);
   store<u32>(block, load<u32>(head));
   store<u32>(head, <u32>block);
+  const count = FREE_COUNTS + (<usize>sizeClass << 2);
+  store<u32>(count, load<u32>(count) + 1);
+}
+
+/** Blocks of 2^sizeClass bytes waiting on their free list. */
+export function freeBlocks(sizeClass: u32): u32 {
+  return load<u32>(FREE_COUNTS + (<usize>sizeClass << 2));
 }
 
 /** Makes memory reach `end`, growing in steps of at least MIN_GROW pages, within the limit. */

@@ -306,6 +306,31 @@ describe("sparse allocator: payloads received in place", () => {
     expect(firstDifference(readBack(store, 0, PAGE), filled(PAGE, 8))).toBe(-1);
   });
 
+  test("freed pages are reused before a placement takes fresh memory: trim and rewrite cycles stay bounded", () => {
+    const store = createSparseAllocator(BigInt(GiB));
+    const RUN = 256; // one 1 MiB payload
+    const fill = (offset: number) => {
+      const placement = store.place(RUN * PAGE, offset);
+      if (placement) {
+        placement.view.fill(7);
+        store.release(placement);
+      } else {
+        store.write(filled(RUN * PAGE, 7), offset);
+      }
+    };
+    for (let i = 0; i < 16; i++) fill(i * RUN * PAGE);
+    const grown = store.memoryBytes();
+    for (let cycle = 0; cycle < 4; cycle++) {
+      store.zero(16 * RUN * PAGE, 0); // every page freed
+      expect(store.allocatedBytes()).toBe(0);
+      expect(store.place(RUN * PAGE, 0)).toBeUndefined(); // 4096 freed pages wait
+      for (let i = 0; i < 16; i++) fill(i * RUN * PAGE);
+    }
+    expect(store.memoryBytes()).toBe(grown);
+    expect(firstDifference(readBack(store, 15 * RUN * PAGE, RUN * PAGE), filled(RUN * PAGE, 7)))
+      .toBe(-1);
+  });
+
   test("no room is offered over scattered pages or with more than one shard; write() still works", () => {
     const store = createSparseAllocator(BigInt(GiB));
     store.write(filled(PAGE, 1), 10 * PAGE);
