@@ -7,7 +7,7 @@
 
 import type { CommandLine } from "./cli/command-line.ts";
 import type { TlsMode } from "./cli/option-values.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, messageOf } from "./errors.ts";
 import type { Accept, PluginHost, Runtime, TlsCredentials, TlsSupport } from "./io.ts";
 
 /** nbdkit's root_tls_certificates_dir ($sysconfdir/pki/nbdkit). */
@@ -83,8 +83,23 @@ async function loadCertificates(
     ["ca-cert.pem", "server-cert.pem", "server-key.pem"].map(read),
   );
   if (!ca || !cert || !key) return undefined;
-  const crl = await read("ca-crl.pem");
+  const crl = await readIfPresent(host, `${dir}/ca-crl.pem`);
   return { kind: "x509", ca, cert, key, ...(crl ? { crl } : {}), verifyPeer };
+}
+
+/**
+ * A file that may be absent. One that is there but cannot be read (a directory, no permission)
+ * is an error, not an absence: an unreadable ca-crl.pem must not quietly turn revocation checks
+ * off (nbdkit refuses to start too).
+ */
+async function readIfPresent(host: PluginHost, path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await host.readFile(path, 0, undefined);
+  } catch (error) {
+    const present = await host.realpath(path).then(() => true, () => false);
+    if (present) throw new ConfigError(`cannot load TLS credentials: ${path}: ${messageOf(error)}`);
+    return undefined;
+  }
 }
 
 /** --tls-psk: the file must exist now; its keys are read at each handshake. */

@@ -16,16 +16,20 @@ const PEMS = ["ca-cert.pem", "server-cert.pem", "server-key.pem"];
 /** A runtime whose files are `files` (path → text) and whose TLS support records credentials. */
 function fakeRuntime(
   files: Record<string, string>,
-  options: { root?: boolean; psk?: boolean } = {},
+  options: { root?: boolean; psk?: boolean; unreadable?: string[] } = {},
 ) {
   const prepared: TlsCredentials[] = [];
+  const unreadable = new Set(options.unreadable);
   const read = (path: string) =>
-    path in files
+    unreadable.has(path)
+      ? Promise.reject(new Error("EISDIR: illegal operation on a directory, read"))
+      : path in files
       ? Promise.resolve(encoder.encode(files[path]))
       : Promise.reject(new Error("No such file or directory"));
   const host = {
     readFile: (path: string) => read(path),
-    realpath: (path: string) => read(path).then(() => path),
+    realpath: (path: string) =>
+      unreadable.has(path) ? Promise.resolve(path) : read(path).then(() => path),
     getEnv: (name: string) => (name === "HOME" ? "/home/alice" : undefined),
   } as unknown as PluginHost;
   const runtime = {
@@ -79,6 +83,16 @@ describe("where certificates are looked for", () => {
     expect(new TextDecoder().decode(credentials.key)).toBe("PEM of server-key.pem");
     expect(new TextDecoder().decode(credentials.crl)).toBe("CRL");
     expect(credentials.verifyPeer).toBe(true);
+  });
+
+  test("a ca-crl.pem that is there but cannot be read stops start-up instead of being skipped", async () => {
+    const { runtime, prepared } = fakeRuntime(certificatesIn("/certs"), {
+      unreadable: ["/certs/ca-crl.pem"],
+    });
+    const started = settleTls(runtime, line("--tls-certificates=/certs", "--tls-verify-peer"));
+    await expect(started).rejects.toThrow(ConfigError);
+    await expect(started).rejects.toThrow(/\/certs\/ca-crl\.pem: EISDIR/);
+    expect(prepared).toEqual([]);
   });
 
   test("a directory missing any of the three files is not a certificate directory", async () => {
