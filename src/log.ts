@@ -16,11 +16,16 @@ export class Log {
 
   /** Always printed: something failed. `where` is like "memory[3]" (plugin and connection). */
   error(where: string, message: string): void {
-    this.sink(`${PROGRAM}: ${where}: error: ${message}\n`);
+    this.sink(`${PROGRAM}: ${where}: error: ${oneEnd(message)}\n`);
   }
 
   /** Printed only with -v. */
   debug(where: string, message: string): void {
-    if (this.verbose) this.sink(`${PROGRAM}: ${where}: debug: ${message}\n`);
+    if (this.verbose) this.sink(`${PROGRAM}: ${where}: debug: ${oneEnd(message)}\n`);
   }
+}
+
+/** A message without the line ends some carry (OpenSSL's), so each log line ends once. */
+function oneEnd(message: string): string {
+  return message.replace(/[\r\n]+$/, "");
 }
