@@ -7,7 +7,7 @@
 
 import type { TlsMode } from "./cli/option-values.ts";
 import { ServerContext } from "./context.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, messageOf } from "./errors.ts";
 import type { Timers } from "./io.ts";
 import { type LimitOptions, resolveLimits } from "./limits.ts";
 import type { Log } from "./log.ts";
@@ -32,7 +32,7 @@ export async function layerStep(name: string, step: () => unknown): Promise<void
     await step();
   } catch (error) {
     if (error instanceof LayerError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     throw new LayerError(`${name}: error: ${message}`);
   }
 }

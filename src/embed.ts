@@ -4,6 +4,7 @@
  * WebSocket connections (each binary message is more bytes of the NBD stream).
  */
 
+import { asError } from "./errors.ts";
 import {
   applyParams,
   buildServer,
@@ -97,7 +98,7 @@ export async function serveStream(
     }
     receiver.end();
   } catch (error) {
-    receiver.end(error instanceof Error ? error : new Error(String(error)));
+    receiver.end(asError(error));
   }
 }
 

@@ -74,6 +74,11 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Any thrown value as an Error, for callbacks that take one (a Receiver's end). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 /** Any thrown value as an errno: NbdError keeps its own, anything else is EIO (nbdkit's get_error). */
 export function errnoOf(error: unknown): Errno {
   return error instanceof NbdError ? error.errno : ERRNO.EIO;

@@ -188,7 +188,7 @@ export class Session implements Receiver {
       try {
         await switchToTls(this.channel, this.output, this.codec, this.agreement!);
       } catch (error) {
-        return this.fail(new Error(`TLS handshake: ${(error as Error).message}`));
+        return this.fail(new Error(`TLS handshake: ${messageOf(error)}`));
       }
       this.ctx.log.debug(this.where, "using TLS on this connection");
       if (outcome.thenClose) return this.finish();
@@ -255,7 +255,7 @@ export class Session implements Receiver {
 
   private fail(error: unknown): void {
     if (error instanceof LimitError) this.watch.hit(error.hit);
-    else this.ctx.log.error(this.where, error instanceof Error ? error.message : String(error));
+    else this.ctx.log.error(this.where, messageOf(error));
     void this.finish();
   }
 

@@ -58,7 +58,7 @@ function prepare(tls: TlsSupport, credentials: TlsCredentials, from: string) {
   try {
     return tls.prepare(credentials);
   } catch (error) {
-    throw new ConfigError(`cannot load TLS credentials from ${from}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot load TLS credentials from ${from}: ${messageOf(error)}`);
   }
 }
 
@@ -108,7 +108,7 @@ async function pskCredentials(host: PluginHost, path: string): Promise<TlsCreden
   try {
     absolute = await host.realpath(path);
   } catch (error) {
-    throw new ConfigError(`${path}: ${(error as Error).message}`);
+    throw new ConfigError(`${path}: ${messageOf(error)}`);
   }
   const keys = async () => parsePskFile(await host.readFile(absolute, 0, undefined));
   return { kind: "psk", keys };

@@ -6,7 +6,7 @@
 
 import type { Backend } from "./backend.ts";
 import type { BufferPool } from "./buffer-pool.ts";
-import { errnoOf, NbdError, wireError } from "./errors.ts";
+import { errnoOf, messageOf, NbdError, wireError } from "./errors.ts";
 import { ExtentList } from "./extents.ts";
 import type { Log } from "./log.ts";
 import type { Output } from "./output.ts";
@@ -162,7 +162,7 @@ export class Transmission {
 
   /** A plugin failure: its errno on the wire; anything that is not an NbdError is logged. */
   private replyFailure(req: Request, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     if (error instanceof NbdError) this.log.debug(this.where, message);
     else this.log.error(this.where, message);
     const wire = wireError(errnoOf(error), req.flags);

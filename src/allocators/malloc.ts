@@ -4,7 +4,7 @@
  * the plugin is configured, and extents report everything as data, as nbdkit's does.
  */
 
-import { ConfigError, ERRNO, NbdError } from "../errors.ts";
+import { ConfigError, ERRNO, messageOf, NbdError } from "../errors.ts";
 import { EXTENT, type ExtentSink, type Offset } from "../plugin.ts";
 import type { Allocator } from "./allocator.ts";
 
@@ -62,7 +62,7 @@ function allocate(size: bigint): Uint8Array {
   try {
     return new Uint8Array(Number(size));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     throw new ConfigError(
       `allocator=malloc: cannot allocate ${size} bytes (${reason}): use allocator=sparse`,
     );

@@ -6,6 +6,7 @@
  * API it uses, so it type-checks without bun-types.
  */
 
+import { asError } from "../errors.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import process from "node:process";
@@ -412,7 +413,7 @@ function serveStdio(accept: Accept): Promise<void> {
         }
         receiver.end();
       } catch (error) {
-        receiver.end(error instanceof Error ? error : new Error(String(error)));
+        receiver.end(asError(error));
       }
     })();
   });

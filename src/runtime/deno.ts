@@ -6,6 +6,7 @@
  * slice of the Deno API it uses, so it type-checks without Deno's own definitions.
  */
 
+import { asError } from "../errors.ts";
 import type {
   Accept,
   Channel,
@@ -299,10 +300,6 @@ class StreamChannel implements Channel {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
 
 function peerOf(conn: DenoConn, address: ListenAddress): string {
   if (address.kind === "unix") return "unix socket";

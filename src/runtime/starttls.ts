@@ -5,6 +5,7 @@
  * node:tls server socket turns back into the clear stream the session reads and writes.
  */
 
+import { messageOf } from "../errors.ts";
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import { Duplex } from "node:stream";
 import { createSecureContext, createServer, type TlsOptions, type TLSSocket } from "node:tls";
@@ -223,7 +224,7 @@ function checkX509(credentials: X509Credentials): void {
     try {
       return parse();
     } catch (error) {
-      throw new Error(`${file}: ${(error as Error).message}`);
+      throw new Error(`${file}: ${messageOf(error)}`);
     }
   };
   load("ca-cert.pem", () => new X509Certificate(options.ca as string));

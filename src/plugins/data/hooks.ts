@@ -5,7 +5,7 @@
  * saying it is not available here. It never reads a file, runs a command or looks a variable up itself.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, messageOf } from "../../errors.ts";
 import type { CommandResult } from "../../io.ts";
 import type { MaybePromise } from "../../plugin.ts";
 
@@ -64,5 +64,5 @@ export function toSources(hooks: DataHooks): Sources {
 
 function asConfigError(error: unknown, what: string): ConfigError {
   if (error instanceof ConfigError) return error;
-  return new ConfigError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  return new ConfigError(`${what}: ${messageOf(error)}`);
 }
