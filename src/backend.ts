@@ -19,6 +19,7 @@ import {
   FUA_MODE,
   type FuaMode,
   type Handle,
+  type MaybePromise,
   type Offset,
   type Plugin,
 } from "./plugin.ts";
@@ -115,10 +116,15 @@ export class Backend {
     if (!native) await this.flush();
   }
 
-  async trim(count: number, offset: Offset, fua: boolean): Promise<void> {
-    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+  trim(count: number, offset: Offset, fua: boolean): MaybePromise<void> {
+    if (!fua) return this.handle.trim!(count, offset, 0); // as writeAt: no extra promise
+    return this.trimFua(count, offset);
+  }
+
+  private async trimFua(count: number, offset: Offset): Promise<void> {
+    const native = this.caps.fua === FUA_MODE.NATIVE;
     await this.handle.trim!(count, offset, native ? FLAG.FUA : 0);
-    if (fua && !native) await this.flush();
+    if (!native) await this.flush();
   }
 
   /**
@@ -152,16 +158,17 @@ export class Backend {
     if (fua && !native) await this.flush();
   }
 
-  async flush(): Promise<void> {
-    await this.handle.flush?.(0);
+  flush(): MaybePromise<void> {
+    return this.handle.flush?.(0);
   }
 
   /** Native cache calls cache() if present (else nothing); emulated cache reads and discards. */
-  async cache(count: number, offset: Offset): Promise<void> {
-    if (this.caps.cache === CACHE_MODE.NATIVE) {
-      await this.handle.cache?.(count, offset, 0);
-      return;
-    }
+  cache(count: number, offset: Offset): MaybePromise<void> {
+    if (this.caps.cache === CACHE_MODE.NATIVE) return this.handle.cache?.(count, offset, 0);
+    return this.cacheByReading(count, offset);
+  }
+
+  private async cacheByReading(count: number, offset: Offset): Promise<void> {
     const scratch = new Uint8Array(Math.min(count, EMULATION_PIECE));
     for (let done = 0; done < count; done += scratch.length) {
       const n = Math.min(scratch.length, count - done);

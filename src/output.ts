@@ -8,8 +8,13 @@
 import type { BufferPool } from "./buffer-pool.ts";
 import type { Channel } from "./io.ts";
 
+/** Replies queued in one turn past which they are written at once (see backlogged). */
+const FLUSH_EARLY_AT = 1024 * 1024;
+
 export class Output {
   private queue: Uint8Array[] = [];
+  /** Bytes in `queue`, not yet handed to the runtime. */
+  private queuedBytes = 0;
   /** Pooled buffers in `queue`, returned to `pool` when their write is done. */
   private recyclable: Uint8Array[] = [];
   private readonly pool: BufferPool | undefined;
@@ -37,7 +42,10 @@ export class Output {
   /** Queues byte arrays that form one reply (or several whole replies). */
   push(...parts: Uint8Array[]): void {
     if (this.closed) return;
-    for (const part of parts) this.queue.push(part);
+    for (const part of parts) {
+      this.queue.push(part);
+      this.queuedBytes += part.length;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flush);
@@ -49,12 +57,22 @@ export class Output {
     return this.pending > 0;
   }
 
+  /**
+   * True once a turn has queued enough to write now rather than at the end of the turn: a
+   * synchronous plugin answers a whole chunk of requests in one turn, and their replies must
+   * reach the runtime (and its backpressure) before more are made.
+   */
+  get backlogged(): boolean {
+    return this.queuedBytes >= FLUSH_EARLY_AT;
+  }
+
   /** Writes everything queued now, for example before closing. */
   readonly flush = (): void => {
     this.scheduled = false;
     if (this.queue.length === 0 || this.closed) return;
     const parts = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
     const recyclable = this.recyclable;
     const written = recyclable.length > 0 && this.pool ? this.recycler(recyclable) : undefined;
     if (written) this.recyclable = [];
@@ -86,5 +104,6 @@ export class Output {
   discard(): void {
     this.closed = true;
     this.queue = [];
+    this.queuedBytes = 0;
   }
 }

@@ -80,3 +80,11 @@ export function checkReadResult(value: unknown, buf: Uint8Array): void {
       `(${buf.length} bytes) and return nothing`,
   );
 }
+
+/**
+ * Whether a plugin's answer is still to come (a promise, or any object with a then method):
+ * anything else is the answer, given synchronously.
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}

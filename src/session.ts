@@ -123,6 +123,7 @@ export class Session implements Receiver {
     if (this.busy && !this.finished) return this.pause();
     while (!this.busy && !this.finished) {
       if (this.watch.tooMuchInFlight(this.inFlight, this.bytesInFlight)) return this.pause();
+      if (this.output.backlogged) this.output.flush();
       if (this.output.full) return this.pause();
       let event;
       try {
@@ -237,20 +238,30 @@ export class Session implements Receiver {
     const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
     this.inFlight++;
     this.bytesInFlight += bytes;
-    const settle = () => {
-      this.inFlight--;
-      this.bytesInFlight -= bytes;
-      if (this.inFlight === 0) this.idle?.();
-      if (this.busy && this.serial) this.busy = false;
-      this.pump();
-    };
     if (this.serial) {
       this.busy = true;
       this.pause();
-      this.serial.run(() => transmission.execute(req)).then(settle);
-    } else {
-      transmission.execute(req).then(settle);
+      this.serial.run(() => transmission.execute(req)).then(() => {
+        this.busy = false;
+        this.settle(bytes);
+        this.pump();
+      });
+      return;
     }
+    const running = transmission.execute(req);
+    // A synchronous answer is settled here, and pump's loop goes on to the next request.
+    if (!running) return this.settle(bytes);
+    running.then(() => {
+      this.settle(bytes);
+      this.pump();
+    });
+  }
+
+  /** A request's reply is queued: it no longer counts against the in-flight limits. */
+  private settle(bytes: number): void {
+    this.inFlight--;
+    this.bytesInFlight -= bytes;
+    if (this.inFlight === 0) this.idle?.();
   }
 
   private fail(error: unknown): void {

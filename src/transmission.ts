@@ -10,7 +10,7 @@ import { errnoOf, messageOf, NbdError, wireError } from "./errors.ts";
 import { ExtentList } from "./extents.ts";
 import type { Log } from "./log.ts";
 import type { Output } from "./output.ts";
-import { checkReadResult } from "./plugin-answers.ts";
+import { checkReadResult, isThenable } from "./plugin-answers.ts";
 import type { Offset } from "./plugin.ts";
 import type { Request } from "./protocol/codec.ts";
 import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "./protocol/constants.ts";
@@ -50,6 +50,8 @@ export class Transmission {
   private readonly pool: BufferPool;
   private readonly log: Log;
   private readonly where: string;
+  /** Bytes in front of a READ's data in its reply buffer: the simple or structured header. */
+  private readonly readPrefix: number;
   /** Payloads received into the plugin's own storage: never handed to the pool. */
   private readonly lent = new Set<Uint8Array>();
 
@@ -61,48 +63,88 @@ export class Transmission {
     this.pool = setup.pool;
     this.log = setup.log;
     this.where = setup.where;
+    this.readPrefix = setup.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
   }
 
-  /** Runs one valid request and queues its reply; never throws. */
-  async execute(req: Request): Promise<void> {
-    const backend = this.backend;
-    const fua = (req.flags & CMD_FLAG.FUA) !== 0;
+  /**
+   * Runs one valid request and queues its reply; never throws. A plugin that answers
+   * synchronously gets its reply queued before this returns, with no promise made (undefined);
+   * otherwise the promise settles once the reply is queued.
+   */
+  execute(req: Request): Promise<void> | undefined {
+    let running: void | PromiseLike<void>;
     try {
-      switch (req.type) {
-        case CMD.READ:
-          return await this.read(req);
-        case CMD.BLOCK_STATUS:
-          return await this.blockStatus(req);
-        case CMD.WRITE:
-          try {
-            await backend.writeAt(req.payload!, req.offset, fua);
-          } finally {
-            // Plugins may not keep the payload past the call; the plugin's own room is its own.
-            if (!this.lent.delete(req.payload!)) this.pool.give(req.payload!);
-          }
-          break;
-        case CMD.FLUSH:
-          await backend.flush();
-          break;
-        case CMD.TRIM:
-          await backend.trim(req.length, req.offset, fua);
-          break;
-        case CMD.CACHE:
-          await backend.cache(req.length, req.offset);
-          break;
-        case CMD.WRITE_ZEROES: {
-          const mayTrim = (req.flags & CMD_FLAG.NO_HOLE) === 0;
-          const fast = (req.flags & CMD_FLAG.FAST_ZERO) !== 0;
-          await backend.zero(req.length, req.offset, mayTrim, fua, fast);
-          break;
-        }
-      }
-      const reply = new Uint8Array(SIMPLE_REPLY.size);
-      encodeSimpleReply(reply, 0, req, NBD_ERR.SUCCESS);
-      this.output.push(reply);
+      running = this.run(req);
     } catch (error) {
       this.replyFailure(req, error);
+      return undefined;
     }
+    if (!isThenable(running)) return undefined;
+    return Promise.resolve(running).then(undefined, (error) => this.replyFailure(req, error));
+  }
+
+  /** Calls the backend for one request; replies on success, throws or rejects on failure. */
+  private run(req: Request): void | PromiseLike<void> {
+    const backend = this.backend;
+    const fua = (req.flags & CMD_FLAG.FUA) !== 0;
+    switch (req.type) {
+      case CMD.READ:
+        return this.read(req);
+      case CMD.WRITE:
+        return this.write(req, fua);
+      case CMD.TRIM:
+        return this.acknowledge(req, backend.trim(req.length, req.offset, fua));
+      case CMD.FLUSH:
+        return this.acknowledge(req, backend.flush());
+      case CMD.BLOCK_STATUS:
+        return this.blockStatus(req);
+      case CMD.CACHE:
+        return this.acknowledge(req, backend.cache(req.length, req.offset));
+      case CMD.WRITE_ZEROES: {
+        const mayTrim = (req.flags & CMD_FLAG.NO_HOLE) === 0;
+        const fast = (req.flags & CMD_FLAG.FAST_ZERO) !== 0;
+        return this.acknowledge(req, backend.zero(req.length, req.offset, mayTrim, fua, fast));
+      }
+    }
+  }
+
+  /** Replies success once `running` is done: at once when the plugin answered synchronously. */
+  private acknowledge(req: Request, running: unknown): void | PromiseLike<void> {
+    if (!isThenable(running)) return this.replySuccess(req);
+    return Promise.resolve(running).then(() => this.replySuccess(req));
+  }
+
+  private replySuccess(req: Request): void {
+    const reply = new Uint8Array(SIMPLE_REPLY.size);
+    encodeSimpleReply(reply, 0, req, NBD_ERR.SUCCESS);
+    this.output.push(reply);
+  }
+
+  private write(req: Request, fua: boolean): void | PromiseLike<void> {
+    const payload = req.payload!;
+    let running;
+    try {
+      running = this.backend.writeAt(payload, req.offset, fua);
+    } catch (error) {
+      this.returnPayload(payload);
+      throw error;
+    }
+    if (!isThenable(running)) {
+      this.returnPayload(payload);
+      return this.replySuccess(req);
+    }
+    return Promise.resolve(running).then(() => {
+      this.returnPayload(payload);
+      this.replySuccess(req);
+    }, (error) => {
+      this.returnPayload(payload);
+      throw error;
+    });
+  }
+
+  /** Plugins may not keep a payload past the call; the plugin's own room stays its own. */
+  private returnPayload(payload: Uint8Array): void {
+    if (!this.lent.delete(payload)) this.pool.give(payload);
   }
 
   /**
@@ -125,13 +167,31 @@ export class Transmission {
   }
 
   /** One buffer holds header and data: the plugin fills the data in place. */
-  private async read(req: Request): Promise<void> {
+  private read(req: Request): void | PromiseLike<void> {
     // The header goes in front of the data in the same pooled buffer: one write, no copy.
-    const prefix = this.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
-    const buf = this.pool.take(prefix + req.length);
-    const data = buf.subarray(prefix);
+    const buf = this.pool.take(this.readPrefix + req.length);
+    const data = buf.subarray(this.readPrefix);
+    let answer;
     try {
-      checkReadResult(await this.backend.readAt(data, req.offset), data);
+      answer = this.backend.readAt(data, req.offset);
+    } catch (error) {
+      this.pool.give(buf);
+      throw error;
+    }
+    if (!isThenable(answer)) return this.replyRead(req, buf, data, answer);
+    return Promise.resolve(answer).then(
+      (value) => this.replyRead(req, buf, data, value),
+      (error) => {
+        this.pool.give(buf);
+        throw error;
+      },
+    );
+  }
+
+  /** Sends what readAt put in `data` (`buf` after the header's room), given its answer. */
+  private replyRead(req: Request, buf: Uint8Array, data: Uint8Array, answer: unknown): void {
+    try {
+      checkReadResult(answer, data);
     } catch (error) {
       this.pool.give(buf);
       throw error;

@@ -852,6 +852,67 @@ describe("requests in flight", () => {
   });
 });
 
+describe("plugins that answer synchronously", () => {
+  test("a whole chunk of requests runs in one turn, yet replies reach the channel a MiB at a time and a full channel stops it", async () => {
+    const ram = ramPlugin({ size: 16 * MiB });
+    const { conn } = await transmission(ram.plugin);
+    const sizes: number[] = [];
+    const gate = deferred();
+    conn.channel.onWrite = (parts) => {
+      sizes.push(parts.reduce((sum, part) => sum + part.length, 0));
+      return gate.promise; // the runtime is full until the test says otherwise
+    };
+    const reads = Array.from(
+      { length: 64 },
+      (_, i) =>
+        wireRequest({ type: CMD.READ, cookie: i, offset: i * 256 * 1024, length: 256 * 1024 }),
+    );
+    conn.send(concat(...reads));
+    await conn.settle();
+    // Four 256 KiB replies make a MiB: written at once, and the pending write pauses reading,
+    // so the other sixty READs are not run (their replies would have nowhere to go).
+    expect(ram.callsOf("readAt")).toHaveLength(4);
+    expect(sizes).toEqual([4 * (16 + 256 * 1024)]);
+    expect(conn.channel.paused).toBe(true);
+
+    conn.channel.onWrite = () => undefined;
+    gate.resolve();
+    const cookies = new Set<number>();
+    for (let i = 0; i < 64; i++) {
+      const header = new DataView((await conn.readBytes(16)).buffer);
+      expect(header.getUint32(0)).toBe(WIRE.SIMPLE_REPLY);
+      expect(header.getUint32(4)).toBe(0);
+      cookies.add(Number(header.getBigUint64(8)));
+      await conn.readBytes(256 * 1024);
+    }
+    expect(cookies.size).toBe(64);
+  });
+
+  test("an answer that is a thenable but not a Promise is waited for like one", async () => {
+    const thenable = (work: () => void) => ({
+      then(resolve: () => void) {
+        setTimeout(() => {
+          work();
+          resolve();
+        }, 1);
+      },
+    });
+    const plugin: Plugin = {
+      name: "thenable",
+      open: () => ({
+        getSize: () => 4096,
+        readAt: (buf) => thenable(() => buf.fill(7)) as unknown as Promise<void>,
+        writeAt: () => thenable(() => {}) as unknown as Promise<void>,
+      }),
+    };
+    const { conn } = await transmission(plugin);
+    const read = await conn.roundTrip({ type: CMD.READ, cookie: 1, length: 16 });
+    expect(read).toMatchObject({ error: 0, data: new Uint8Array(16).fill(7) });
+    const write = await conn.roundTrip({ type: CMD.WRITE, cookie: 2, payload: patterned(16) });
+    expect(errorOf(write)).toBe(0);
+  });
+});
+
 describe("backpressure", () => {
   test("reading pauses while the channel's write is pending and resumes after", async () => {
     const ram = ramPlugin();

@@ -1,0 +1,107 @@
+import { describe, expect, test } from "vitest";
+import { Backend } from "../../src/backend.ts";
+import { BufferPool } from "../../src/buffer-pool.ts";
+import type { Channel } from "../../src/io.ts";
+import { Log } from "../../src/log.ts";
+import { Output } from "../../src/output.ts";
+import type { Handle } from "../../src/plugin.ts";
+import type { Request } from "../../src/protocol/codec.ts";
+import { CMD } from "../../src/protocol/constants.ts";
+import { Transmission } from "../../src/transmission.ts";
+
+/** A Transmission over `handle`, and every part its output has written. */
+async function over(handle: Handle) {
+  const written: Uint8Array[] = [];
+  const channel: Channel = {
+    peer: "test",
+    write(parts) {
+      written.push(...parts);
+      return undefined;
+    },
+    pause() {},
+    resume() {},
+    close() {},
+  };
+  const pool = new BufferPool();
+  const output = new Output(channel, () => {}, pool);
+  const backend = await Backend.over(handle, false);
+  const transmission = new Transmission({
+    backend,
+    validation: {
+      size: 4096,
+      flags: 0,
+      structuredReplies: false,
+      baseAllocation: false,
+      maxPayload: 1 << 20,
+    },
+    structuredReplies: false,
+    output,
+    pool,
+    log: new Log(() => {}),
+    where: "test",
+  });
+  return { transmission, output, written };
+}
+
+function request(type: number, length = 0, payload?: Uint8Array): Request {
+  return {
+    flags: 0,
+    type,
+    cookieHi: 0,
+    cookieLo: 7,
+    offset: 0,
+    length,
+    payload,
+    payloadDropped: false,
+  };
+}
+
+const disk = new Uint8Array(4096);
+const syncHandle: Handle = {
+  getSize: () => disk.length,
+  readAt: (buf, offset) => buf.set(disk.subarray(Number(offset), Number(offset) + buf.length)),
+  writeAt: (buf, offset) => disk.set(buf, Number(offset)),
+  trim: () => {},
+  flush: () => {},
+};
+
+describe("Transmission.execute", () => {
+  test.each([
+    ["READ", () => request(CMD.READ, 512), 16 + 512],
+    ["WRITE", () => request(CMD.WRITE, 512, new Uint8Array(512).fill(3)), 16],
+    ["TRIM", () => request(CMD.TRIM, 512), 16],
+    ["FLUSH", () => request(CMD.FLUSH), 16],
+  ])(
+    "a synchronous plugin's %s is answered before execute returns, and no promise is made",
+    async (_name, make, replySize) => {
+      const { transmission, output, written } = await over(syncHandle);
+      expect(transmission.execute(make())).toBeUndefined();
+      output.flush(); // what the end of the turn would do
+      expect(written.reduce((sum, part) => sum + part.length, 0)).toBe(replySize);
+    },
+  );
+
+  test("an asynchronous plugin gets a promise that settles once the reply is queued", async () => {
+    const { transmission, output, written } = await over({
+      ...syncHandle,
+      readAt: (buf) => Promise.resolve(void buf.fill(9)),
+    });
+    const running = transmission.execute(request(CMD.READ, 8));
+    expect(running).toBeInstanceOf(Promise);
+    await running;
+    output.flush();
+    expect(written.at(-1)!.subarray(16)).toEqual(new Uint8Array(8).fill(9));
+  });
+
+  test("a synchronous throw is a reply with the error, not a throw from execute", async () => {
+    const { transmission, output, written } = await over({
+      ...syncHandle,
+      writeAt: () => {
+        throw new Error("disk on fire");
+      },
+    });
+    expect(transmission.execute(request(CMD.WRITE, 4, new Uint8Array(4)))).toBeUndefined();
+    output.flush();
+    expect(new DataView(written[0].buffer, written[0].byteOffset).getUint32(4)).toBe(5); // EIO
+  });
+});
