@@ -10,6 +10,8 @@ import type { Channel } from "./io.ts";
 
 /** Replies queued in one turn past which they are written at once (see backlogged). */
 const FLUSH_EARLY_AT = 1024 * 1024;
+/** Room for small replies: 4096 simple replies to a buffer. */
+const ARENA_SIZE = 64 * 1024;
 
 export class Output {
   private queue: Uint8Array[] = [];
@@ -18,6 +20,14 @@ export class Output {
   /** Pooled buffers in `queue`, returned to `pool` when their write is done. */
   private recyclable: Uint8Array[] = [];
   private readonly pool: BufferPool | undefined;
+  /**
+   * Small replies are encoded straight into this buffer (see reserve): no allocation each, and
+   * neighbours leave as one part. Never rewritten: a full one is left to the runtime and dropped.
+   */
+  private arenaBytes = new Uint8Array(ARENA_SIZE);
+  private arenaUsed = 0;
+  /** Start of the arena's replies not yet in `queue`. */
+  private arenaOpen = 0;
   private scheduled = false;
   /** Writes the runtime has not yet taken, and a promise that settles after the latest. */
   private pending = 0;
@@ -42,10 +52,44 @@ export class Output {
   /** Queues byte arrays that form one reply (or several whole replies). */
   push(...parts: Uint8Array[]): void {
     if (this.closed) return;
+    this.seal(); // replies leave in the order they were queued
     for (const part of parts) {
       this.queue.push(part);
       this.queuedBytes += part.length;
     }
+    this.schedule();
+  }
+
+  /**
+   * Queues a small reply of `size` bytes that the caller encodes at once into `arena` at the
+   * offset answered (`arena` may be a new buffer after the call).
+   */
+  reserve(size: number): number {
+    if (this.arenaUsed + size > this.arenaBytes.length) {
+      this.seal();
+      this.arenaBytes = new Uint8Array(ARENA_SIZE);
+      this.arenaUsed = this.arenaOpen = 0;
+    }
+    const at = this.arenaUsed;
+    this.arenaUsed += size;
+    this.queuedBytes += size;
+    this.schedule();
+    return at;
+  }
+
+  /** Where reserve() made room. */
+  get arena(): Uint8Array {
+    return this.arenaBytes;
+  }
+
+  /** Moves the arena's replies not yet queued into the queue, as one part. */
+  private seal(): void {
+    if (this.arenaOpen === this.arenaUsed) return;
+    this.queue.push(this.arenaBytes.subarray(this.arenaOpen, this.arenaUsed));
+    this.arenaOpen = this.arenaUsed;
+  }
+
+  private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flush);
@@ -69,7 +113,9 @@ export class Output {
   /** Writes everything queued now, for example before closing. */
   readonly flush = (): void => {
     this.scheduled = false;
-    if (this.queue.length === 0 || this.closed) return;
+    if (this.closed) return;
+    this.seal();
+    if (this.queue.length === 0) return;
     const parts = this.queue;
     this.queue = [];
     this.queuedBytes = 0;

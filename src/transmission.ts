@@ -115,9 +115,9 @@ export class Transmission {
   }
 
   private replySuccess(req: Request): void {
-    const reply = new Uint8Array(SIMPLE_REPLY.size);
-    encodeSimpleReply(reply, 0, req, NBD_ERR.SUCCESS);
-    this.output.push(reply);
+    const output = this.output;
+    const at = output.reserve(SIMPLE_REPLY.size); // first: it may renew output.arena
+    encodeSimpleReply(output.arena, at, req, NBD_ERR.SUCCESS);
   }
 
   private write(req: Request, fua: boolean): void | PromiseLike<void> {
@@ -200,9 +200,10 @@ export class Transmission {
       encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
     } else if (isAllZero(data)) {
       this.pool.give(buf);
-      const hole = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
-      encodeOffsetHole(hole, 0, req, req.length);
-      return this.output.push(hole);
+      const output = this.output;
+      const at = output.reserve(OFFSET_HOLE_REPLY_SIZE);
+      encodeOffsetHole(output.arena, at, req, req.length);
+      return;
     } else {
       encodeOffsetDataPrefix(buf, 0, req, req.length);
     }
@@ -239,9 +240,9 @@ export class Transmission {
     if (this.structuredReplies && chunked) {
       return this.output.push(encodeErrorChunk(req, error, message));
     }
-    const reply = new Uint8Array(SIMPLE_REPLY.size);
-    encodeSimpleReply(reply, 0, req, error);
-    this.output.push(reply);
+    const output = this.output;
+    const at = output.reserve(SIMPLE_REPLY.size);
+    encodeSimpleReply(output.arena, at, req, error);
   }
 }
 
