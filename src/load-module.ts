@@ -6,7 +6,7 @@
  */
 
 import { isShortPluginName } from "./cli/config-key.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, messageOf } from "./errors.ts";
 import type { PluginHost, Runtime } from "./io.ts";
 
 export type LayerKind = "plugin" | "filter";
@@ -32,7 +32,7 @@ export async function loadLayerObject<T>(
   try {
     module = (await runtime.importModule(word)) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError(`cannot open ${kind} "${word}": ${(error as Error).message}`);
+    throw new ConfigError(`cannot open ${kind} "${word}": ${messageOf(error)}`);
   }
   const exported = module.default ?? module[kind];
   if (exported === undefined) {

@@ -29,7 +29,7 @@ import { UsageError } from "./cli/getopt.ts";
 import { type DebugFlag, TLS_MODE, type TlsMode } from "./cli/option-values.ts";
 import { errorLine } from "./cli/program-name.ts";
 import { applyParams, buildServer, finishConfiguration, pluginStep } from "./configure.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, messageOf } from "./errors.ts";
 import type { Accept, ListenAddress, Listener, Runtime } from "./io.ts";
 import { Log } from "./log.ts";
 import { loadFilters } from "./load-filter.ts";
@@ -170,7 +170,7 @@ async function serve(
     listener = await runtime.listen(address, connections.accept);
   } catch (error) {
     if (tempDir) await runtime.removePath(tempDir);
-    throw new ConfigError(`cannot listen: ${(error as Error).message}`);
+    throw new ConfigError(`cannot listen: ${messageOf(error)}`);
   }
   const target = {
     unixSocket: socketPath,

@@ -3,7 +3,7 @@
  * what nbdkit refuses with a one-line message naming the option as the user typed it.
  */
 
-import { ConfigError } from "../errors.ts";
+import { ConfigError, messageOf } from "../errors.ts";
 import { parseBool } from "./parse.ts";
 import { parseInt32 } from "./parse-integer.ts";
 
@@ -52,7 +52,7 @@ export function parseTlsMode(spelling: string, text: string): TlsMode {
   try {
     return parseBool(text) ? TLS_MODE.ON : TLS_MODE.OFF;
   } catch (error) {
-    throw new ConfigError(`${spelling}: ${(error as Error).message}`);
+    throw new ConfigError(`${spelling}: ${messageOf(error)}`);
   }
 }
 

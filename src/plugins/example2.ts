@@ -8,7 +8,7 @@
  * so when given a file; an embedding program can pass its own.
  */
 
-import { ConfigError, ERRNO, NbdError } from "../errors.ts";
+import { ConfigError, ERRNO, messageOf, NbdError } from "../errors.ts";
 import type { PluginHost, ReadableFile } from "../io.ts";
 import { type Plugin, THREAD_MODEL } from "../plugin.ts";
 import { VERSION } from "../version.ts";
@@ -40,7 +40,7 @@ export function createExample2Plugin(files?: FileAccess): Plugin {
       try {
         filename = await files.realpath(value);
       } catch (error) {
-        throw new ConfigError(`realpath: ${value}: ${(error as Error).message}`);
+        throw new ConfigError(`realpath: ${value}: ${messageOf(error)}`);
       }
     },
 
@@ -65,7 +65,7 @@ export function createExample2Plugin(files?: FileAccess): Plugin {
       try {
         file = await files!.openReadOnly(path);
       } catch (error) {
-        throw new NbdError(ERRNO.EIO, `open: ${path}: ${(error as Error).message}`);
+        throw new NbdError(ERRNO.EIO, `open: ${path}: ${messageOf(error)}`);
       }
       return {
         // Asked again per connection, so a file that grew between connections is seen whole.

@@ -4,7 +4,7 @@
  * PluginHost; the per-connection work is in file/handle.ts.
  */
 
-import { ConfigError, ERRNO, NbdError } from "../errors.ts";
+import { ConfigError, ERRNO, messageOf, NbdError } from "../errors.ts";
 import type { DiskFile, PluginHost } from "../io.ts";
 import type { Plugin } from "../plugin.ts";
 import { VERSION } from "../version.ts";
@@ -34,7 +34,7 @@ export function createFilePlugin(host?: PluginHost): Plugin {
       return await fileHost(host).realpath(value);
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      throw new ConfigError(`realpath: ${value}: ${(error as Error).message}`);
+      throw new ConfigError(`realpath: ${value}: ${messageOf(error)}`);
     }
   }
 
@@ -127,7 +127,7 @@ export function createFilePlugin(host?: PluginHost): Plugin {
       try {
         file = await fileHost(host).openFile(path, readonly);
       } catch (error) {
-        throw new NbdError(ERRNO.EIO, `open: ${path}: ${(error as Error).message}`);
+        throw new NbdError(ERRNO.EIO, `open: ${path}: ${messageOf(error)}`);
       }
       return createFileHandle(file, path);
     },

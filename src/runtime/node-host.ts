@@ -4,6 +4,7 @@
  */
 
 import { spawn } from "node:child_process";
+import { messageOf } from "../errors.ts";
 import type { Stats } from "node:fs";
 import { open, readdir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
@@ -20,7 +21,7 @@ import type {
 const PIECE = 64 * 1024;
 
 function reason(error: unknown): Error {
-  const code = (error as { code?: string }).code;
+  const code = (error as { code?: string } | undefined)?.code;
   const text: Record<string, string> = {
     ENOENT: "No such file or directory",
     EACCES: "Permission denied",
@@ -29,7 +30,7 @@ function reason(error: unknown): Error {
     EROFS: "Read-only file system",
     ELOOP: "Too many levels of symbolic links",
   };
-  return new Error(code && text[code] ? text[code] : (error as Error).message);
+  return new Error(code && text[code] ? text[code] : messageOf(error));
 }
 
 async function openReadOnly(path: string): Promise<ReadableFile> {

@@ -3,7 +3,7 @@
  * explicit offsets, flush as fdatasync, and native FUA as a flush after the write.
  */
 
-import { ERRNO, NbdError } from "../../errors.ts";
+import { ERRNO, messageOf, NbdError } from "../../errors.ts";
 import type { DiskFile } from "../../io.ts";
 import { CACHE_MODE, FLAG, FUA_MODE, type Handle } from "../../plugin.ts";
 
@@ -13,7 +13,7 @@ export function createFileHandle(file: DiskFile, name: string): Handle {
     try {
       await file.sync();
     } catch (error) {
-      throw new NbdError(ERRNO.EIO, `fdatasync: ${name}: ${(error as Error).message}`);
+      throw new NbdError(ERRNO.EIO, `fdatasync: ${name}: ${messageOf(error)}`);
     }
   };
 
