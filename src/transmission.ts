@@ -11,7 +11,7 @@ import { ExtentList } from "./extents.ts";
 import type { Log } from "./log.ts";
 import type { Output } from "./output.ts";
 import { checkReadResult } from "./plugin-answers.ts";
-import type { Offset } from "./plugin.ts";
+import type { Offset, ReadViews } from "./plugin.ts";
 import type { Request } from "./protocol/codec.ts";
 import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "./protocol/constants.ts";
 import { addOffset, compareOffsets, SIMPLE_REPLY } from "./protocol/layout.ts";
@@ -124,8 +124,13 @@ export class Transmission {
     return this.pool.take(size);
   }
 
-  /** One buffer holds header and data: the plugin fills the data in place. */
+  /**
+   * One buffer holds header and data: the plugin fills the data in place; or, when the plugin
+   * lends its own bytes (readViews), the header goes out followed by them, never copied.
+   */
   private async read(req: Request): Promise<void> {
+    const lent = this.output.canLend ? this.backend.readViews(req.length, req.offset) : undefined;
+    if (lent) return this.sendViews(req, lent);
     // The header goes in front of the data in the same pooled buffer: one write, no copy.
     const prefix = this.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
     const buf = this.pool.take(prefix + req.length);
@@ -140,13 +145,40 @@ export class Transmission {
       encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
     } else if (isAllZero(data)) {
       this.pool.give(buf);
-      const hole = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
-      encodeOffsetHole(hole, 0, req, req.length);
-      return this.output.push(hole);
+      return this.replyHole(req);
     } else {
       encodeOffsetDataPrefix(buf, 0, req, req.length);
     }
     this.output.pushPooled(buf);
+  }
+
+  /**
+   * Queues a READ's reply from lent views; the output releases them once written (or dropped).
+   * An all-zero READ is one OFFSET_HOLE chunk with structured replies, as from a buffer.
+   */
+  private sendViews(req: Request, lent: ReadViews): void {
+    let hole: boolean;
+    try {
+      hole = this.structuredReplies && (lent.isAllZero?.() ?? lent.views.every(isAllZero));
+    } catch (error) {
+      lent.release();
+      throw error;
+    }
+    if (hole) {
+      lent.release();
+      return this.replyHole(req);
+    }
+    const header = new Uint8Array(this.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size);
+    if (this.structuredReplies) encodeOffsetDataPrefix(header, 0, req, req.length);
+    else encodeSimpleReply(header, 0, req, NBD_ERR.SUCCESS);
+    this.output.pushLent(header, lent.views, lent);
+  }
+
+  /** An all-zero READ with structured replies: one OFFSET_HOLE chunk instead of the data. */
+  private replyHole(req: Request): void {
+    const reply = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
+    encodeOffsetHole(reply, 0, req, req.length);
+    this.output.push(reply);
   }
 
   private async blockStatus(req: Request): Promise<void> {

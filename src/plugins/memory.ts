@@ -18,6 +18,13 @@ import { VERSION } from "../version.ts";
  */
 const PLACE_MIN = 32 * 1024;
 
+/**
+ * Smallest READ sent as views of the pages rather than copied into a reply buffer. Below it,
+ * copying costs less than pinning pages, making views and releasing them (see LEND_MIN's
+ * measurement in BENCHMARKS.md, "Where the time goes").
+ */
+const LEND_MIN = 32 * 1024;
+
 export function createMemoryPlugin(): Plugin {
   let size: bigint | undefined;
   let allocatorSpec = "sparse";
@@ -64,6 +71,9 @@ export function createMemoryPlugin(): Plugin {
       return {
         getSize: () => diskSize,
         readAt: (buf, offset) => disk.read(buf, offset),
+        // The server releases every loan once the runtime is done with it, also when the
+        // connection goes away; close() must not, since a reply may still be on its way.
+        readViews: (count, offset) => count < LEND_MIN ? undefined : disk.lend?.(count, offset),
         payloadBuffer(count, offset) {
           if (count < PLACE_MIN) return undefined;
           const placement = disk.place?.(count, offset);
