@@ -3,7 +3,7 @@
 // Invariants: L1 entries are sorted by region and unique; every L2 table has `used` > 0 pages,
 // `used` counts its non-zero slots; a slot holds a page pointer or 0 (reads as zero), plus in its
 // low bits the page's pins: a pinned page is never freed, so no other data can move into it
-// while a write payload is being received into it.
+// while a write payload is being received into it or a read reply is being sent from it.
 
 import { allocBlock, freeBlock, freeBlocks } from "./heap";
 import {

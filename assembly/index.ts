@@ -9,6 +9,7 @@ export {
   pageFor,
   pageRun,
   pageSize,
+  pinPages,
   placeRun,
   presenceEnd,
   scratch,

@@ -14,7 +14,7 @@
 //   │ ...                            │       │ slot 511   page ptr ─────────▶ 4 KiB page
 //   └────────────────────────────────┘       └─────────────────────────────┘
 //   entry: region u64, l2 u32, used u32     region = page >> 9, slot = page & 511
-//   slot: page address | pins (low 12 bits: how many write payloads are being received into it)
+//   slot: page address | pins (low 12 bits: write payloads received into it, replies sent from it)
 //
 // L1 holds only regions with at least one page, in order, so a lookup is a binary search (with a
 // hint for sequential I/O, which nearly always hits the same or the next entry) and an extent

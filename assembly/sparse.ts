@@ -102,8 +102,19 @@ export function placeRun(page: f64, count: u32): usize {
 }
 
 /**
- * The payload placeRun made room for is in (or never will be): takes the pins off its pages,
- * then frees those left all zero, as afterWrite does. Answers how many it freed.
+ * Pins the existing pages [page, page+count), which must lie one after another in memory (a run
+ * pageRun found), so that a read reply can send them from where they are: they are never freed,
+ * so never hold another offset's data, until settleRun. Answers the first page's address, or 0,
+ * pinning nothing, when one is missing, out of line, or pinned as often as a slot can count.
+ */
+export function pinPages(page: f64, count: u32): usize {
+  return pinRun(<u64>page, count);
+}
+
+/**
+ * The payload placeRun made room for is in (or never will be), or the reply pinPages pinned for
+ * has been sent: takes the pins off the pages, then frees those left all zero (a zero or trim
+ * came meanwhile), as afterWrite does. Answers how many it freed.
  */
 export function settleRun(page: f64, ptr: usize, from: u32, length: u32): u32 {
   unpinRun(<u64>page, (from + length + PAGE_SIZE - 1) / PAGE_SIZE);

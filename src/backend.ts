@@ -7,7 +7,13 @@
 
 import { ERRNO, NbdError } from "./errors.ts";
 import { checkBlockSize } from "./exports.ts";
-import { checkBoolean, checkHandle, checkMode, checkSize } from "./plugin-answers.ts";
+import {
+  checkBoolean,
+  checkHandle,
+  checkMode,
+  checkReadViews,
+  checkSize,
+} from "./plugin-answers.ts";
 import { addOffset } from "./protocol/layout.ts";
 import {
   type BlockSize,
@@ -22,6 +28,7 @@ import {
   type MaybePromise,
   type Offset,
   type Plugin,
+  type ReadViews,
 } from "./plugin.ts";
 
 /** What one open handle can do, asked once per connection (nbdkit's backend_can_* cache). */
@@ -94,6 +101,14 @@ export class Backend {
 
   readAt(buf: Uint8Array, offset: Offset): void | Promise<void> {
     return this.handle.readAt(buf, offset);
+  }
+
+  /**
+   * The plugin's views of a READ's bytes (Handle.readViews), or undefined when it lends none;
+   * an answer that is not views of exactly `count` bytes throws (a plugin bug: EIO).
+   */
+  readViews(count: number, offset: Offset): ReadViews | undefined {
+    return checkReadViews(this.handle.readViews?.(count, offset), count);
   }
 
   /**

@@ -26,9 +26,10 @@ import type {
  * The layer below as one connection sees it (nbdkit's `nbdkit_next`): every Handle method is
  * there, with nbdkit's defaults and emulations already applied, and capabilities asked once
  * and cached. Only call writeAt, trim and zero when the matching can* answer allows it.
- * payloadBuffer is not offered: a filter may change where or what a payload writes.
+ * payloadBuffer and readViews are not offered: a filter may change where or what a payload
+ * writes, or what a read answers.
  */
-export interface NextHandle extends Required<Omit<Handle, "payloadBuffer">> {
+export interface NextHandle extends Required<Omit<Handle, "payloadBuffer" | "readViews">> {
   getSize(): MaybePromise<number | bigint>;
   /** NONE, EMULATE or NATIVE: FLAG.FUA passed on to a NATIVE layer is honoured there. */
   canFua(): MaybePromise<FuaMode>;

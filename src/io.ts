@@ -32,6 +32,13 @@ export interface Channel {
    * calls it.
    */
   write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined;
+  /**
+   * True when write() calls `written` once for every batch, whatever happens to it: written,
+   * dropped because the connection failed or is closing, or given to write() after that. Only
+   * then may parts be memory lent by a plugin (Handle.readViews), which must go back to it once
+   * and only once the runtime no longer reads it.
+   */
+  readonly confirmsWrites?: boolean;
   /** Stops delivering received bytes until resume(). */
   pause(): void;
   resume(): void;

@@ -2,7 +2,8 @@
  * The reply queue of one connection: replies pushed during a turn leave together in one write
  * (one syscall for many small replies), and the queue reports when the runtime is full so the
  * session stops reading until it drains. Each reply is pushed whole, so replies never interleave.
- * Pooled buffers go back to their pool once the runtime says it has written them.
+ * Pooled buffers go back to their pool, and lent bytes to their lender, once the runtime says it
+ * has written them; lent bytes dropped unwritten go back at once.
  */
 
 import type { BufferPool } from "./buffer-pool.ts";
@@ -13,12 +14,19 @@ const FLUSH_EARLY_AT = 1024 * 1024;
 /** Room for small replies: 4096 simple replies to a buffer. */
 const ARENA_SIZE = 64 * 1024;
 
+/** Bytes lent to a reply (a plugin's ReadViews): given back once, when no longer needed. */
+export interface Loan {
+  release(): void;
+}
+
 export class Output {
   private queue: Uint8Array[] = [];
   /** Bytes in `queue`, not yet handed to the runtime. */
   private queuedBytes = 0;
   /** Pooled buffers in `queue`, returned to `pool` when their write is done. */
   private recyclable: Uint8Array[] = [];
+  /** Loans behind parts in `queue`, released when their write is done. */
+  private loans: Loan[] = [];
   private readonly pool: BufferPool | undefined;
   /**
    * Small replies are encoded straight into this buffer (see reserve): no allocation each, and
@@ -47,6 +55,29 @@ export class Output {
     if (this.closed) return this.pool?.give(reply);
     this.recyclable.push(reply);
     this.push(reply);
+  }
+
+  /**
+   * Whether a reply may carry lent bytes: only when the runtime says when it has written every
+   * batch (Channel.confirmsWrites), or a loan could be given back while still being sent, or never.
+   */
+  get canLend(): boolean {
+    return this.channel.confirmsWrites === true;
+  }
+
+  /**
+   * Queues `parts` lent by `loan` (released once they are written) right after the small replies
+   * reserved so far: the reply's header is the last of those.
+   */
+  pushLent(parts: readonly Uint8Array[], loan: Loan): void {
+    if (this.closed) return loan.release();
+    this.seal();
+    this.loans.push(loan);
+    for (const part of parts) {
+      this.queue.push(part);
+      this.queuedBytes += part.length;
+    }
+    this.schedule();
   }
 
   /** Queues byte arrays that form one reply (or several whole replies). */
@@ -119,10 +150,7 @@ export class Output {
     const parts = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    const recyclable = this.recyclable;
-    const written = recyclable.length > 0 && this.pool ? this.recycler(recyclable) : undefined;
-    if (written) this.recyclable = [];
-    const wait = this.channel.write(parts, written);
+    const wait = this.channel.write(parts, this.afterWrite());
     if (!wait) return;
     // Every write still waiting counts: reading resumes only when the last has drained.
     this.pending++;
@@ -133,10 +161,18 @@ export class Output {
     });
   };
 
-  private recycler(buffers: Uint8Array[]): () => void {
-    const pool = this.pool!;
+  /** What to do once the batch about to be written is: give back its buffers and loans. */
+  private afterWrite(): (() => void) | undefined {
+    const pool = this.pool;
+    const buffers = this.recyclable;
+    const loans = this.loans;
+    const recycles = buffers.length > 0 && pool !== undefined;
+    if (!recycles && loans.length === 0) return undefined;
+    if (buffers.length > 0) this.recyclable = [];
+    if (loans.length > 0) this.loans = [];
     return () => {
-      for (const buffer of buffers) pool.give(buffer);
+      if (recycles) { for (const buffer of buffers) pool.give(buffer); }
+      releaseAll(loans);
     };
   }
 
@@ -151,5 +187,18 @@ export class Output {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
+    releaseAll(this.loans);
+    this.loans = [];
+  }
+}
+
+/** Releases each loan; one that throws (a plugin bug) keeps neither the others nor the runtime. */
+function releaseAll(loans: readonly Loan[]): void {
+  for (const loan of loans) {
+    try {
+      loan.release();
+    } catch {
+      // Nothing to tell: the reply went out, and the plugin's release() is documented not to throw.
+    }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Checks what a plugin's callbacks answer before the server relies on it: a handle from open(),
- * a size from getSize(), true or false from each can*() question, nothing from readAt(). In C,
+ * a size from getSize(), true or false from each can*() question, nothing from readAt(), views of
+ * exactly the bytes asked for from readViews(). In C,
  * nbdkit's types and parsers make these mistakes impossible or an error (a size the sh plugin
  * cannot parse fails the open); in JavaScript any value can come back, so each wrong one throws
  * here (a TypeError, or EINVAL for a size, as before): logged as a plugin bug and, for a
@@ -8,7 +9,7 @@
  */
 
 import { ERRNO, NbdError } from "./errors.ts";
-import type { CacheMode, FuaMode, Handle, Offset } from "./plugin.ts";
+import type { CacheMode, FuaMode, Handle, Offset, ReadViews } from "./plugin.ts";
 
 /** 2^63 - 1: the largest size NBD carries in its signed-64-bit range, and nbdkit's limit. */
 const MAX_SIZE = (1n << 63n) - 1n;
@@ -78,6 +79,28 @@ export function checkReadResult(value: unknown, buf: Uint8Array): void {
   throw new TypeError(
     `readAt returned ${show(value)}: it must fill the buffer it is given ` +
       `(${buf.length} bytes) and return nothing`,
+  );
+}
+
+/**
+ * readViews() answers undefined, or views whose lengths add up to `count` with a release():
+ * anything else is refused (released first, when it can be, so its pages are not held).
+ */
+export function checkReadViews(value: unknown, count: number): ReadViews | undefined {
+  if (value === undefined) return undefined;
+  const lent = value as Partial<ReadViews> | null;
+  let total = -1;
+  if (typeof lent === "object" && lent !== null && typeof lent.release === "function") {
+    if (Array.isArray(lent.views)) {
+      total = 0;
+      for (const view of lent.views) total += view instanceof Uint8Array ? view.length : NaN;
+    }
+    if (total === count) return lent as ReadViews;
+    lent.release();
+  }
+  const what = total >= 0 ? `views of ${total} bytes` : show(value);
+  throw new TypeError(
+    `readViews returned ${what}: it must give views of exactly ${count} bytes and a release()`,
   );
 }
 

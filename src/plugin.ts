@@ -75,6 +75,16 @@ export interface ExportEntry {
   description?: string;
 }
 
+/** The bytes of one READ lent by the plugin (Handle.readViews). */
+export interface ReadViews {
+  /** The bytes in order; their lengths add up to the count asked for. */
+  readonly views: readonly Uint8Array[];
+  /** Optional: whether every byte is zero, when the plugin can tell faster than a scan. */
+  isAllZero?(): boolean;
+  /** The server is done with the views; called once. It must not throw. */
+  release(): void;
+}
+
 /** One open connection to the plugin: the per-connection half of `nbdkit::Server`. */
 export interface Handle {
   /** Size of the disk in bytes (get_size). */
@@ -97,6 +107,17 @@ export interface Handle {
    * close() must let the view go. Return undefined to have the server use its own buffer.
    */
   payloadBuffer?(count: number, offset: Offset): Uint8Array | undefined;
+  /**
+   * Optional (no nbdkit counterpart), for plugins that keep data in memory: the bytes of a READ
+   * of `count` bytes at `offset` as views of the plugin's own storage, sent as they are instead
+   * of copied into the server's buffer. Return undefined to have readAt fill a buffer instead.
+   * The server calls release() exactly once, when the runtime no longer needs the views (sent,
+   * or the connection is gone); until then the views must keep showing this offset's bytes and
+   * never another offset's. A write to the same bytes meanwhile may show in the reply: a client
+   * with a READ and a WRITE of the same bytes in flight at once gets no order between them in
+   * NBD, and bytes of writes acknowledged before the READ was sent are always there.
+   */
+  readViews?(count: number, offset: Offset): ReadViews | undefined;
   /** Makes `count` bytes at `offset` read as zero; flags MAY_TRIM, FUA, FAST_ZERO. */
   zero?(count: number, offset: Offset, flags: number): MaybePromise<void>;
   /** Discards `count` bytes at `offset` (advisory); flags FUA. */

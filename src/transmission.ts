@@ -11,7 +11,7 @@ import { ExtentList } from "./extents.ts";
 import type { Log } from "./log.ts";
 import type { Output } from "./output.ts";
 import { checkReadResult, isThenable } from "./plugin-answers.ts";
-import type { Offset } from "./plugin.ts";
+import type { Offset, ReadViews } from "./plugin.ts";
 import type { Request } from "./protocol/codec.ts";
 import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "./protocol/constants.ts";
 import { addOffset, compareOffsets, SIMPLE_REPLY } from "./protocol/layout.ts";
@@ -166,8 +166,13 @@ export class Transmission {
     return this.pool.take(size);
   }
 
-  /** One buffer holds header and data: the plugin fills the data in place. */
+  /**
+   * One buffer holds header and data: the plugin fills the data in place; or, when the plugin
+   * lends its own bytes (readViews), the header goes out followed by them, never copied.
+   */
   private read(req: Request): void | PromiseLike<void> {
+    const lent = this.output.canLend ? this.backend.readViews(req.length, req.offset) : undefined;
+    if (lent) return this.sendViews(req, lent);
     // The header goes in front of the data in the same pooled buffer: one write, no copy.
     const buf = this.pool.take(this.readPrefix + req.length);
     const data = buf.subarray(this.readPrefix);
@@ -200,14 +205,41 @@ export class Transmission {
       encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
     } else if (isAllZero(data)) {
       this.pool.give(buf);
-      const output = this.output;
-      const at = output.reserve(OFFSET_HOLE_REPLY_SIZE);
-      encodeOffsetHole(output.arena, at, req, req.length);
-      return;
+      return this.replyHole(req);
     } else {
       encodeOffsetDataPrefix(buf, 0, req, req.length);
     }
     this.output.pushPooled(buf);
+  }
+
+  /**
+   * Queues a READ's reply from lent views; the output releases them once written (or dropped).
+   * An all-zero READ is one OFFSET_HOLE chunk with structured replies, as from a buffer.
+   */
+  private sendViews(req: Request, lent: ReadViews): void {
+    let hole: boolean;
+    try {
+      hole = this.structuredReplies && (lent.isAllZero?.() ?? lent.views.every(isAllZero));
+    } catch (error) {
+      lent.release();
+      throw error;
+    }
+    if (hole) {
+      lent.release();
+      return this.replyHole(req);
+    }
+    const output = this.output;
+    const at = output.reserve(this.readPrefix); // the header, among the small replies
+    if (this.structuredReplies) encodeOffsetDataPrefix(output.arena, at, req, req.length);
+    else encodeSimpleReply(output.arena, at, req, NBD_ERR.SUCCESS);
+    output.pushLent(lent.views, lent);
+  }
+
+  /** An all-zero READ with structured replies: one OFFSET_HOLE chunk instead of the data. */
+  private replyHole(req: Request): void {
+    const output = this.output;
+    const at = output.reserve(OFFSET_HOLE_REPLY_SIZE);
+    encodeOffsetHole(output.arena, at, req, req.length);
   }
 
   private async blockStatus(req: Request): Promise<void> {

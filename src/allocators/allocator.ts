@@ -4,7 +4,7 @@
  * on it answers without a microtask. Offsets are exact: `number` below 2^53, `bigint` past it.
  */
 
-import type { ExtentSink, Offset } from "../plugin.ts";
+import type { ExtentSink, Offset, ReadViews } from "../plugin.ts";
 
 /** Room made in the store for a write whose bytes will be received straight into `view`. */
 export interface Placement {
@@ -39,4 +39,10 @@ export interface Allocator {
    * holds stays, and pages left all zero are freed as write() frees them.
    */
   release?(placement: Placement): void;
+  /**
+   * Optional: the bytes at [offset, offset+count) as views of the store's own memory (holes as
+   * views of one shared zero buffer), for a reply sent without copying; the pages stay put
+   * until the answer's release(). Undefined when they cannot be lent: the caller uses read().
+   */
+  lend?(count: number, offset: Offset): ReadViews | undefined;
 }

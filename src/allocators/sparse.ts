@@ -18,6 +18,7 @@ import {
   PAGE_SIZE,
 } from "../wasm/hotpath.ts";
 import type { Allocator, Placement } from "./allocator.ts";
+import { PageLoan } from "./page-loan.ts";
 
 export interface SparseOptions {
   /** Bytes of memory each shard may grow to; default and most: 4 GiB less 64 KiB. */
@@ -34,6 +35,7 @@ export interface SparseAllocator extends Allocator {
   memoryBytes(): number;
   place(count: number, offset: Offset): Placement | undefined;
   release(placement: Placement): void;
+  lend(count: number, offset: Offset): PageLoan | undefined;
 }
 
 const BIG_PAGE_SIZE = BigInt(PAGE_SIZE);
@@ -51,6 +53,8 @@ class SparseArray implements SparseAllocator {
   readonly #maxShards: number;
   readonly #size: Offset;
   readonly #sizePages: number;
+  /** Every shard's memory has its full size: views of it stay valid (see lend and place). */
+  #fixed = true;
   /** The page address the last find() or place() found, in the shard it returned. */
   #found = 0;
   /**
@@ -199,6 +203,42 @@ class SparseArray implements SparseAllocator {
     shard.exports.settleRun(page, ptr, from, view.length); // unpins, frees pages left all zero
   }
 
+  /**
+   * The bytes at [offset, offset+count) as views: each run of pages that lie one after another
+   * in memory becomes one view, pinned until the loan's release(); each hole a view of zeroes.
+   * Undefined when memory may grow, or when a page is pinned as often as its slot can count
+   * (the caller then copies with read(): a count never wraps).
+   */
+  lend(count: number, offset: Offset): PageLoan | undefined {
+    if (count <= 0 || !this.#fixed) return undefined;
+    let page = pageOf(offset);
+    let from = inPageOf(offset);
+    const limit = page + Math.ceil((from + count) / PAGE_SIZE);
+    const loan = new PageLoan();
+    for (let done = 0; done < count; from = 0) {
+      const shard = this.#find(page);
+      let n: number;
+      if (shard) {
+        const ptr = this.#found;
+        const pages = shard.exports.pageRun(page, ptr, limit - page);
+        if (shard.exports.pinPages(page, pages) === 0) {
+          loan.release();
+          return undefined;
+        }
+        n = Math.min(pages * PAGE_SIZE - from, count - done);
+        loan.addRun(shard, page, ptr, pages, from, n);
+        page += pages;
+      } else {
+        const end = this.#holeEnd(page, limit);
+        n = Math.min((end - page) * PAGE_SIZE - from, count - done);
+        loan.addHole(n);
+        page = end;
+      }
+      done += n;
+    }
+    return loan;
+  }
+
   allocatedBytes(): number {
     let pages = 0;
     for (const shard of this.#shards) pages += shard.exports.allocatedPages();
@@ -282,6 +322,7 @@ class SparseArray implements SparseAllocator {
       throw new NbdError(ERRNO.ENOSPC, `Cannot store data: no memory for a new shard: ${error}`);
     }
     this.#shards.push(shard);
+    this.#fixed &&= shard.fixed;
     return shard;
   }
 }

@@ -139,8 +139,14 @@ class SocketChannel implements Channel {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
   }
 
+  /** Every batch's `written` runs once the queue empties, or the socket is lost, or at once here. */
+  readonly confirmsWrites = true;
+
   write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
-    if (this.closing || this.gone) return undefined;
+    if (this.closing || this.gone) {
+      written?.(); // dropped: nothing will read these parts
+      return undefined;
+    }
     const waiting = this.head < this.queue.length;
     // Nothing queued: the kernel has taken all that was staged, so the staging buffer is free.
     const staging = waiting ? undefined : (this.staging ??= new Uint8Array(STAGING_SIZE));

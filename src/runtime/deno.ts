@@ -175,8 +175,14 @@ class StreamChannel implements Channel {
     void this.readLoop();
   }
 
+  /** Every batch's `written` runs once the queue empties, or the write fails, or at once here. */
+  readonly confirmsWrites = true;
+
   write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
-    if (this.closing) return undefined;
+    if (this.closing) {
+      written?.(); // dropped: nothing will read these parts
+      return undefined;
+    }
     // No write loop running: all that was staged is written, so the staging buffer is free.
     const staging = this.writing ? undefined : (this.staging ??= new Uint8Array(STAGING_SIZE));
     this.queued += gather(parts, this.queue, staging);

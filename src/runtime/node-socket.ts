@@ -16,8 +16,13 @@ export function socketChannel(socket: Socket, peer: string, address?: PeerAddres
   return {
     peer,
     address,
+    // Node calls each write's callback, with an error if the socket is destroyed or ended first.
+    confirmsWrites: true,
     write(parts, written) {
-      if (socket.destroyed || parts.length === 0) return undefined;
+      if (socket.destroyed || parts.length === 0) {
+        written?.(); // nothing will read these parts
+        return undefined;
+      }
       if (parts.length > 1) socket.cork();
       const last = parts.length - 1;
       // Node keeps each part until the kernel has it; the last one's callback says all are out.

@@ -75,6 +75,7 @@ class UpgradableChannel implements Channel {
   readonly peer: string;
   /** Where the client is, as the runtime told it: preconnect (the ip filter) judges by it. */
   readonly address: PeerAddress | undefined;
+  readonly confirmsWrites: boolean | undefined;
   /** Where decrypted (or, before STARTTLS, clear) bytes go: the session. */
   session!: Receiver;
   /** What the runtime delivers received bytes to. */
@@ -100,13 +101,17 @@ class UpgradableChannel implements Channel {
     this.plain = plain;
     this.peer = plain.peer;
     this.address = plain.address;
+    // After STARTTLS, a node:tls socket's channel confirms every write (node-socket.ts).
+    this.confirmsWrites = plain.confirmsWrites;
     this.credentials = credentials;
   }
 
   write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
     if (this.secure) return this.secure.write(parts, written);
     // The session writes nothing while the handshake runs: clear bytes there would break it.
-    return this.records ? undefined : this.plain.write(parts, written);
+    if (!this.records) return this.plain.write(parts, written);
+    written?.();
+    return undefined;
   }
 
   pause(): void {

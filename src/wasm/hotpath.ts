@@ -43,7 +43,9 @@ export interface HotpathExports {
   afterWrite(page: number, ptr: number, from: number, length: number): number;
   /** Creates (or finds) and pins a run of pages for a payload received in place; 0: cannot. */
   placeRun(page: number, count: number): number;
-  /** Unpins a placed run, then frees its pages left all zero (as afterWrite). */
+  /** Pins a run of existing pages that lie in line (pageRun) for a reply sent from them; 0: cannot. */
+  pinPages(page: number, count: number): number;
+  /** Unpins a placed or pinned run, then frees its pages left all zero (as afterWrite). */
   settleRun(page: number, ptr: number, from: number, length: number): number;
   zeroInPage(page: number, from: number, length: number): void;
   freePages(first: number, end: number): void;

@@ -341,12 +341,26 @@ export class TestChannel implements Channel {
   startTls?: (early: Uint8Array) => Promise<void>;
   /** What write() returns; a test sets it to hand out pending promises (backpressure). */
   onWrite: (parts: Uint8Array[]) => Promise<void> | undefined = () => undefined;
+  /**
+   * Set by a test (before GO) to promise `written` for every batch, as the runtimes do: a
+   * plugin's lent bytes may then go out. Each `written` waits in `unconfirmed` for confirm().
+   */
+  confirmsWrites = false;
+  unconfirmed: (() => void)[] = [];
 
-  write(parts: Uint8Array[]): Promise<void> | undefined {
+  write(parts: Uint8Array[], written?: () => void): Promise<void> | undefined {
     this.writes++;
     if (this.closed) this.writesAfterClose++;
     for (const part of parts) this.append(part);
+    if (written && this.confirmsWrites) this.unconfirmed.push(written);
     return this.onWrite(parts);
+  }
+
+  /** The runtime is done with every batch written so far. */
+  confirm(): void {
+    const written = this.unconfirmed;
+    this.unconfirmed = [];
+    for (const done of written) done();
   }
 
   pause(): void {

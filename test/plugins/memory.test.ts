@@ -147,4 +147,27 @@ describe("memory plugin", () => {
       [4096, 15 * 4096, EXTENT.HOLE | EXTENT.ZERO],
     ]);
   });
+
+  test("reads of 32 KiB or more are lent as views of the pages; smaller ones are copied", async () => {
+    const handle = await (await configured({ size: "1M" })).open(false, "");
+    await handle.writeAt?.(new Uint8Array(40 * 1024).fill(4), 1000, 0);
+    expect(handle.readViews!(32 * 1024 - 1, 0)).toBeUndefined();
+    const lent = handle.readViews!(64 * 1024, 0)!;
+    const bytes = new Uint8Array(64 * 1024);
+    let at = 0;
+    for (const view of lent.views) {
+      bytes.set(view, at);
+      at += view.length;
+    }
+    const copied = new Uint8Array(64 * 1024);
+    await handle.readAt(copied, 0);
+    expect(at).toBe(64 * 1024);
+    expect(bytes.every((byte, i) => byte === copied[i])).toBe(true);
+    lent.release();
+  });
+
+  test("allocator=malloc copies every read", async () => {
+    const handle = await (await configured({ size: "1M", allocator: "malloc" })).open(false, "");
+    expect(handle.readViews!(1024 * 1024, 0)).toBeUndefined();
+  });
 });
