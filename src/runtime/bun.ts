@@ -23,6 +23,7 @@ import { tcpPeer, UNIX_PEER } from "../peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { gather, STAGING_SIZE } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
+import { releaseChunk } from "./release-chunk.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import {
   daemonize,
@@ -241,8 +242,11 @@ function handlers(
       void channel.closed.then(() => open.delete(channel.closed));
       channel.receiver = accept(channel);
     },
-    // Bun hands each data call a fresh array, so the codec may keep views of it.
-    data: (socket, chunk) => socket.data?.receiver?.data(chunk),
+    // Bun hands each data call a fresh array of its own: free it as soon as it is decoded.
+    data(socket, chunk) {
+      socket.data?.receiver?.data(chunk);
+      releaseChunk(chunk);
+    },
     drain: (socket) => socket.data?.flush(),
     end: (socket) => socket.data?.end(),
     close: (socket, error) => socket.data?.lost(error),
