@@ -414,6 +414,7 @@ function serveStdio(accept: Accept): Promise<void> {
           await unpaused();
           if (closing) return;
           receiver.data(value);
+          releaseChunk(value);
         }
         receiver.end();
       } catch (error) {
