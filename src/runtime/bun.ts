@@ -22,7 +22,9 @@ import type {
 import { tcpPeer, UNIX_PEER } from "../peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
 import { gather, STAGING_SIZE } from "./gather.ts";
+import { GcNudge } from "./gc-nudge.ts";
 import { nodeHost } from "./node-host.ts";
+import { releaseChunk } from "./release-chunk.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import {
   daemonize,
@@ -44,6 +46,8 @@ interface BunApi {
   }): { readonly exited: Promise<number>; readonly signalCode: string | null };
   pathToFileURL(path: string): URL;
   write(path: string, text: string): Promise<number>;
+  /** Asks for a collection; `force` runs it synchronously. */
+  gc(force: boolean): void;
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
 }
 
@@ -108,6 +112,9 @@ interface BunWebSocket {
 
 const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
+/** One for the process: the garbage of every connection adds up. */
+const gcNudge = new GcNudge(() => Bun.gc(false));
+
 /**
  * One connection. Bytes the kernel did not take wait, as views, in `queue` until Bun calls
  * drain; while anything waits, write() returns a promise that settles when the queue empties.
@@ -150,7 +157,7 @@ class SocketChannel implements Channel {
     const waiting = this.head < this.queue.length;
     // Nothing queued: the kernel has taken all that was staged, so the staging buffer is free.
     const staging = waiting ? undefined : (this.staging ??= new Uint8Array(STAGING_SIZE));
-    gather(parts, this.queue, staging);
+    gcNudge.moved(gather(parts, this.queue, staging));
     if (written) this.written.push(written);
     if (!waiting) this.flush(); // otherwise drain will come, and order must be kept
     if (this.head === this.queue.length) return undefined;
@@ -247,8 +254,12 @@ function handlers(
       void channel.closed.then(() => open.delete(channel.closed));
       channel.receiver = accept(channel);
     },
-    // Bun hands each data call a fresh array, so the codec may keep views of it.
-    data: (socket, chunk) => socket.data?.receiver?.data(chunk),
+    // Bun hands each data call a fresh array of its own: free it as soon as it is decoded.
+    data(socket, chunk) {
+      socket.data?.receiver?.data(chunk);
+      gcNudge.moved(chunk.length);
+      releaseChunk(chunk);
+    },
     drain: (socket) => socket.data?.flush(),
     end: (socket) => socket.data?.end(),
     close: (socket, error) => socket.data?.lost(error),
@@ -416,6 +427,8 @@ function serveStdio(accept: Accept): Promise<void> {
           await unpaused();
           if (closing) return;
           receiver.data(value);
+          gcNudge.moved(value.length);
+          releaseChunk(value);
         }
         receiver.end();
       } catch (error) {
