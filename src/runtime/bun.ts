@@ -7,6 +7,7 @@
  */
 
 import { asError } from "../errors.ts";
+import { busyPoll } from "./busy-poll.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import process from "node:process";
@@ -259,6 +260,7 @@ function handlers(
       socket.data?.receiver?.data(chunk);
       gcNudge.moved(chunk.length);
       releaseChunk(chunk);
+      busyPoll();
     },
     drain: (socket) => socket.data?.flush(),
     end: (socket) => socket.data?.end(),

@@ -19,6 +19,7 @@ import { feed, socketChannel } from "./node-socket.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { readInto } from "./node-read-into.ts";
+import { busyPoll } from "./busy-poll.ts";
 import {
   daemonize,
   daemonReady,
@@ -44,7 +45,14 @@ function attach(
   const receiver = accept(socketChannel(socket, peer, address));
   const buffer = new Uint8Array(READ_SIZE);
   const next = () => receiver.readBuffer?.() ?? buffer;
-  feed(socket, receiver, readInto(socket, next, (chunk) => receiver.data(chunk)));
+  feed(
+    socket,
+    receiver,
+    readInto(socket, next, (chunk) => {
+      receiver.data(chunk);
+      busyPoll();
+    }),
+  );
   socket.resume(); // accepted paused (pauseOnConnect), so that no read came before this
 }
 
