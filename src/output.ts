@@ -2,8 +2,9 @@
  * The reply queue of one connection: replies pushed during a turn leave together in one write
  * (one syscall for many small replies), and the queue reports when the runtime is full so the
  * session stops reading until it drains. Each reply is pushed whole, so replies never interleave.
- * Pooled buffers go back to their pool, and lent bytes to their lender, once the runtime says it
- * has written them; lent bytes dropped unwritten go back at once.
+ * Small replies are encoded straight into an arena (reserve), so they cost no allocation and
+ * neighbours leave as one part. Pooled buffers go back to their pool, and lent bytes to their
+ * lender, once the runtime says it has written them; lent bytes dropped unwritten go back at once.
  */
 
 import type { BufferPool } from "./buffer-pool.ts";
