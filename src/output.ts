@@ -72,13 +72,8 @@ export class Output {
    */
   pushLent(parts: readonly Uint8Array[], loan: Loan): void {
     if (this.closed) return loan.release();
-    this.seal();
     this.loans.push(loan);
-    for (const part of parts) {
-      this.queue.push(part);
-      this.queuedBytes += part.length;
-    }
-    this.schedule();
+    this.push(...parts);
   }
 
   /** Queues byte arrays that form one reply (or several whole replies). */

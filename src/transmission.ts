@@ -115,9 +115,14 @@ export class Transmission {
   }
 
   private replySuccess(req: Request): void {
+    this.replySimple(req, NBD_ERR.SUCCESS);
+  }
+
+  /** A simple reply, encoded among the output's small replies. */
+  private replySimple(req: Request, error: number): void {
     const output = this.output;
     const at = output.reserve(SIMPLE_REPLY.size); // first: it may renew output.arena
-    encodeSimpleReply(output.arena, at, req, NBD_ERR.SUCCESS);
+    encodeSimpleReply(output.arena, at, req, error);
   }
 
   private write(req: Request, fua: boolean): void | PromiseLike<void> {
@@ -201,15 +206,18 @@ export class Transmission {
       this.pool.give(buf);
       throw error;
     }
-    if (!this.structuredReplies) {
-      encodeSimpleReply(buf, 0, req, NBD_ERR.SUCCESS);
-    } else if (isAllZero(data)) {
+    if (this.structuredReplies && isAllZero(data)) {
       this.pool.give(buf);
       return this.replyHole(req);
-    } else {
-      encodeOffsetDataPrefix(buf, 0, req, req.length);
     }
+    this.encodeReadHeader(buf, 0, req);
     this.output.pushPooled(buf);
+  }
+
+  /** The header in front of a READ's data: a simple reply, or an OFFSET_DATA chunk's start. */
+  private encodeReadHeader(buf: Uint8Array, at: number, req: Request): void {
+    if (this.structuredReplies) encodeOffsetDataPrefix(buf, at, req, req.length);
+    else encodeSimpleReply(buf, at, req, NBD_ERR.SUCCESS);
   }
 
   /**
@@ -230,8 +238,7 @@ export class Transmission {
     }
     const output = this.output;
     const at = output.reserve(this.readPrefix); // the header, among the small replies
-    if (this.structuredReplies) encodeOffsetDataPrefix(output.arena, at, req, req.length);
-    else encodeSimpleReply(output.arena, at, req, NBD_ERR.SUCCESS);
+    this.encodeReadHeader(output.arena, at, req);
     output.pushLent(lent.views, lent);
   }
 
@@ -272,9 +279,7 @@ export class Transmission {
     if (this.structuredReplies && chunked) {
       return this.output.push(encodeErrorChunk(req, error, message));
     }
-    const output = this.output;
-    const at = output.reserve(SIMPLE_REPLY.size);
-    encodeSimpleReply(output.arena, at, req, error);
+    this.replySimple(req, error);
   }
 }
 

@@ -117,6 +117,16 @@ const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 const gcNudge = new GcNudge(() => Bun.gc(false));
 
 /**
+ * Hands a chunk Bun gave us to `receiver`, then frees it: the array is ours alone, and Bun's
+ * collector would leave it (up to 512 KiB) in memory long after the session has decoded it.
+ */
+function deliver(receiver: Receiver | undefined, chunk: Uint8Array): void {
+  receiver?.data(chunk);
+  gcNudge.moved(chunk.length);
+  releaseChunk(chunk);
+}
+
+/**
  * One connection. Bytes the kernel did not take wait, as views, in `queue` until Bun calls
  * drain; while anything waits, write() returns a promise that settles when the queue empties.
  */
@@ -257,9 +267,7 @@ function handlers(
     },
     // Bun hands each data call a fresh array of its own: free it as soon as it is decoded.
     data(socket, chunk) {
-      socket.data?.receiver?.data(chunk);
-      gcNudge.moved(chunk.length);
-      releaseChunk(chunk);
+      deliver(socket.data?.receiver, chunk);
       busyPoll();
     },
     drain: (socket) => socket.data?.flush(),
@@ -428,9 +436,7 @@ function serveStdio(accept: Accept): Promise<void> {
           if (done) break;
           await unpaused();
           if (closing) return;
-          receiver.data(value);
-          gcNudge.moved(value.length);
-          releaseChunk(value);
+          deliver(receiver, value);
         }
         receiver.end();
       } catch (error) {

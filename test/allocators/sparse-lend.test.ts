@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createSparseAllocator } from "../../src/allocators/sparse.ts";
+import { concat } from "../helpers/wire.ts";
 
 const PAGE = 4096;
 const GiB = 2 ** 30;
@@ -13,17 +14,6 @@ const MAX_PINS = PAGE - 1;
 
 function filled(length: number, value: number): Uint8Array {
   return new Uint8Array(length).fill(value);
-}
-
-/** The views joined, as the client receives them. */
-function joined(views: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(views.reduce((n, view) => n + view.length, 0));
-  let at = 0;
-  for (const view of views) {
-    out.set(view, at);
-    at += view.length;
-  }
-  return out;
 }
 
 /** toEqual compares typed arrays element by element, slowly: this is what the tests need. */
@@ -50,7 +40,7 @@ describe("sparse allocator: lent reads", () => {
         (writes, offset, count) => {
           writes.forEach(([at, n], i) => store.write(filled(n, i + 1), at));
           const loan = store.lend(count, offset)!;
-          expect(sameBytes(joined(loan.views), copied(store, offset, count))).toBe(true);
+          expect(sameBytes(concat(...loan.views), copied(store, offset, count))).toBe(true);
           loan.release();
           store.zero(70 * PAGE, 0);
           expect(store.allocatedBytes()).toBe(0); // released: no pin keeps a page
@@ -101,7 +91,7 @@ describe("sparse allocator: lent reads", () => {
     expect(copied(store, 0, 8 * PAGE)).toEqual(new Uint8Array(8 * PAGE));
     // A write elsewhere cannot take the lent pages: the reply shows zeroes, never its bytes.
     store.write(filled(8 * PAGE, 0x44), 100 * PAGE);
-    expect(joined(loan.views)).toEqual(new Uint8Array(8 * PAGE));
+    expect(concat(...loan.views)).toEqual(new Uint8Array(8 * PAGE));
     loan.release();
     expect(store.allocatedBytes()).toBe(8 * PAGE); // only the write's pages are left
     expect(copied(store, 100 * PAGE, 8 * PAGE)).toEqual(filled(8 * PAGE, 0x44));
@@ -137,7 +127,7 @@ describe("sparse allocator: lent reads", () => {
     store.write(filled(64 * PAGE, 1), 0); // spills into a second shard
     expect(store.shardCount()).toBeGreaterThan(1);
     const loan = store.lend(64 * PAGE, 0)!;
-    expect(joined(loan.views)).toEqual(filled(64 * PAGE, 1));
+    expect(concat(...loan.views)).toEqual(filled(64 * PAGE, 1));
     loan.release();
     store.zero(64 * PAGE, 0);
     expect(store.allocatedBytes()).toBe(0);
