@@ -1,20 +1,12 @@
 import { describe, expect, test } from "vitest";
-import type { Channel } from "../../src/io.ts";
 import { Output } from "../../src/output.ts";
+import { TestChannel } from "../helpers/wire.ts";
 
 /** An Output whose channel records each write's parts, copied as they were at write time. */
 function recorded() {
   const writes: Uint8Array[][] = [];
-  const channel: Channel = {
-    peer: "test",
-    write(parts) {
-      writes.push(parts.map((part) => part.slice()));
-      return undefined;
-    },
-    pause() {},
-    resume() {},
-    close() {},
-  };
+  const channel = new TestChannel();
+  channel.onWrite = (parts) => void writes.push(parts.map((part) => part.slice()));
   return { output: new Output(channel, () => {}), writes };
 }
 
@@ -59,16 +51,9 @@ describe("Output", () => {
 
   test("bytes handed to the runtime are never written over by later replies", () => {
     const written: Uint8Array[] = [];
-    const channel: Channel = {
-      peer: "test",
-      write(parts) {
-        written.push(...parts); // kept, as a runtime waiting for the socket would keep them
-        return undefined;
-      },
-      pause() {},
-      resume() {},
-      close() {},
-    };
+    const channel = new TestChannel();
+    // Kept, as a runtime waiting for the socket would keep them.
+    channel.onWrite = (parts) => void written.push(...parts);
     const output = new Output(channel, () => {});
     small(output, 7, 7);
     output.flush();

@@ -1,27 +1,17 @@
 import { describe, expect, test } from "vitest";
 import { Backend } from "../../src/backend.ts";
 import { BufferPool } from "../../src/buffer-pool.ts";
-import type { Channel } from "../../src/io.ts";
 import { Log } from "../../src/log.ts";
 import { Output } from "../../src/output.ts";
 import type { Handle } from "../../src/plugin.ts";
 import type { Request } from "../../src/protocol/codec.ts";
 import { CMD } from "../../src/protocol/constants.ts";
 import { Transmission } from "../../src/transmission.ts";
+import { TestChannel } from "../helpers/wire.ts";
 
-/** A Transmission over `handle`, and every part its output has written. */
+/** A Transmission over `handle`, and the channel its output writes to. */
 async function over(handle: Handle) {
-  const written: Uint8Array[] = [];
-  const channel: Channel = {
-    peer: "test",
-    write(parts) {
-      written.push(...parts);
-      return undefined;
-    },
-    pause() {},
-    resume() {},
-    close() {},
-  };
+  const channel = new TestChannel();
   const pool = new BufferPool();
   const output = new Output(channel, () => {}, pool);
   const backend = await Backend.over(handle, false);
@@ -40,7 +30,7 @@ async function over(handle: Handle) {
     log: new Log(() => {}),
     where: "test",
   });
-  return { transmission, output, written };
+  return { transmission, output, channel };
 }
 
 function request(type: number, length = 0, payload?: Uint8Array): Request {
@@ -74,15 +64,15 @@ describe("Transmission.execute", () => {
   ])(
     "a synchronous plugin's %s is answered before execute returns, and no promise is made",
     async (_name, make, replySize) => {
-      const { transmission, output, written } = await over(syncHandle);
+      const { transmission, output, channel } = await over(syncHandle);
       expect(transmission.execute(make())).toBeUndefined();
       output.flush(); // what the end of the turn would do
-      expect(written.reduce((sum, part) => sum + part.length, 0)).toBe(replySize);
+      expect(channel.length).toBe(replySize);
     },
   );
 
   test("an asynchronous plugin gets a promise that settles once the reply is queued", async () => {
-    const { transmission, output, written } = await over({
+    const { transmission, output, channel } = await over({
       ...syncHandle,
       readAt: (buf) => Promise.resolve(void buf.fill(9)),
     });
@@ -90,11 +80,11 @@ describe("Transmission.execute", () => {
     expect(running).toBeInstanceOf(Promise);
     await running;
     output.flush();
-    expect(written.at(-1)!.subarray(16)).toEqual(new Uint8Array(8).fill(9));
+    expect(channel.bytes(16)).toEqual(new Uint8Array(8).fill(9));
   });
 
   test("a synchronous throw is a reply with the error, not a throw from execute", async () => {
-    const { transmission, output, written } = await over({
+    const { transmission, output, channel } = await over({
       ...syncHandle,
       writeAt: () => {
         throw new Error("disk on fire");
@@ -102,6 +92,6 @@ describe("Transmission.execute", () => {
     });
     expect(transmission.execute(request(CMD.WRITE, 4, new Uint8Array(4)))).toBeUndefined();
     output.flush();
-    expect(new DataView(written[0].buffer, written[0].byteOffset).getUint32(4)).toBe(5); // EIO
+    expect(new DataView(channel.bytes().slice().buffer).getUint32(4)).toBe(5); // EIO
   });
 });
