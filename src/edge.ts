@@ -5,13 +5,13 @@
  * @module
  */
 
-export * from "./plugin.ts";
-export type { Filter, FilterModule, NextHandle, NextOpen } from "./filter.ts";
-export { stackFilters } from "./filter-stack.ts";
+export * from "./api/plugin.ts";
+export type { Filter, FilterModule, NextHandle, NextOpen } from "./api/filter.ts";
+export { stackFilters } from "./backend/filter-stack.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
-export { ConfigError, ERRNO, type Errno, NbdError } from "./errors.ts";
-export { parseBool, parseSize, toOffset } from "./cli/parse.ts";
+export { ConfigError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
+export { parseBool, parseSize, toOffset } from "./api/parse.ts";
 export {
   type ByteStream,
   createServer,
@@ -19,14 +19,14 @@ export {
   serveStream,
   serveWebSocket,
   type WebSocketLike,
-} from "./embed.ts";
-export type { Server } from "./server.ts";
+} from "./embed/serve.ts";
+export type { Server } from "./connection/server.ts";
 export type { Timers } from "./io.ts";
-export { webTimers } from "./timers.ts";
+export { webTimers } from "./connection/timers.ts";
 export { createMemoryPlugin } from "./plugins/memory.ts";
 export { createNullPlugin } from "./plugins/null.ts";
 export { createPatternPlugin } from "./plugins/pattern.ts";
 export { createDataPlugin } from "./plugins/data.ts";
 export { createRandomPlugin } from "./plugins/random.ts";
 export { createSparseRandomPlugin } from "./plugins/sparse-random.ts";
-export { VERSION } from "./version.ts";
+export { VERSION } from "./api/version.ts";

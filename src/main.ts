@@ -28,15 +28,15 @@ import {
 import { UsageError } from "./cli/getopt.ts";
 import { type DebugFlag, TLS_MODE, type TlsMode } from "./cli/option-values.ts";
 import { errorLine } from "./cli/program-name.ts";
-import { applyParams, buildServer, finishConfiguration, pluginStep } from "./configure.ts";
-import { ConfigError, messageOf } from "./errors.ts";
+import { applyParams, buildServer, finishConfiguration, pluginStep } from "./backend/configure.ts";
+import { ConfigError, messageOf } from "./api/errors.ts";
 import type { Accept, ListenAddress, Listener, Runtime } from "./io.ts";
-import { Log } from "./log.ts";
-import { loadFilters } from "./load-filter.ts";
-import { loadPlugin } from "./load-plugin.ts";
-import { settleTls, type TlsSettings } from "./tls-credentials.ts";
-import { stackFilters } from "./filter-stack.ts";
-import { VERSION } from "./version.ts";
+import { Log } from "./api/log.ts";
+import { loadFilters } from "./load/load-filter.ts";
+import { loadPlugin } from "./load/load-plugin.ts";
+import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
+import { stackFilters } from "./backend/filter-stack.ts";
+import { VERSION } from "./api/version.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
 export async function main(runtime: Runtime): Promise<number> {

@@ -7,7 +7,7 @@
 
 export * from "./edge.ts";
 export type { Accept, Channel, Listener, PluginHost, Receiver, Runtime } from "./io.ts";
-export { ServerContext } from "./context.ts";
-export { Server } from "./server.ts";
-export { Log } from "./log.ts";
+export { ServerContext } from "./connection/context.ts";
+export { Server } from "./connection/server.ts";
+export { Log } from "./api/log.ts";
 export { main } from "./main.ts";

@@ -4,7 +4,7 @@
  * on it answers without a microtask. Offsets are exact: `number` below 2^53, `bigint` past it.
  */
 
-import type { ExtentSink, Offset, ReadViews } from "../plugin.ts";
+import type { ExtentSink, Offset, ReadViews } from "../api/plugin.ts";
 
 /** Room made in the store for a write whose bytes will be received straight into `view`. */
 export interface Placement {

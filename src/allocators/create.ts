@@ -3,8 +3,8 @@
  * as nbdkit's create_allocator parses "type[,key=value…]"; unsupported choices are ConfigErrors.
  */
 
-import { parseBool } from "../cli/parse.ts";
-import { ConfigError } from "../errors.ts";
+import { parseBool } from "../api/parse.ts";
+import { ConfigError } from "../api/errors.ts";
 import type { Allocator } from "./allocator.ts";
 import { createMallocAllocator } from "./malloc.ts";
 import { createSparseAllocator } from "./sparse.ts";

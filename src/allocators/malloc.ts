@@ -4,8 +4,8 @@
  * the plugin is configured, and extents report everything as data, as nbdkit's does.
  */
 
-import { ConfigError, ERRNO, messageOf, NbdError } from "../errors.ts";
-import { EXTENT, type ExtentSink, type Offset } from "../plugin.ts";
+import { ConfigError, ERRNO, messageOf, NbdError } from "../api/errors.ts";
+import { EXTENT, type ExtentSink, type Offset } from "../api/plugin.ts";
 import type { Allocator } from "./allocator.ts";
 
 export function createMallocAllocator(size: bigint): Allocator {

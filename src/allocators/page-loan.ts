@@ -8,7 +8,7 @@
  * only because lending is refused for memory that can grow (Hotpath.fixed).
  */
 
-import type { ReadViews } from "../plugin.ts";
+import type { ReadViews } from "../api/plugin.ts";
 import { type Hotpath, PAGE_SIZE } from "../wasm/hotpath.ts";
 
 /** Shared by every hole of every loan, and never written: a larger hole takes several views. */

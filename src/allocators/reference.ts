@@ -7,8 +7,8 @@
  * non-zero byte, so its extents (data where a page is stored) are the ones sparse must report.
  */
 
-import { toOffset } from "../cli/parse.ts";
-import { EXTENT, type ExtentSink, type Offset } from "../plugin.ts";
+import { toOffset } from "../api/parse.ts";
+import { EXTENT, type ExtentSink, type Offset } from "../api/plugin.ts";
 import type { Allocator } from "./allocator.ts";
 
 export function createReferenceAllocator(size: bigint, pageSize = 4096): Allocator {

@@ -7,9 +7,9 @@
  * When no shard can take a page, a write fails with NbdError("ENOSPC"), never a crash.
  */
 
-import { ERRNO, NbdError } from "../errors.ts";
-import { EXTENT, type ExtentSink, type Offset } from "../plugin.ts";
-import { toOffset } from "../cli/parse.ts";
+import { ERRNO, NbdError } from "../api/errors.ts";
+import { EXTENT, type ExtentSink, type Offset } from "../api/plugin.ts";
+import { toOffset } from "../api/parse.ts";
 import {
   createHotpath,
   type Hotpath,

@@ -5,7 +5,7 @@
  * touches the file system or decides what the server supports beyond refusing oldstyle.
  */
 
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../api/errors.ts";
 import { getoptLong, type Token } from "./getopt.ts";
 import { type OptionId, OPTIONS } from "./options.ts";
 import { ACTION, type Action, type CommandLine } from "./command-line.ts";
@@ -17,7 +17,7 @@ import {
   parseTlsMode,
 } from "./option-values.ts";
 import { splitParam } from "./params.ts";
-import { parseUnsigned } from "./parse-integer.ts";
+import { parseUnsigned } from "../api/parse-integer.ts";
 import { PROGRAM_NAME } from "./program-name.ts";
 
 // The caller needs only this module: the record, its constants, and the parameter resolver.

@@ -4,7 +4,7 @@
  * runtime. Keys for paths nbdts does not have (plugindir, libdir, …) are left out.
  */
 
-import { ROOT_CERTIFICATES_DIR } from "../tls-credentials.ts";
+import { ROOT_CERTIFICATES_DIR } from "../tls/tls-credentials.ts";
 import { PROGRAM_NAME } from "./program-name.ts";
 
 /** The nbdkit release whose command line and wire behaviour nbdts follows. */

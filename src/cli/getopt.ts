@@ -6,7 +6,7 @@
  * It knows the table's shape, never what an option means.
  */
 
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../api/errors.ts";
 import type { OptionSpec } from "./options.ts";
 
 /**

@@ -5,7 +5,7 @@
  * threadModel() and a plugin's dumpPlugin() (for --dump-plugin, as nbdkit does).
  */
 
-import { type Plugin, THREAD_MODEL, type ThreadModel } from "../plugin.ts";
+import { type Plugin, THREAD_MODEL, type ThreadModel } from "../api/plugin.ts";
 import { OPTIONS, SHORT_OPTION_ORDER, UNDOCUMENTED } from "./options.ts";
 import { PROGRAM_NAME } from "./program-name.ts";
 

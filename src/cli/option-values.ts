@@ -3,9 +3,9 @@
  * what nbdkit refuses with a one-line message naming the option as the user typed it.
  */
 
-import { ConfigError, messageOf } from "../errors.ts";
-import { parseBool } from "./parse.ts";
-import { parseInt32 } from "./parse-integer.ts";
+import { ConfigError, messageOf } from "../api/errors.ts";
+import { parseBool } from "../api/parse.ts";
+import { parseInt32 } from "../api/parse-integer.ts";
 
 /** --tls: "on" is the default when certificates load, silently off when they do not. */
 export const TLS_MODE = { OFF: "off", ON: "on", REQUIRE: "require" } as const;

@@ -4,8 +4,8 @@
  * their key as nbdkit's main() does (the plugin's magic config key, or "script").
  */
 
-import { ConfigError } from "../errors.ts";
-import { isConfigKey } from "./config-key.ts";
+import { ConfigError } from "../api/errors.ts";
+import { isConfigKey } from "../load/config-key.ts";
 
 /** One parameter word as typed: `key` is missing for a bare value. */
 export interface RawParam {

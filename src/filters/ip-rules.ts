@@ -4,10 +4,10 @@
  * if any deny rule matches, else allowed. It never sees a socket, only a PeerAddress.
  */
 
-import { parseInt64, parseUnsigned } from "../cli/parse-integer.ts";
-import { ConfigError } from "../errors.ts";
+import { parseInt64, parseUnsigned } from "../api/parse-integer.ts";
+import { ConfigError } from "../api/errors.ts";
 import type { PeerAddress } from "../io.ts";
-import { parseIPv4, parseIPv6, samePrefix } from "../ip-address.ts";
+import { parseIPv4, parseIPv6, samePrefix } from "../api/ip-address.ts";
 
 export type Rule =
   /** all, any: every client. */

@@ -4,9 +4,9 @@
  * order; rules append to their list, and the allow list is always checked first.
  */
 
-import type { Filter } from "../filter.ts";
-import { THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import type { Filter } from "../api/filter.ts";
+import { THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 import { isAllowed, parseRules, type Rule } from "./ip-rules.ts";
 
 export function createIpFilter(): Filter {

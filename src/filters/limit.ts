@@ -5,9 +5,9 @@
  * can linger in the handshake between the two.
  */
 
-import { parseUnsigned } from "../cli/parse-integer.ts";
-import type { Filter } from "../filter.ts";
-import { VERSION } from "../version.ts";
+import { parseUnsigned } from "../api/parse-integer.ts";
+import type { Filter } from "../api/filter.ts";
+import { VERSION } from "../api/version.ts";
 
 const TOO_MANY = "limit: too many clients connected, connection rejected";
 

@@ -8,10 +8,10 @@
 
 import { createAllocator } from "../allocators/create.ts";
 import type { Allocator } from "../allocators/allocator.ts";
-import { parseSize, toOffset } from "../cli/parse.ts";
-import { ConfigError } from "../errors.ts";
-import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { parseSize, toOffset } from "../api/parse.ts";
+import { ConfigError } from "../api/errors.ts";
+import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 import { decodeBase64 } from "./data/base64.ts";
 import { evaluate } from "./data/evaluate.ts";
 import { type DataHooks, type Sources, toSources } from "./data/hooks.ts";

@@ -5,11 +5,11 @@
  * Start reading here to learn the plugin API. A plugin is a factory returning an object with a
  * `name` and an `open()`; open() returns a handle for one connection, and a handle needs only
  * `getSize()` and `readAt()`. Everything left out gets nbdkit's default: without `writeAt` the
- * disk is read-only, without `extents` it is all data, and so on (see src/plugin.ts).
+ * disk is read-only, without `extents` it is all data, and so on (see src/api/plugin.ts).
  */
 
-import { type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 /** The disk's size: 100 MB, as in nbdkit. */
 const SIZE = 100 * 1024 * 1024;

@@ -8,10 +8,10 @@
  * so when given a file; an embedding program can pass its own.
  */
 
-import { ConfigError, ERRNO, messageOf, NbdError } from "../errors.ts";
+import { ConfigError, ERRNO, messageOf, NbdError } from "../api/errors.ts";
 import type { PluginHost, ReadableFile } from "../io.ts";
-import { type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 /** The file system calls example2 needs: part of what the runtime gives plugins. */
 export type FileAccess = Pick<PluginHost, "realpath" | "openReadOnly">;

@@ -10,10 +10,10 @@
 
 import type { Allocator } from "../allocators/allocator.ts";
 import { createSparseAllocator } from "../allocators/sparse.ts";
-import { parseSize, toOffset } from "../cli/parse.ts";
-import { ConfigError } from "../errors.ts";
-import { type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { parseSize, toOffset } from "../api/parse.ts";
+import { ConfigError } from "../api/errors.ts";
+import { type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 export function createExample3Plugin(): Plugin {
   let size = 100n * 1024n * 1024n;

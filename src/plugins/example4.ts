@@ -7,9 +7,9 @@
  * check them, getReady() to allocate, then open() per connection and the handle's calls.
  */
 
-import { ConfigError } from "../errors.ts";
-import { type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { ConfigError } from "../api/errors.ts";
+import { type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 /**
  * A number read as Perl's int() reads a string: the decimal number at its start (after any

@@ -4,10 +4,10 @@
  * PluginHost; the per-connection work is in file/handle.ts.
  */
 
-import { ConfigError, ERRNO, messageOf, NbdError } from "../errors.ts";
+import { ConfigError, ERRNO, messageOf, NbdError } from "../api/errors.ts";
 import type { DiskFile, PluginHost } from "../io.ts";
-import type { Plugin } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import type { Plugin } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 import { createFileHandle } from "./file/handle.ts";
 
 /** The file calls the plugin needs: part of what the runtime gives plugins. */

@@ -4,10 +4,10 @@
  * its host has filled up. Useful for testing how clients handle a full disk.
  */
 
-import { parseSize, toOffset } from "../cli/parse.ts";
-import { ConfigError, ERRNO, NbdError } from "../errors.ts";
-import { CACHE_MODE, EXTENT, type Offset, type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { parseSize, toOffset } from "../api/parse.ts";
+import { ConfigError, ERRNO, NbdError } from "../api/errors.ts";
+import { CACHE_MODE, EXTENT, type Offset, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 export function createFullPlugin(): Plugin {
   // Unlike null, full has no default size: configComplete refuses to start without one.

@@ -6,10 +6,10 @@
 
 import { createAllocator } from "../allocators/create.ts";
 import type { Allocator, Placement } from "../allocators/allocator.ts";
-import { parseSize, toOffset } from "../cli/parse.ts";
-import { ConfigError } from "../errors.ts";
-import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { parseSize, toOffset } from "../api/parse.ts";
+import { ConfigError } from "../api/errors.ts";
+import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 /**
  * Smallest write payload received in place. Below it, copying costs less than making room and

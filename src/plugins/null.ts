@@ -3,10 +3,10 @@
  * throws writes away, reporting itself as one big hole.
  */
 
-import { ConfigError } from "../errors.ts";
-import { parseSize, toOffset } from "../cli/parse.ts";
-import { CACHE_MODE, EXTENT, FUA_MODE, type Offset, type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { ConfigError } from "../api/errors.ts";
+import { parseSize, toOffset } from "../api/parse.ts";
+import { CACHE_MODE, EXTENT, FUA_MODE, type Offset, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 export function createNullPlugin(): Plugin {
   let size: Offset = 0;

@@ -3,11 +3,11 @@
  * its own offset, big-endian, so any byte read back says where it came from.
  */
 
-import { ConfigError } from "../errors.ts";
-import { parseSize, toOffset } from "../cli/parse.ts";
-import { CACHE_MODE, type Offset, type Plugin, THREAD_MODEL } from "../plugin.ts";
+import { ConfigError } from "../api/errors.ts";
+import { parseSize, toOffset } from "../api/parse.ts";
+import { CACHE_MODE, type Offset, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
 import { setU64 } from "../protocol/layout.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../api/version.ts";
 
 /** Writes the pattern for `buf.length` bytes starting at `offset` into `buf`. */
 export function fillPattern(buf: Uint8Array, offset: Offset): void {

@@ -8,11 +8,11 @@
  * source and destination (`nbdcopy "$uri" "$uri"`).
  */
 
-import { parseSize, toOffset } from "../cli/parse.ts";
-import { parseUnsigned } from "../cli/parse-integer.ts";
-import { ConfigError, ERRNO, NbdError } from "../errors.ts";
-import { CACHE_MODE, type Offset, type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { parseSize, toOffset } from "../api/parse.ts";
+import { parseUnsigned } from "../api/parse-integer.ts";
+import { ConfigError, ERRNO, NbdError } from "../api/errors.ts";
+import { CACHE_MODE, type Offset, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 import { fillRandomAt } from "./lib/random-bytes.ts";
 
 export function createRandomPlugin(): Plugin {

@@ -4,7 +4,7 @@
  */
 
 import type { PluginHost } from "../io.ts";
-import type { Plugin } from "../plugin.ts";
+import type { Plugin } from "../api/plugin.ts";
 import { createDataPlugin } from "./data.ts";
 import { createExample1Plugin } from "./example1.ts";
 import { createExample2Plugin } from "./example2.ts";

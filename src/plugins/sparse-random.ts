@@ -8,9 +8,9 @@
  * random-content=true a fresh random sequence; either is generated from seed + offset when read.
  */
 
-import { parseBool, parseSize } from "../cli/parse.ts";
-import { parseUnsigned } from "../cli/parse-integer.ts";
-import { ConfigError, ERRNO, NbdError } from "../errors.ts";
+import { parseBool, parseSize } from "../api/parse.ts";
+import { parseUnsigned } from "../api/parse-integer.ts";
+import { ConfigError, ERRNO, NbdError } from "../api/errors.ts";
 import {
   CACHE_MODE,
   EXTENT,
@@ -19,8 +19,8 @@ import {
   type Offset,
   type Plugin,
   THREAD_MODEL,
-} from "../plugin.ts";
-import { VERSION } from "../version.ts";
+} from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 import { parseUint64, scanDouble } from "./lib/c-numbers.ts";
 import { fillRandomSequence } from "./lib/random-bytes.ts";
 import { BLOCK_SIZE, SparseMap } from "./lib/sparse-map.ts";

@@ -4,9 +4,9 @@
  * too, but a writable one; this plugin keeps nbdkit 1.32's read-only flavour.)
  */
 
-import { ERRNO, NbdError } from "../errors.ts";
-import { CACHE_MODE, type Plugin, THREAD_MODEL } from "../plugin.ts";
-import { VERSION } from "../version.ts";
+import { ERRNO, NbdError } from "../api/errors.ts";
+import { CACHE_MODE, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import { VERSION } from "../api/version.ts";
 
 export function createZeroPlugin(): Plugin {
   return {

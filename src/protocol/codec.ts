@@ -2,7 +2,7 @@
  * The sans-I/O decoder of one NBD connection, client to server: fed received chunks, it hands
  * back one event at a time (client flags, an option with its data, a request with its payload).
  * It never touches a socket, a timer or a plugin, and it bounds everything it buffers (the
- * bounds are in src/limits.ts): option data at 64 MiB, write payloads at the maximum payload;
+ * bounds are in src/protocol/limits.ts): option data at 64 MiB, write payloads at the maximum payload;
  * larger write payloads up to the skip limit are read and thrown away, anything beyond, and
  * any longer option, ends the connection with a LimitError.
  *
@@ -11,9 +11,9 @@
  * runtime may reuse its buffer.
  */
 
-import { ProtocolError } from "../errors.ts";
-import { DEFAULT_LIMITS, LimitError, LIMITS, type Limits } from "../limits.ts";
-import type { Offset } from "../plugin.ts";
+import { ProtocolError } from "../api/errors.ts";
+import { DEFAULT_LIMITS, LimitError, LIMITS, type Limits } from "./limits.ts";
+import type { Offset } from "../api/plugin.ts";
 import { CMD, MAGIC } from "./constants.ts";
 import { CLIENT_FLAGS, getU16, getU32, getU64, OPTION_REQUEST, REQUEST } from "./layout.ts";
 

@@ -5,7 +5,7 @@
  * and tell `tooLong` of a string over LIMITS.MAX_STRING, so the caller can log that limit.
  */
 
-import { LIMITS } from "../limits.ts";
+import { LIMITS } from "./limits.ts";
 import { HANDSHAKE_FLAG, INFO, MAGIC } from "./constants.ts";
 import {
   EXPORT_NAME_REPLY,
@@ -19,7 +19,7 @@ import {
   setU32,
   setU64,
 } from "./layout.ts";
-import type { Offset } from "../plugin.ts";
+import type { Offset } from "../api/plugin.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

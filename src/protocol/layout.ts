@@ -4,7 +4,7 @@
  * a `bigint` only past that, so no request on a real disk allocates a BigInt.
  */
 
-import type { Offset } from "../plugin.ts";
+import type { Offset } from "../api/plugin.ts";
 
 /** Server greeting: "NBDMAGIC", "IHAVEOPT", u16 handshake flags. */
 export const GREETING = { size: 18, flags: 16 } as const;

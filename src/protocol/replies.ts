@@ -6,7 +6,7 @@
 
 import { MAGIC, REPLY_FLAG, REPLY_TYPE } from "./constants.ts";
 import type { Request } from "./codec.ts";
-import type { Offset } from "../plugin.ts";
+import type { Offset } from "../api/plugin.ts";
 import {
   BLOCK_STATUS,
   CHUNK,

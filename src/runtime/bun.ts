@@ -6,7 +6,7 @@
  * API it uses, so it type-checks without bun-types.
  */
 
-import { asError } from "../errors.ts";
+import { asError } from "../api/errors.ts";
 import { busyPoll } from "./busy-poll.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,8 +20,8 @@ import type {
   Receiver,
   Runtime,
 } from "../io.ts";
-import { tcpPeer, UNIX_PEER } from "../peer.ts";
-import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
+import { tcpPeer, UNIX_PEER } from "./peer.ts";
+import { acceptWebSocket, type WebSocketLike } from "../embed/websocket.ts";
 import { gather, STAGING_SIZE } from "./gather.ts";
 import { GcNudge } from "./gc-nudge.ts";
 import { nodeHost } from "./node-host.ts";

@@ -6,7 +6,7 @@
  * slice of the Deno API it uses, so it type-checks without Deno's own definitions.
  */
 
-import { asError } from "../errors.ts";
+import { asError } from "../api/errors.ts";
 import type {
   Accept,
   Channel,
@@ -16,8 +16,8 @@ import type {
   Receiver,
   Runtime,
 } from "../io.ts";
-import { tcpPeer, UNIX_PEER } from "../peer.ts";
-import { acceptWebSocket, type WebSocketLike } from "../websocket.ts";
+import { tcpPeer, UNIX_PEER } from "./peer.ts";
+import { acceptWebSocket, type WebSocketLike } from "../embed/websocket.ts";
 import { gather, STAGING_SIZE } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import { stdinPeer } from "./stdin-peer.ts";

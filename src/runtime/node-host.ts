@@ -4,7 +4,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { messageOf } from "../errors.ts";
+import { messageOf } from "../api/errors.ts";
 import type { Stats } from "node:fs";
 import { open, readdir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";

@@ -5,7 +5,7 @@
  * node:tls server socket turns back into the clear stream the session reads and writes.
  */
 
-import { messageOf } from "../errors.ts";
+import { messageOf } from "../api/errors.ts";
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import { Duplex } from "node:stream";
 import { createSecureContext, createServer, type TlsOptions, type TLSSocket } from "node:tls";

@@ -7,7 +7,7 @@
 
 import { fstatSync, readFileSync } from "node:fs";
 import type { PeerAddress } from "../io.ts";
-import { UNIX_PEER } from "../peer.ts";
+import { UNIX_PEER } from "./peer.ts";
 
 /** The Inode column of /proc/net/unix (Num RefCount Protocol Flags Type St Inode Path). */
 const INODE_COLUMN = 6;

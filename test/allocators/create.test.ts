@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "vitest";
 import { createAllocator } from "../../src/allocators/create.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/api/errors.ts";
 
 describe("createAllocator", () => {
   test("sparse and malloc are offered, with their kinds", () => {

@@ -10,8 +10,8 @@ import type { Allocator } from "../../src/allocators/allocator.ts";
 import { createMallocAllocator } from "../../src/allocators/malloc.ts";
 import { createReferenceAllocator } from "../../src/allocators/reference.ts";
 import { createSparseAllocator } from "../../src/allocators/sparse.ts";
-import { toOffset } from "../../src/cli/parse.ts";
-import type { Offset } from "../../src/plugin.ts";
+import { toOffset } from "../../src/api/parse.ts";
+import type { Offset } from "../../src/api/plugin.ts";
 
 const PAGE = 4096;
 /** Each region spans 6 pages and a bit, so random operations often overlap. */

@@ -3,8 +3,8 @@
 
 import { describe, expect, test } from "vitest";
 import { createMallocAllocator } from "../../src/allocators/malloc.ts";
-import { ConfigError, NbdError } from "../../src/errors.ts";
-import type { Offset } from "../../src/plugin.ts";
+import { ConfigError, NbdError } from "../../src/api/errors.ts";
+import type { Offset } from "../../src/api/plugin.ts";
 
 describe("malloc allocator", () => {
   test("reads zero at first, then what was written; zero clears", () => {

@@ -3,8 +3,8 @@
 
 import { describe, expect, test } from "vitest";
 import { createSparseAllocator } from "../../src/allocators/sparse.ts";
-import { NbdError } from "../../src/errors.ts";
-import type { Offset } from "../../src/plugin.ts";
+import { NbdError } from "../../src/api/errors.ts";
+import type { Offset } from "../../src/api/plugin.ts";
 
 const PAGE = 4096;
 const MiB = 1 << 20;

@@ -8,7 +8,7 @@ import {
   resolveParams,
 } from "../../src/cli/args.ts";
 import { UsageError } from "../../src/cli/getopt.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/api/errors.ts";
 
 function parse(...argv: string[]): CommandLine {
   return parseCommandLine(argv);

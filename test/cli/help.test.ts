@@ -10,7 +10,7 @@ import {
   versionText,
 } from "../../src/cli/help.ts";
 import { OPTIONS } from "../../src/cli/options.ts";
-import { type Plugin, THREAD_MODEL } from "../../src/plugin.ts";
+import { type Plugin, THREAD_MODEL } from "../../src/api/plugin.ts";
 
 describe("usageText", () => {
   const usage = usageText();

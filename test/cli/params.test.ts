@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/api/errors.ts";
 import { resolveParams, splitParam } from "../../src/cli/params.ts";
 
 describe("splitParam", () => {

@@ -6,10 +6,10 @@
  */
 
 import { describe, expect, test } from "vitest";
-import { createServer, serveStream } from "../../src/embed.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { createServer, serveStream } from "../../src/embed/serve.ts";
+import { ConfigError } from "../../src/api/errors.ts";
 import { createMemoryPlugin } from "../../src/plugins/memory.ts";
-import type { Server } from "../../src/server.ts";
+import type { Server } from "../../src/connection/server.ts";
 import { ManualTimers } from "../helpers/manual-timers.ts";
 import { concat, infoData, u32, wireOption, wireRequest } from "../helpers/wire.ts";
 

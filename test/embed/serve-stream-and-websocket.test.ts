@@ -9,9 +9,9 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { Duplex } from "node:stream";
 import { afterEach, describe, expect, test } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { createServer, serveStream, serveWebSocket } from "../../src/embed.ts";
+import { createServer, serveStream, serveWebSocket } from "../../src/embed/serve.ts";
 import { createMemoryPlugin } from "../../src/plugins/memory.ts";
-import type { Server } from "../../src/server.ts";
+import type { Server } from "../../src/connection/server.ts";
 import { expectSuccess, run, scratchDir } from "../helpers/captive.ts";
 import { requireClients } from "../helpers/servers.ts";
 

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { Backend } from "../../src/backend.ts";
-import { applyParams } from "../../src/configure.ts";
-import { stackFilters } from "../../src/filter-stack.ts";
+import { Backend } from "../../src/backend/backend.ts";
+import { applyParams } from "../../src/backend/configure.ts";
+import { stackFilters } from "../../src/backend/filter-stack.ts";
 import { createLimitFilter } from "../../src/filters/limit.ts";
-import { ramPlugin } from "../core/ram-plugin.ts";
+import { ramPlugin } from "../helpers/ram-plugin.ts";
 
 async function limited(limit?: string) {
   const ram = ramPlugin();

@@ -15,9 +15,9 @@
 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ProtocolError } from "../../src/errors.ts";
+import { ProtocolError } from "../../src/api/errors.ts";
 import { Codec, type Event, type Phase } from "../../src/protocol/codec.ts";
-import { LIMITS } from "../../src/limits.ts";
+import { LIMITS } from "../../src/protocol/limits.ts";
 import { CMD } from "../../src/protocol/constants.ts";
 import { concat, u32, wireOption } from "../helpers/wire.ts";
 import {

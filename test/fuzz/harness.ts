@@ -16,8 +16,8 @@
 
 import fc from "fast-check";
 import { expect } from "vitest";
-import { LIMITS } from "../../src/limits.ts";
-import type { Plugin } from "../../src/plugin.ts";
+import { LIMITS } from "../../src/protocol/limits.ts";
+import type { Plugin } from "../../src/api/plugin.ts";
 import { createMemoryPlugin } from "../../src/plugins/memory.ts";
 import type { Codec } from "../../src/protocol/codec.ts";
 import { CMD, NBD_ERR, OPT, REP, REPLY_FLAG, REPLY_TYPE } from "../../src/protocol/constants.ts";

@@ -17,7 +17,7 @@
 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import type { Server } from "../../src/server.ts";
+import type { Server } from "../../src/connection/server.ts";
 import { CMD, OPT, REP } from "../../src/protocol/constants.ts";
 import {
   ByteReader,

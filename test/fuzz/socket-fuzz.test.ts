@@ -15,7 +15,7 @@
  * drawn near 0, 2^32, 2^53, 2^63, the disk's end, or uniformly over 2^62 (a 2^-46 chance).
  *
  * nbdkit 1.32.5 itself dies on two kinds of input this finds (see killsNbdkit and the -t 1
- * below); test/core/fuzz-regressions.test.ts pins what nbdts does with them.
+ * below); test/connection/fuzz-regressions.test.ts pins what nbdts does with them.
  *
  * Seed and runs per server (FUZZ_RUNS=20 for 20 times as many; FUZZ_SEED and FUZZ_PATH to
  * replay a failure, see harness.ts):

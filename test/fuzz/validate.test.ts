@@ -11,10 +11,10 @@
 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import type { Offset } from "../../src/plugin.ts";
+import type { Offset } from "../../src/api/plugin.ts";
 import { Codec } from "../../src/protocol/codec.ts";
 import { CMD, NBD_ERR, TX_FLAG } from "../../src/protocol/constants.ts";
-import { validateRequest } from "../../src/validate.ts";
+import { validateRequest } from "../../src/connection/validate.ts";
 import { runs, TIMEOUT, u32Edge, u64Edge, wireOf } from "./harness.ts";
 
 const ALL_TX = 0xffff & ~TX_FLAG.READ_ONLY;

@@ -7,12 +7,12 @@
 
 import type { TlsMode } from "../../src/cli/option-values.ts";
 import type { Channel, Receiver, Timers } from "../../src/io.ts";
-import { ServerContext } from "../../src/context.ts";
-import { type LimitOptions, resolveLimits } from "../../src/limits.ts";
-import { Log } from "../../src/log.ts";
-import { type Plugin, THREAD_MODEL, type ThreadModel } from "../../src/plugin.ts";
+import { ServerContext } from "../../src/connection/context.ts";
+import { type LimitOptions, resolveLimits } from "../../src/protocol/limits.ts";
+import { Log } from "../../src/api/log.ts";
+import { type Plugin, THREAD_MODEL, type ThreadModel } from "../../src/api/plugin.ts";
 import { CMD, HANDSHAKE_FLAG, INFO, OPT, REP, REPLY_FLAG } from "../../src/protocol/constants.ts";
-import { Server } from "../../src/server.ts";
+import { Server } from "../../src/connection/server.ts";
 
 /** Wire magics, as the spec spells them. */
 export const WIRE = {

@@ -2,7 +2,7 @@
 // with its messages, and sscanf("%lf") taking the number at the start of the text.
 
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/api/errors.ts";
 import { parseUint64, scanDouble } from "../../src/plugins/lib/c-numbers.ts";
 
 describe("parseUint64", () => {

@@ -2,8 +2,8 @@
 // checked against nbdkit 1.32.5, quirks included (see the comments naming them).
 
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../src/errors.ts";
-import type { Plugin } from "../../src/plugin.ts";
+import { ConfigError } from "../../src/api/errors.ts";
+import type { Plugin } from "../../src/api/plugin.ts";
 import { createDataPlugin, type DataHooks } from "../../src/plugins/data.ts";
 
 /** Serves `expr` (plus extra parameters) and returns the size and the first `max` bytes as hex. */

@@ -4,8 +4,8 @@
 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../src/errors.ts";
-import type { Handle, Offset } from "../../src/plugin.ts";
+import { ConfigError } from "../../src/api/errors.ts";
+import type { Handle, Offset } from "../../src/api/plugin.ts";
 import { createDataPlugin } from "../../src/plugins/data.ts";
 import type { Node } from "../../src/plugins/data/ast.ts";
 import { optimize } from "../../src/plugins/data/optimize.ts";

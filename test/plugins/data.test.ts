@@ -3,7 +3,7 @@
 // in-memory disk with nbdkit's data plugin capabilities.
 
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/api/errors.ts";
 import {
   CACHE_MODE,
   EXTENT,
@@ -11,7 +11,7 @@ import {
   type Handle,
   type Offset,
   THREAD_MODEL,
-} from "../../src/plugin.ts";
+} from "../../src/api/plugin.ts";
 import { createDataPlugin, type DataHooks } from "../../src/plugins/data.ts";
 
 async function open(params: [string, string][], hooks: DataHooks = {}): Promise<Handle> {

@@ -2,13 +2,13 @@
 // API: example2 serves a file through a stand-in file system, since the core has none to give.
 
 import { describe, expect, test } from "vitest";
-import { ConfigError, NbdError } from "../../src/errors.ts";
+import { ConfigError, NbdError } from "../../src/api/errors.ts";
 import { createExample1Plugin } from "../../src/plugins/example1.ts";
 import type { ReadableFile } from "../../src/io.ts";
 import { createExample2Plugin, type FileAccess } from "../../src/plugins/example2.ts";
 import { createExample3Plugin } from "../../src/plugins/example3.ts";
 import { createExample4Plugin } from "../../src/plugins/example4.ts";
-import { type Plugin, THREAD_MODEL } from "../../src/plugin.ts";
+import { type Plugin, THREAD_MODEL } from "../../src/api/plugin.ts";
 
 async function configured(plugin: Plugin, params: Record<string, string>): Promise<Plugin> {
   await plugin.load?.();

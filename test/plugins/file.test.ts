@@ -2,10 +2,10 @@
 // files live in memory and whose reads and writes move at most a few bytes at a time.
 
 import { describe, expect, test } from "vitest";
-import { ConfigError, NbdError } from "../../src/errors.ts";
+import { ConfigError, NbdError } from "../../src/api/errors.ts";
 import type { DiskFile, FileKind, PluginHost } from "../../src/io.ts";
 import { createFilePlugin } from "../../src/plugins/file.ts";
-import { FLAG, type Plugin } from "../../src/plugin.ts";
+import { FLAG, type Plugin } from "../../src/api/plugin.ts";
 
 interface FakeHost extends PluginHost {
   syncs: number;

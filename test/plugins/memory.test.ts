@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from "vitest";
 import { createMemoryPlugin } from "../../src/plugins/memory.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/api/errors.ts";
 import {
   CACHE_MODE,
   EXTENT,
@@ -13,7 +13,7 @@ import {
   type Offset,
   type Plugin,
   THREAD_MODEL,
-} from "../../src/plugin.ts";
+} from "../../src/api/plugin.ts";
 
 async function configured(params: Record<string, string>): Promise<Plugin> {
   const plugin = createMemoryPlugin();

@@ -2,9 +2,9 @@
 // repeated, or a random sequence), holes, extents, and the checks on writes, zeroes and trims.
 
 import { describe, expect, test } from "vitest";
-import { ConfigError, NbdError } from "../../src/errors.ts";
+import { ConfigError, NbdError } from "../../src/api/errors.ts";
 import { createSparseRandomPlugin } from "../../src/plugins/sparse-random.ts";
-import { CACHE_MODE, EXTENT, FLAG, type Handle, type Offset } from "../../src/plugin.ts";
+import { CACHE_MODE, EXTENT, FLAG, type Handle, type Offset } from "../../src/api/plugin.ts";
 import { xrandom, xsrandom } from "./random-reference.ts";
 
 async function sparseDisk(params: Record<string, string>): Promise<Handle> {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { Codec, type Event, type Phase, type Request } from "../../src/protocol/codec.ts";
 import { CMD, CMD_FLAG, OPT } from "../../src/protocol/constants.ts";
-import { ProtocolError } from "../../src/errors.ts";
-import { LimitError, resolveLimits } from "../../src/limits.ts";
+import { ProtocolError } from "../../src/api/errors.ts";
+import { LimitError, resolveLimits } from "../../src/protocol/limits.ts";
 import {
   concat,
   infoData,

@@ -4,7 +4,7 @@
  * zero. atob would accept what nbdkit refuses ("MTI", "TR=="), so this does not use it.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const VALUE = new Map([...ALPHABET].map((char, value) => [char, value]));

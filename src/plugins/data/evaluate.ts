@@ -6,7 +6,7 @@
  * (scripts must be idempotent, says the man page), so chains of names cost linear time.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 import type { Node, NodeOf } from "./ast.ts";
 import type { Sources } from "./hooks.ts";
 import { type Layout, repeatLayout, sliceLayout } from "./layout.ts";

@@ -5,9 +5,9 @@
  * saying it is not available here. It never reads a file, runs a command or looks a variable up itself.
  */
 
-import { ConfigError, messageOf } from "../../errors.ts";
+import { ConfigError, messageOf } from "../../api/errors.ts";
 import type { CommandResult } from "../../io.ts";
-import type { MaybePromise } from "../../plugin.ts";
+import type { MaybePromise } from "../../api/plugin.ts";
 
 export type { CommandResult };
 

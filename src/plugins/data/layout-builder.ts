@@ -5,7 +5,7 @@
  * as nbdkit's blit does: `1 2 3 @0 (@2)` leaves only the 3.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 import { firstRunAfter, type Layout, type Run, runEnd, trimRun } from "./layout.ts";
 import { type Budget, checkOffset, LIMITS } from "./limits.ts";
 

@@ -9,7 +9,7 @@
  *   at     pattern[phase], pattern[phase+1] …, wrapping round the pattern
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 import { type Budget, checkOffset, LIMITS } from "./limits.ts";
 
 /** `length` bytes at `at`: byte i is pattern[(phase + i) % pattern.length]. */

@@ -5,7 +5,7 @@
  * postfix operators and scopes are the parser's job.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 import type { OffsetMode } from "./ast.ts";
 import { type Literal, readQuoted, readWord } from "./literals.ts";
 import { isSpace, scanLong, toCInt } from "./scan-integer.ts";

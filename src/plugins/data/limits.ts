@@ -4,7 +4,7 @@
  * none of these; it loops or runs out of memory instead (`(@0x4000000000000000)*2` spins).
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 
 export const LIMITS = {
   /** Nesting of ( … ), $VAR expansions and \NAME references, each a recursive call. */

@@ -4,7 +4,7 @@
  * and returns the bytes and where the literal ends; mistakes are ConfigErrors in nbdkit's words.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 import { isSpace, parseUnsignedWord } from "./scan-integer.ts";
 
 const QUOTE = 0x22;

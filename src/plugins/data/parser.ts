@@ -4,7 +4,7 @@
  * of its own, parsed from its text as nbdkit does. It evaluates nothing.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 import { isDataNode, type Node } from "./ast.ts";
 import { Lexer, type Token } from "./lexer.ts";
 import { LIMITS } from "./limits.ts";

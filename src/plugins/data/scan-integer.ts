@@ -4,7 +4,7 @@
  * long range), and nbdkit_parse_uint16/32/64_t (strtoul, whole text) for le/be words.
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 
 const LONG_MIN = -(1n << 63n);
 const LONG_MAX = (1n << 63n) - 1n;

@@ -6,9 +6,9 @@
  */
 
 import type { Allocator } from "../../allocators/allocator.ts";
-import { toOffset } from "../../cli/parse.ts";
-import { ConfigError } from "../../errors.ts";
-import { isAllZero } from "../../zero.ts";
+import { toOffset } from "../../api/parse.ts";
+import { ConfigError } from "../../api/errors.ts";
+import { isAllZero } from "../../api/zero.ts";
 import type { Layout, Run } from "./layout.ts";
 import { LIMITS } from "./limits.ts";
 

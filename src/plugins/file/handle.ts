@@ -3,9 +3,9 @@
  * explicit offsets, flush as fdatasync, and native FUA as a flush after the write.
  */
 
-import { ERRNO, messageOf, NbdError } from "../../errors.ts";
+import { ERRNO, messageOf, NbdError } from "../../api/errors.ts";
 import type { DiskFile } from "../../io.ts";
-import { CACHE_MODE, FLAG, FUA_MODE, type Handle } from "../../plugin.ts";
+import { CACHE_MODE, FLAG, FUA_MODE, type Handle } from "../../api/plugin.ts";
 
 /** The handle over `file`; `name` is the path or export name for error messages. */
 export function createFileHandle(file: DiskFile, name: string): Handle {

@@ -4,7 +4,7 @@
  * sscanf's "%lf" (strtod: the longest number at the start, whatever follows).
  */
 
-import { ConfigError } from "../../errors.ts";
+import { ConfigError } from "../../api/errors.ts";
 
 const UINT64_MAX = (1n << 64n) - 1n;
 

@@ -14,7 +14,7 @@
  *   base64 -w0 /tmp/random-bytes.wasm
  */
 
-import type { Offset } from "../../plugin.ts";
+import type { Offset } from "../../api/plugin.ts";
 
 const RANDOM_BYTES_WASM_BASE64 =
   "AGFzbQEAAAABDAJgA39/fwBgAX4BfgMEAwEAAAUDAQABBycDBm1lbW9yeQIAC2ZpbGxJbmRleGVkAAEMZmlsbFNlcXVl" +

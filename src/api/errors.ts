@@ -1,0 +1,114 @@
+/**
+ * The errors that cross boundaries: NbdError (a plugin or the server failing one request with an
+ * errno), ProtocolError (a client broke the protocol: its connection closes), ConfigError (bad
+ * command line or plugin parameter), and the one errno → NBD_E* mapping (nbdkit's nbd_errno).
+ */
+
+import type { Offset } from "./plugin.ts";
+import { CMD_FLAG, NBD_ERR } from "../protocol/constants.ts";
+
+/** The host errno names a plugin may use; each maps to a wire error as nbdkit maps it. */
+export const ERRNO = {
+  EPERM: "EPERM",
+  EROFS: "EROFS",
+  EIO: "EIO",
+  ENOMEM: "ENOMEM",
+  EINVAL: "EINVAL",
+  ENOSPC: "ENOSPC",
+  EDQUOT: "EDQUOT",
+  EFBIG: "EFBIG",
+  EOVERFLOW: "EOVERFLOW",
+  ENOTSUP: "ENOTSUP",
+  EOPNOTSUPP: "EOPNOTSUPP",
+  ESHUTDOWN: "ESHUTDOWN",
+  ENOENT: "ENOENT",
+  EBADF: "EBADF",
+  ERANGE: "ERANGE",
+} as const;
+
+export type Errno = (typeof ERRNO)[keyof typeof ERRNO];
+
+/**
+ * A request failed with an errno; the connection lives on. Plugins throw this. A read that
+ * fails part-way may name the first bad byte in `offset`: with structured replies the client
+ * then gets an ERROR_OFFSET chunk saying where.
+ */
+export class NbdError extends Error {
+  readonly errno: Errno;
+  readonly offset: Offset | undefined;
+  constructor(errno: Errno, message?: string, offset?: Offset) {
+    super(message ?? errno);
+    this.name = "NbdError";
+    this.errno = errno;
+    this.offset = offset;
+  }
+
+  /**
+   * A plugin bundled on its own (Node bundles a .ts plugin) carries its own copy of this class,
+   * so `instanceof` is not enough: the name and a string errno identify one too.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === "NbdError" &&
+      typeof (value as { errno?: unknown }).errno === "string";
+  }
+}
+
+/** The client broke the protocol in a way that leaves the stream unusable: close it. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+/** A command-line or plugin-configuration mistake: the server prints it and exits 1. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** What to log for any thrown value: JavaScript lets a plugin throw a string, or undefined. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Any thrown value as an Error, for callbacks that take one (a Receiver's end). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Any thrown value as an errno: NbdError keeps its own, anything else is EIO (nbdkit's get_error). */
+export function errnoOf(error: unknown): Errno {
+  return error instanceof NbdError ? error.errno : ERRNO.EIO;
+}
+
+/**
+ * The wire error for a host errno, as nbdkit's nbd_errno: ENOTSUP only for a FAST_ZERO request
+ * and EOVERFLOW only for a DF read (else both are EINVAL); unknown errnos are EINVAL.
+ */
+export function wireError(errno: Errno, cmdFlags: number): number {
+  switch (errno) {
+    case "EPERM":
+    case "EROFS":
+      return NBD_ERR.EPERM;
+    case "EIO":
+      return NBD_ERR.EIO;
+    case "ENOMEM":
+      return NBD_ERR.ENOMEM;
+    case "ENOSPC":
+    case "EDQUOT":
+    case "EFBIG":
+      return NBD_ERR.ENOSPC;
+    case "ESHUTDOWN":
+      return NBD_ERR.ESHUTDOWN;
+    case "ENOTSUP":
+    case "EOPNOTSUPP":
+      return cmdFlags & CMD_FLAG.FAST_ZERO ? NBD_ERR.ENOTSUP : NBD_ERR.EINVAL;
+    case "EOVERFLOW":
+      return cmdFlags & CMD_FLAG.DF ? NBD_ERR.EOVERFLOW : NBD_ERR.EINVAL;
+    default:
+      return NBD_ERR.EINVAL;
+  }
+}

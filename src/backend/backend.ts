@@ -1,0 +1,239 @@
+/**
+ * One connection's view of the plugin: opens the handle, asks each capability question once,
+ * and supplies what the plugin leaves out exactly as nbdkit's server/plugins.c does (FUA by
+ * flush, zero by writing zeroes, cache by reading, extents as "all data"). It never speaks
+ * the protocol: the session validates requests before they get here.
+ */
+
+import { ERRNO, NbdError } from "../api/errors.ts";
+import { checkBlockSize } from "./exports.ts";
+import {
+  checkBoolean,
+  checkHandle,
+  checkMode,
+  checkReadViews,
+  checkSize,
+} from "./plugin-answers.ts";
+import { addOffset } from "../protocol/layout.ts";
+import {
+  type BlockSize,
+  CACHE_MODE,
+  type CacheMode,
+  EXTENT,
+  type ExtentSink,
+  FLAG,
+  FUA_MODE,
+  type FuaMode,
+  type Handle,
+  type MaybePromise,
+  type Offset,
+  type Plugin,
+  type ReadViews,
+} from "../api/plugin.ts";
+
+/** What one open handle can do, asked once per connection (nbdkit's backend_can_* cache). */
+export interface Capabilities {
+  size: Offset;
+  writable: boolean;
+  flush: boolean;
+  fua: FuaMode;
+  trim: boolean;
+  /** zero() is called; otherwise zeroes are written with writeAt. */
+  zeroNative: boolean;
+  fastZero: boolean;
+  extents: boolean;
+  multiConn: boolean;
+  cache: CacheMode;
+  rotational: boolean;
+  /** Block size constraints, when the plugin gives them. */
+  blockSize: BlockSize | undefined;
+}
+
+/** Zeroes written when a plugin has no zero(): shared and never modified. */
+const ZEROES = new Uint8Array(1024 * 1024);
+/** Largest piece an emulated zero or cache works on at once (nbdkit uses 64 MiB for both). */
+const EMULATION_PIECE = ZEROES.length;
+
+function isNotSupported(error: unknown): boolean {
+  return error instanceof NbdError &&
+    (error.errno === ERRNO.ENOTSUP || error.errno === ERRNO.EOPNOTSUPP);
+}
+
+export class Backend {
+  readonly handle: Handle;
+  readonly caps: Capabilities;
+
+  private constructor(handle: Handle, caps: Capabilities) {
+    this.handle = handle;
+    this.caps = caps;
+  }
+
+  /** Opens a handle and reads its capabilities; a readonly open never asks about writes. */
+  static async open(plugin: Plugin, readonly: boolean, exportName: string): Promise<Backend> {
+    return await Backend.over(await plugin.open(readonly, exportName), readonly);
+  }
+
+  /** Reads an open handle's capabilities; a failure (a handle that is not one too) closes it. */
+  static async over(opened: unknown, readonly: boolean): Promise<Backend> {
+    try {
+      const handle = checkHandle(opened);
+      return new Backend(handle, await readCapabilities(handle, readonly));
+    } catch (error) {
+      // nbdkit closes a handle whose open fails after .open (protocol-handshake-newstyle.c).
+      try {
+        await (opened as Partial<Handle> | undefined)?.close?.();
+      } catch {
+        // The failure that made us close it is the one worth reporting.
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close?.();
+  }
+
+  /** The export's description for NBD_INFO_DESCRIPTION, if the plugin has one. */
+  async description(): Promise<string | undefined> {
+    const text = await this.handle.exportDescription?.();
+    return typeof text === "string" ? text : undefined;
+  }
+
+  readAt(buf: Uint8Array, offset: Offset): void | Promise<void> {
+    return this.handle.readAt(buf, offset);
+  }
+
+  /**
+   * The plugin's views of a READ's bytes (Handle.readViews), or undefined when it lends none;
+   * an answer that is not views of exactly `count` bytes throws (a plugin bug: EIO).
+   */
+  readViews(count: number, offset: Offset): ReadViews | undefined {
+    return checkReadViews(this.handle.readViews?.(count, offset), count);
+  }
+
+  /**
+   * The plugin's own room for the payload of a valid WRITE (Handle.payloadBuffer), or undefined:
+   * anything but a Uint8Array of exactly `count` bytes is ignored.
+   */
+  payloadBuffer(count: number, offset: Offset): Uint8Array | undefined {
+    const view = this.handle.payloadBuffer?.(count, offset);
+    return view instanceof Uint8Array && view.length === count ? view : undefined;
+  }
+
+  writeAt(buf: Uint8Array, offset: Offset, fua: boolean): void | Promise<void> {
+    if (!fua) return this.handle.writeAt!(buf, offset, 0); // the common case: no extra promise
+    return this.writeFua(buf, offset);
+  }
+
+  private async writeFua(buf: Uint8Array, offset: Offset): Promise<void> {
+    const native = this.caps.fua === FUA_MODE.NATIVE;
+    await this.handle.writeAt!(buf, offset, native ? FLAG.FUA : 0);
+    if (!native) await this.flush();
+  }
+
+  trim(count: number, offset: Offset, fua: boolean): MaybePromise<void> {
+    if (!fua) return this.handle.trim!(count, offset, 0); // as writeAt: no extra promise
+    return this.trimFua(count, offset);
+  }
+
+  private async trimFua(count: number, offset: Offset): Promise<void> {
+    const native = this.caps.fua === FUA_MODE.NATIVE;
+    await this.handle.trim!(count, offset, native ? FLAG.FUA : 0);
+    if (!native) await this.flush();
+  }
+
+  /**
+   * Zeroes a range: zero() when the plugin has it and wants it, else (or when it answers
+   * ENOTSUP) writes of zeroes, unless the client asked for a fast zero: that fails at once.
+   */
+  async zero(count: number, offset: Offset, mayTrim: boolean, fua: boolean, fast: boolean) {
+    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+    if (this.caps.zeroNative) {
+      const flags = (mayTrim ? FLAG.MAY_TRIM : 0) | (native ? FLAG.FUA : 0) |
+        (fast ? FLAG.FAST_ZERO : 0);
+      try {
+        await this.handle.zero!(count, offset, flags);
+        if (fua && !native) await this.flush();
+        return;
+      } catch (error) {
+        if (fast || !isNotSupported(error)) throw error;
+      }
+    } else if (fast) {
+      throw new NbdError(ERRNO.ENOTSUP, "fast zero requested but the plugin cannot zero fast");
+    }
+    // FUA goes with each write when the plugin honours it, else one flush at the end.
+    for (let done = 0; done < count; done += EMULATION_PIECE) {
+      const n = Math.min(EMULATION_PIECE, count - done);
+      await this.handle.writeAt!(
+        ZEROES.subarray(0, n),
+        addOffset(offset, done),
+        native ? FLAG.FUA : 0,
+      );
+    }
+    if (fua && !native) await this.flush();
+  }
+
+  flush(): MaybePromise<void> {
+    return this.handle.flush?.(0);
+  }
+
+  /** Native cache calls cache() if present (else nothing); emulated cache reads and discards. */
+  cache(count: number, offset: Offset): MaybePromise<void> {
+    if (this.caps.cache === CACHE_MODE.NATIVE) return this.handle.cache?.(count, offset, 0);
+    return this.cacheByReading(count, offset);
+  }
+
+  private async cacheByReading(count: number, offset: Offset): Promise<void> {
+    const scratch = new Uint8Array(Math.min(count, EMULATION_PIECE));
+    for (let done = 0; done < count; done += scratch.length) {
+      const n = Math.min(scratch.length, count - done);
+      await this.handle.readAt(scratch.subarray(0, n), addOffset(offset, done));
+    }
+  }
+
+  /** Asks for extents; a plugin without them reports the whole range as data. */
+  async extents(count: number, offset: Offset, reqOne: boolean, sink: ExtentSink) {
+    if (!this.caps.extents) {
+      sink.add(offset, count, EXTENT.DATA);
+      return;
+    }
+    await this.handle.extents!(count, offset, reqOne ? FLAG.REQ_ONE : 0, sink);
+  }
+}
+
+async function readCapabilities(handle: Handle, readonly: boolean): Promise<Capabilities> {
+  const size = checkSize(await handle.getSize());
+  /** Asks `question` when the plugin has it, else answers `otherwise`. */
+  const ask = async (question: keyof Handle & `${"can" | "is"}${string}`, otherwise: boolean) => {
+    const callback = handle[question] as (() => unknown) | undefined;
+    return callback ? checkBoolean(question, await callback.call(handle)) : otherwise;
+  };
+  const writable = !readonly && await ask("canWrite", handle.writeAt !== undefined);
+  const zeroNative = handle.zero !== undefined && await ask("canZero", true);
+  return {
+    size,
+    writable,
+    flush: await ask("canFlush", handle.flush !== undefined),
+    fua: writable ? fuaMode(checkMode("canFua", await handle.canFua?.()), handle) : FUA_MODE.NONE,
+    trim: writable && await ask("canTrim", handle.trim !== undefined),
+    zeroNative,
+    fastZero: writable && await ask("canFastZero", !zeroNative),
+    extents: await ask("canExtents", handle.extents !== undefined),
+    multiConn: await ask("canMultiConn", false),
+    cache: cacheMode(checkMode("canCache", await handle.canCache?.()), handle),
+    rotational: await ask("isRotational", false),
+    blockSize: checkBlockSize(await handle.blockSize?.()),
+  };
+}
+
+function fuaMode(answer: FuaMode | boolean | undefined, handle: Handle): FuaMode {
+  if (answer === undefined) return handle.flush ? FUA_MODE.EMULATE : FUA_MODE.NONE;
+  if (typeof answer === "boolean") return answer ? FUA_MODE.NATIVE : FUA_MODE.NONE;
+  return answer;
+}
+
+function cacheMode(answer: CacheMode | boolean | undefined, handle: Handle): CacheMode {
+  if (answer === undefined) return handle.cache ? CACHE_MODE.NATIVE : CACHE_MODE.NONE;
+  if (typeof answer === "boolean") return answer ? CACHE_MODE.NATIVE : CACHE_MODE.NONE;
+  return answer;
+}

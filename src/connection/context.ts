@@ -1,0 +1,65 @@
+/**
+ * What every connection shares: the configured plugin, the server options that change the
+ * protocol (-r, --no-sr, --tls), the limits (limits.ts), the effective thread model with its
+ * locks, the timers and the log.
+ */
+
+import { Backend } from "../backend/backend.ts";
+import { webTimers } from "./timers.ts";
+import type { Timers } from "../io.ts";
+import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
+import { Lock } from "./lock.ts";
+import type { TlsMode } from "../cli/option-values.ts";
+import type { Log } from "../api/log.ts";
+import { THREAD_MODEL, type ThreadModel } from "../api/plugin.ts";
+import type { Plugin } from "../api/plugin.ts";
+
+export interface ServerOptions {
+  readonly: boolean;
+  noStructuredReplies: boolean;
+  /**
+   * --tls as it stands after start-up ("off" too when no credentials loaded). Absent: this
+   * server has no TLS at all, like nbdkit built without GnuTLS (embedding, edge runtimes).
+   */
+  tls?: TlsMode;
+  /** From resolveLimits(); the defaults when absent. */
+  limits?: Limits;
+  /** The handshake deadline's clock; setTimeout when absent. */
+  timers?: Timers;
+}
+
+export class ServerContext {
+  readonly plugin: Plugin;
+  readonly pluginName: string;
+  readonly readonly: boolean;
+  readonly noStructuredReplies: boolean;
+  readonly tls: TlsMode | undefined;
+  readonly threadModel: ThreadModel;
+  readonly limits: Limits;
+  readonly timers: Timers;
+  readonly log: Log;
+  /** Held by each connection in turn under SERIALIZE_CONNECTIONS. */
+  readonly connectionLock: Lock = new Lock();
+  /** Held by each request of every connection under SERIALIZE_ALL_REQUESTS (and stricter). */
+  readonly requestLock: Lock = new Lock();
+
+  constructor(plugin: Plugin, threadModel: ThreadModel, options: ServerOptions, log: Log) {
+    this.plugin = plugin;
+    this.pluginName = plugin.name;
+    this.readonly = options.readonly;
+    this.noStructuredReplies = options.noStructuredReplies;
+    this.tls = options.tls;
+    this.threadModel = threadModel;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.timers = options.timers ?? webTimers();
+    this.log = log;
+  }
+
+  /** Opens the plugin for one export of one connection; `exportName` is already resolved. */
+  openBackend(exportName: string): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName);
+    return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
+      ? this.requestLock.run(open)
+      : open();
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * One connection, from greeting to close: feeds received bytes to the codec, answers options
+ * through negotiation.ts (upgrading to TLS on STARTTLS), then validates each request and hands
+ * it to transmission.ts, which runs it and queues its reply. Requests run concurrently (replies
+ * may overtake each other) unless the plugin's thread model asks for one at a time. Reading
+ * pauses while too much is in flight or the output is full, so a client cannot make the server
+ * buffer without bound; every other bound (limits.ts) is logged with the peer when a client
+ * goes over it.
+ */
+
+import type { Backend } from "../backend/backend.ts";
+import { BufferPool } from "./buffer-pool.ts";
+import type { ServerContext } from "./context.ts";
+import { messageOf, ProtocolError } from "../api/errors.ts";
+import type { Channel, Receiver } from "../io.ts";
+import { LimitError } from "../protocol/limits.ts";
+import { LimitWatch } from "./limit-watch.ts";
+import { Lock } from "./lock.ts";
+import { type Agreement, clientFlagsAcceptable, negotiate, newAgreement } from "./negotiation.ts";
+import { Output } from "./output.ts";
+import { THREAD_MODEL } from "../api/plugin.ts";
+import { Codec, type Request } from "../protocol/codec.ts";
+import { CMD, NBD_ERR } from "../protocol/constants.ts";
+import { encodeGreeting } from "../protocol/handshake.ts";
+import { switchToTls } from "./starttls.ts";
+import { Transmission } from "./transmission.ts";
+import { validateRequest, type ValidationContext } from "./validate.ts";
+
+const END_OF_STREAM = new Uint8Array(0);
+
+/**
+ * Smallest rest of a payload worth reading into directly: below it, one ordinary read that also
+ * takes the next requests' headers beats a read that stops at the payload's end.
+ */
+const READ_IN_PLACE_MIN = 16 * 1024;
+
+export class Session implements Receiver {
+  /** Read replies and write payloads reuse this connection's buffers. */
+  private readonly pool = new BufferPool();
+  private readonly codec: Codec;
+  private readonly output: Output;
+  private agreement: Agreement | undefined;
+  /** Set at GO: runs requests and writes their replies. */
+  private transmission: Transmission | undefined;
+  /** Serializes this connection's requests when the thread model says so. */
+  private readonly serial: Lock | undefined;
+  private inFlight = 0;
+  private bytesInFlight = 0;
+  private idle: (() => void) | undefined;
+  /** Not started, or an option or serialized request is running: decode nothing meanwhile. */
+  private busy = true;
+  private paused = false;
+  private finished = false;
+  private readonly watch: LimitWatch;
+  private readonly where: string;
+  /** Settles when the connection is fully closed and the plugin handle released. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  private readonly ctx: ServerContext;
+  private readonly channel: Channel;
+
+  constructor(ctx: ServerContext, channel: Channel, id: number) {
+    this.ctx = ctx;
+    this.channel = channel;
+    this.codec = new Codec(
+      (size, request) => this.transmission?.payloadBuffer(size, request) ?? this.pool.take(size),
+      ctx.limits,
+    );
+    this.output = new Output(channel, () => this.pump(), this.pool);
+    this.where = `${ctx.pluginName}[${id}]`;
+    this.watch = new LimitWatch(ctx, this.where, channel.peer);
+    const model = ctx.threadModel;
+    if (model <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS) this.serial = ctx.requestLock;
+    else if (model === THREAD_MODEL.SERIALIZE_REQUESTS) this.serial = new Lock();
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Greets the client; bytes received before this wait in the codec. */
+  start(): void {
+    if (this.finished) return; // closed while it waited for its turn
+    this.ctx.log.debug(this.where, `new connection from ${this.channel.peer}`);
+    this.output.push(encodeGreeting());
+    this.watch.startDeadline(() => void this.finish());
+    this.busy = false;
+    this.pump();
+  }
+
+  /** The server is stopping: finish what is running, then close. */
+  shutdown(): Promise<void> {
+    void this.finish();
+    return this.done;
+  }
+
+  data(chunk: Uint8Array): void {
+    if (chunk.length === 0) return; // end() alone means end of stream
+    this.codec.receive(chunk);
+    this.pump();
+    // The runtime may reuse the chunk once this returns: keep a copy of what is still unread.
+    this.codec.detach();
+  }
+
+  /** The rest of a large write payload, for a runtime that can read straight into it. */
+  readBuffer(): Uint8Array | undefined {
+    return this.codec.payloadRemainder(READ_IN_PLACE_MIN);
+  }
+
+  end(error?: Error): void {
+    if (error) {
+      // The connection failed: no reply can reach the client, so requests it sent but we have
+      // not started are dropped, as nbdkit stops at its first failed write (STATUS_DEAD).
+      this.ctx.log.debug(this.where, `connection error: ${error.message}`);
+      return void this.finish();
+    }
+    this.codec.receive(END_OF_STREAM);
+    this.pump();
+  }
+
+  /** Decodes and handles events until more bytes are needed or something must finish first. */
+  private pump(): void {
+    // While an option or a serialized request runs, nothing is decoded: stop the runtime
+    // reading too, or a client could make the codec hold bytes without bound.
+    if (this.busy && !this.finished) return this.pause();
+    while (!this.busy && !this.finished) {
+      if (this.watch.tooMuchInFlight(this.inFlight, this.bytesInFlight)) return this.pause();
+      if (this.output.backlogged) this.output.flush();
+      if (this.output.full) return this.pause();
+      let event;
+      try {
+        event = this.codec.next();
+      } catch (error) {
+        return this.fail(error);
+      }
+      switch (event.kind) {
+        case "need-data":
+          return this.resume();
+        case "closed":
+          return void this.finish();
+        case "client-flags":
+          if (!clientFlagsAcceptable(event.flags)) {
+            return this.fail(new ProtocolError("client requested unexpected flags"));
+          }
+          this.agreement = newAgreement(event.flags, this.channel.startTls !== undefined);
+          this.codec.setPhase("options");
+          break;
+        case "option":
+          this.busy = true;
+          this.pause(); // options are answered one at a time: read nothing more meanwhile
+          void this.option(event.option, event.data);
+          return;
+        case "request":
+          this.request(event.request);
+          break;
+      }
+    }
+  }
+
+  private pause(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.channel.pause();
+    }
+  }
+
+  private resume(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.channel.resume();
+    }
+  }
+
+  private async option(option: number, data: Uint8Array): Promise<void> {
+    let outcome;
+    try {
+      outcome = await negotiate(this.ctx, this.agreement!, option, data);
+    } catch (error) {
+      // negotiate() answers every failure it expects; anything else ends this connection only.
+      return this.fail(error);
+    }
+    if (this.finished) {
+      // Closed meanwhile (handshake deadline, shutdown): release what GO opened, say nothing.
+      if (outcome.next === "transmission") await this.closeBackend(outcome.opened.backend);
+      return;
+    }
+    outcome.limits?.forEach((hit) => this.watch.hit(hit));
+    // One push each: a spread of millions of replies (a META_CONTEXT flood) overflows the stack.
+    for (const reply of outcome.replies) this.output.push(reply);
+    if (outcome.next === "starttls") {
+      try {
+        await switchToTls(this.channel, this.output, this.codec, this.agreement!);
+      } catch (error) {
+        return this.fail(new Error(`TLS handshake: ${messageOf(error)}`));
+      }
+      this.ctx.log.debug(this.where, "using TLS on this connection");
+      if (outcome.thenClose) return this.finish();
+    }
+    if (outcome.next === "close") {
+      if (outcome.reason) this.ctx.log.error(this.where, outcome.reason);
+      return this.finish();
+    }
+    if (outcome.next === "transmission") {
+      this.watch.stopDeadline();
+      const { backend, flags } = outcome.opened;
+      const structuredReplies = this.agreement!.structuredReplies;
+      const validation: ValidationContext = {
+        size: backend.caps.size,
+        flags,
+        structuredReplies,
+        baseAllocation: this.agreement!.baseAllocation,
+        maxPayload: this.ctx.limits.maxPayload,
+      };
+      this.transmission = new Transmission({
+        backend,
+        validation,
+        structuredReplies,
+        output: this.output,
+        pool: this.pool,
+        log: this.ctx.log,
+        where: this.where,
+      });
+      this.codec.setPhase("transmission");
+    }
+    this.busy = false;
+    this.pump();
+  }
+
+  private request(req: Request): void {
+    if (req.type === CMD.DISC) {
+      void this.finish();
+      return;
+    }
+    const transmission = this.transmission!;
+    let error = validateRequest(req, transmission.validation);
+    if (error === NBD_ERR.SUCCESS && req.payloadDropped) error = NBD_ERR.ENOMEM;
+    if (error === NBD_ERR.ENOMEM) this.watch.payloadRefused(req);
+    if (error !== NBD_ERR.SUCCESS) return transmission.replyError(req, error, "invalid request");
+
+    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
+    this.inFlight++;
+    this.bytesInFlight += bytes;
+    if (this.serial) {
+      this.busy = true;
+      this.pause();
+      this.serial.run(() => transmission.execute(req)).then(() => {
+        this.busy = false;
+        this.settle(bytes);
+        this.pump();
+      });
+      return;
+    }
+    const running = transmission.execute(req);
+    // A synchronous answer is settled here, and pump's loop goes on to the next request.
+    if (!running) return this.settle(bytes);
+    running.then(() => {
+      this.settle(bytes);
+      this.pump();
+    });
+  }
+
+  /** A request's reply is queued: it no longer counts against the in-flight limits. */
+  private settle(bytes: number): void {
+    this.inFlight--;
+    this.bytesInFlight -= bytes;
+    if (this.inFlight === 0) this.idle?.();
+  }
+
+  private fail(error: unknown): void {
+    if (error instanceof LimitError) this.watch.hit(error.hit);
+    else this.ctx.log.error(this.where, messageOf(error));
+    void this.finish();
+  }
+
+  /**
+   * Ends the connection: stop reading, let running requests finish and send their replies
+   * (NBD_CMD_DISC promises that), then close the socket and the plugin handle.
+   */
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.watch.stopDeadline();
+    this.busy = true;
+    this.pause(); // nothing more is read: a client still sending cannot make us buffer it
+    this.pool.release(); // a request may hang for ever: keep no idle buffers meanwhile
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    try {
+      await this.output.drained();
+    } catch {
+      // The peer is gone: nothing left to tell it.
+    }
+    this.channel.close();
+    await this.closeBackend(this.transmission?.backend);
+    this.ctx.log.debug(this.where, "connection closed");
+    this.resolveDone();
+  }
+
+  private async closeBackend(backend: Backend | undefined): Promise<void> {
+    try {
+      await backend?.close();
+    } catch (error) {
+      this.ctx.log.error(this.where, `close: ${messageOf(error)}`);
+    }
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * One connection's transmission phase, after GO: runs each valid request on the backend and
+ * queues its reply (simple, or structured chunks when negotiated), receiving WRITE payloads
+ * where the plugin offers room. session.ts decides when a request may run; this file runs it.
+ */
+
+import type { Backend } from "../backend/backend.ts";
+import type { BufferPool } from "./buffer-pool.ts";
+import { errnoOf, messageOf, NbdError, wireError } from "../api/errors.ts";
+import { ExtentList } from "../backend/extents.ts";
+import type { Log } from "../api/log.ts";
+import type { Output } from "./output.ts";
+import { checkReadResult, isThenable } from "../backend/plugin-answers.ts";
+import type { Offset, ReadViews } from "../api/plugin.ts";
+import type { Request } from "../protocol/codec.ts";
+import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "../protocol/constants.ts";
+import { addOffset, compareOffsets, SIMPLE_REPLY } from "../protocol/layout.ts";
+import {
+  encodeBlockStatus,
+  encodeErrorChunk,
+  encodeErrorOffsetChunk,
+  encodeOffsetDataPrefix,
+  encodeOffsetHole,
+  encodeSimpleReply,
+  OFFSET_DATA_PREFIX,
+  OFFSET_HOLE_REPLY_SIZE,
+} from "../protocol/replies.ts";
+import { validateRequest, type ValidationContext } from "./validate.ts";
+import { isAllZero } from "../api/zero.ts";
+
+/** What a connection's transmission phase needs, fixed at GO. */
+export interface TransmissionSetup {
+  readonly backend: Backend;
+  /** Nothing validation looks at changes once transmission starts: built once, at GO. */
+  readonly validation: ValidationContext;
+  readonly structuredReplies: boolean;
+  readonly output: Output;
+  /** The connection's pool: read replies and write payloads reuse its buffers. */
+  readonly pool: BufferPool;
+  readonly log: Log;
+  /** The connection's name in logs. */
+  readonly where: string;
+}
+
+export class Transmission {
+  readonly backend: Backend;
+  readonly validation: ValidationContext;
+  private readonly structuredReplies: boolean;
+  private readonly output: Output;
+  private readonly pool: BufferPool;
+  private readonly log: Log;
+  private readonly where: string;
+  /** Bytes in front of a READ's data in its reply buffer: the simple or structured header. */
+  private readonly readPrefix: number;
+  /** Payloads received into the plugin's own storage: never handed to the pool. */
+  private readonly lent = new Set<Uint8Array>();
+
+  constructor(setup: TransmissionSetup) {
+    this.backend = setup.backend;
+    this.validation = setup.validation;
+    this.structuredReplies = setup.structuredReplies;
+    this.output = setup.output;
+    this.pool = setup.pool;
+    this.log = setup.log;
+    this.where = setup.where;
+    this.readPrefix = setup.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
+  }
+
+  /**
+   * Runs one valid request and queues its reply; never throws. A plugin that answers
+   * synchronously gets its reply queued before this returns, with no promise made (undefined);
+   * otherwise the promise settles once the reply is queued.
+   */
+  execute(req: Request): Promise<void> | undefined {
+    let running: void | PromiseLike<void>;
+    try {
+      running = this.run(req);
+    } catch (error) {
+      this.replyFailure(req, error);
+      return undefined;
+    }
+    if (!isThenable(running)) return undefined;
+    return Promise.resolve(running).then(undefined, (error) => this.replyFailure(req, error));
+  }
+
+  /** Calls the backend for one request; replies on success, throws or rejects on failure. */
+  private run(req: Request): void | PromiseLike<void> {
+    const backend = this.backend;
+    const fua = (req.flags & CMD_FLAG.FUA) !== 0;
+    switch (req.type) {
+      case CMD.READ:
+        return this.read(req);
+      case CMD.WRITE:
+        return this.write(req, fua);
+      case CMD.TRIM:
+        return this.acknowledge(req, backend.trim(req.length, req.offset, fua));
+      case CMD.FLUSH:
+        return this.acknowledge(req, backend.flush());
+      case CMD.BLOCK_STATUS:
+        return this.blockStatus(req);
+      case CMD.CACHE:
+        return this.acknowledge(req, backend.cache(req.length, req.offset));
+      case CMD.WRITE_ZEROES: {
+        const mayTrim = (req.flags & CMD_FLAG.NO_HOLE) === 0;
+        const fast = (req.flags & CMD_FLAG.FAST_ZERO) !== 0;
+        return this.acknowledge(req, backend.zero(req.length, req.offset, mayTrim, fua, fast));
+      }
+    }
+  }
+
+  /** Replies success once `running` is done: at once when the plugin answered synchronously. */
+  private acknowledge(req: Request, running: unknown): void | PromiseLike<void> {
+    if (!isThenable(running)) return this.replySuccess(req);
+    return Promise.resolve(running).then(() => this.replySuccess(req));
+  }
+
+  private replySuccess(req: Request): void {
+    this.replySimple(req, NBD_ERR.SUCCESS);
+  }
+
+  /** A simple reply, encoded among the output's small replies. */
+  private replySimple(req: Request, error: number): void {
+    const output = this.output;
+    const at = output.reserve(SIMPLE_REPLY.size); // first: it may renew output.arena
+    encodeSimpleReply(output.arena, at, req, error);
+  }
+
+  private write(req: Request, fua: boolean): void | PromiseLike<void> {
+    const payload = req.payload!;
+    let running;
+    try {
+      running = this.backend.writeAt(payload, req.offset, fua);
+    } catch (error) {
+      this.returnPayload(payload);
+      throw error;
+    }
+    if (!isThenable(running)) {
+      this.returnPayload(payload);
+      return this.replySuccess(req);
+    }
+    return Promise.resolve(running).then(() => {
+      this.returnPayload(payload);
+      this.replySuccess(req);
+    }, (error) => {
+      this.returnPayload(payload);
+      throw error;
+    });
+  }
+
+  /** Plugins may not keep a payload past the call; the plugin's own room stays its own. */
+  private returnPayload(payload: Uint8Array): void {
+    if (!this.lent.delete(payload)) this.pool.give(payload);
+  }
+
+  /**
+   * Where a WRITE payload is received: in the plugin's own storage when it offers room (asked
+   * only for a valid request, since the bytes may show there as they arrive), else a pooled
+   * buffer.
+   */
+  payloadBuffer(size: number, req: Request): Uint8Array {
+    const backend = this.backend;
+    if (
+      backend.handle.payloadBuffer && validateRequest(req, this.validation) === NBD_ERR.SUCCESS
+    ) {
+      const view = backend.payloadBuffer(size, req.offset);
+      if (view) {
+        this.lent.add(view);
+        return view;
+      }
+    }
+    return this.pool.take(size);
+  }
+
+  /**
+   * One buffer holds header and data: the plugin fills the data in place; or, when the plugin
+   * lends its own bytes (readViews), the header goes out followed by them, never copied.
+   */
+  private read(req: Request): void | PromiseLike<void> {
+    const lent = this.output.canLend ? this.backend.readViews(req.length, req.offset) : undefined;
+    if (lent) return this.sendViews(req, lent);
+    // The header goes in front of the data in the same pooled buffer: one write, no copy.
+    const buf = this.pool.take(this.readPrefix + req.length);
+    const data = buf.subarray(this.readPrefix);
+    let answer;
+    try {
+      answer = this.backend.readAt(data, req.offset);
+    } catch (error) {
+      this.pool.give(buf);
+      throw error;
+    }
+    if (!isThenable(answer)) return this.replyRead(req, buf, data, answer);
+    return Promise.resolve(answer).then(
+      (value) => this.replyRead(req, buf, data, value),
+      (error) => {
+        this.pool.give(buf);
+        throw error;
+      },
+    );
+  }
+
+  /** Sends what readAt put in `data` (`buf` after the header's room), given its answer. */
+  private replyRead(req: Request, buf: Uint8Array, data: Uint8Array, answer: unknown): void {
+    try {
+      checkReadResult(answer, data);
+    } catch (error) {
+      this.pool.give(buf);
+      throw error;
+    }
+    if (this.structuredReplies && isAllZero(data)) {
+      this.pool.give(buf);
+      return this.replyHole(req);
+    }
+    this.encodeReadHeader(buf, 0, req);
+    this.output.pushPooled(buf);
+  }
+
+  /** The header in front of a READ's data: a simple reply, or an OFFSET_DATA chunk's start. */
+  private encodeReadHeader(buf: Uint8Array, at: number, req: Request): void {
+    if (this.structuredReplies) encodeOffsetDataPrefix(buf, at, req, req.length);
+    else encodeSimpleReply(buf, at, req, NBD_ERR.SUCCESS);
+  }
+
+  /**
+   * Queues a READ's reply from lent views; the output releases them once written (or dropped).
+   * An all-zero READ is one OFFSET_HOLE chunk with structured replies, as from a buffer.
+   */
+  private sendViews(req: Request, lent: ReadViews): void {
+    let hole: boolean;
+    try {
+      hole = this.structuredReplies && (lent.isAllZero?.() ?? lent.views.every(isAllZero));
+    } catch (error) {
+      lent.release();
+      throw error;
+    }
+    if (hole) {
+      lent.release();
+      return this.replyHole(req);
+    }
+    const output = this.output;
+    const at = output.reserve(this.readPrefix); // the header, among the small replies
+    this.encodeReadHeader(output.arena, at, req);
+    output.pushLent(lent.views, lent);
+  }
+
+  /** An all-zero READ with structured replies: one OFFSET_HOLE chunk instead of the data. */
+  private replyHole(req: Request): void {
+    const output = this.output;
+    const at = output.reserve(OFFSET_HOLE_REPLY_SIZE);
+    encodeOffsetHole(output.arena, at, req, req.length);
+  }
+
+  private async blockStatus(req: Request): Promise<void> {
+    const reqOne = (req.flags & CMD_FLAG.REQ_ONE) !== 0;
+    const list = new ExtentList(req.offset, this.backend.caps.size);
+    await this.backend.extents(req.length, req.offset, reqOne, list);
+    if (list.types.length === 0) {
+      throw new NbdError("EINVAL", "extents: plugin returned no extents for the requested range");
+    }
+    const { lengths, statuses } = list.toDescriptors(req.length, reqOne);
+    this.output.push(encodeBlockStatus(req, BASE_ALLOCATION_ID, lengths, statuses));
+  }
+
+  /** A plugin failure: its errno on the wire; anything that is not an NbdError is logged. */
+  private replyFailure(req: Request, error: unknown): void {
+    const message = messageOf(error);
+    if (error instanceof NbdError) this.log.debug(this.where, message);
+    else this.log.error(this.where, message);
+    const wire = wireError(errnoOf(error), req.flags);
+    const at = error instanceof NbdError ? error.offset : undefined;
+    if (this.structuredReplies && req.type === CMD.READ && at !== undefined && within(req, at)) {
+      return this.output.push(encodeErrorOffsetChunk(req, wire, message, at));
+    }
+    this.replyError(req, wire, message);
+  }
+
+  /** Structured replies carry errors of READ and BLOCK_STATUS as chunks; the rest are simple. */
+  replyError(req: Request, error: number, message: string): void {
+    const chunked = req.type === CMD.READ || req.type === CMD.BLOCK_STATUS;
+    if (this.structuredReplies && chunked) {
+      return this.output.push(encodeErrorChunk(req, error, message));
+    }
+    this.replySimple(req, error);
+  }
+}
+
+/** Whether `offset` lies inside the request's range. */
+function within(req: Request, offset: Offset): boolean {
+  return compareOffsets(offset, req.offset) >= 0 &&
+    compareOffsets(offset, addOffset(req.offset, req.length)) < 0;
+}

@@ -1,0 +1,24 @@
+/**
+ * Finds the filters the command line names (`--filter=ip`, `--filter=./my-filter.ts`): a
+ * built-in by its short name, or a module by path exporting a filter or a factory as `default`
+ * or `filter`. Checks its name, as nbdkit checks a filter's when it loads one.
+ */
+
+import { isPluginName } from "./config-key.ts";
+import type { Filter } from "../api/filter.ts";
+import type { Runtime } from "../io.ts";
+import { checkLayerName, loadLayerObject } from "./load-module.ts";
+import { BUILTIN_FILTERS } from "../filters/registry.ts";
+
+export async function loadFilter(runtime: Runtime, word: string): Promise<Filter> {
+  const filter = await loadLayerObject(runtime, word, "filter", BUILTIN_FILTERS);
+  checkLayerName(filter, word, "filter", isPluginName);
+  return filter;
+}
+
+/** The filters of `--filter=…` options, in command-line order (the outermost first). */
+export async function loadFilters(runtime: Runtime, words: readonly string[]): Promise<Filter[]> {
+  const filters: Filter[] = [];
+  for (const word of words) filters.push(await loadFilter(runtime, word));
+  return filters;
+}

@@ -1,0 +1,60 @@
+/**
+ * Finds the plugin or filter a command-line word names: a built-in by its short name
+ * ("memory", "ip"), or a module by path ("./my-filter.ts") exporting the object or a factory
+ * of it as `default` or as `plugin`/`filter`. It checks only that something was exported:
+ * load-plugin.ts and load-filter.ts check what they need of it.
+ */
+
+import { isShortPluginName } from "./config-key.ts";
+import { ConfigError, messageOf } from "../api/errors.ts";
+import type { PluginHost, Runtime } from "../io.ts";
+
+export type LayerKind = "plugin" | "filter";
+
+/** The built-in or module-exported object `word` names, or a ConfigError saying why not. */
+export async function loadLayerObject<T>(
+  runtime: Runtime,
+  word: string,
+  kind: LayerKind,
+  builtins: Readonly<Record<string, (host?: PluginHost) => T>>,
+): Promise<T> {
+  if (isShortPluginName(word)) {
+    const factory = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
+    if (!factory) {
+      throw new ConfigError(
+        `cannot open ${kind} "${word}": no built-in ${kind} of that name ` +
+          `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
+      );
+    }
+    return factory(runtime.host);
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = (await runtime.importModule(word)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`cannot open ${kind} "${word}": ${messageOf(error)}`);
+  }
+  const exported = module.default ?? module[kind];
+  if (exported === undefined) {
+    throw new ConfigError(`${kind} "${word}" exports no ${kind} (expected "default" or "${kind}")`);
+  }
+  return (typeof exported === "function" ? exported() : exported) as T;
+}
+
+/** Refuses a loaded object that is not an object or whose name is not a valid short name. */
+export function checkLayerName(
+  object: unknown,
+  word: string,
+  kind: LayerKind,
+  isValidName: (name: string) => boolean,
+): void {
+  if (typeof object !== "object" || object === null) {
+    throw new ConfigError(`${kind} "${word}" is not an object`);
+  }
+  const name = (object as { name?: unknown }).name;
+  if (typeof name !== "string" || !isValidName(name)) {
+    throw new ConfigError(
+      `${kind} "${word}" has an invalid name "${name}": use ASCII letters and digits`,
+    );
+  }
+}

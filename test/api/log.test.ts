@@ -1,0 +1,26 @@
+/**
+ * Log lines look like nbdkit's and end exactly once, whatever the message carries (OpenSSL's
+ * error messages, passed on from node:tls, end in a newline of their own).
+ */
+
+import { expect, test } from "vitest";
+import { Log } from "../../src/api/log.ts";
+
+test("an error line is prefixed like nbdkit's and a message's own line end is dropped", () => {
+  const lines: string[] = [];
+  const log = new Log((line) => lines.push(line), true);
+  log.error("memory[1]", "TLS handshake: wrong version number\n");
+  log.debug("memory[1]", "using TLS\r\n");
+  log.error("memory[2]", "two\nlines");
+  expect(lines).toEqual([
+    "nbdts: memory[1]: error: TLS handshake: wrong version number\n",
+    "nbdts: memory[1]: debug: using TLS\n",
+    "nbdts: memory[2]: error: two\nlines\n",
+  ]);
+});
+
+test("debug lines appear only when verbose", () => {
+  const lines: string[] = [];
+  new Log((line) => lines.push(line)).debug("memory[1]", "quiet");
+  expect(lines).toEqual([]);
+});
