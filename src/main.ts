@@ -26,9 +26,11 @@ import {
   versionText,
 } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
-import { type DebugFlag, TLS_MODE, type TlsMode } from "./cli/option-values.ts";
+import type { DebugFlag } from "./cli/option-values.ts";
+import { TLS_MODE, type TlsMode } from "./connection/tls-mode.ts";
 import { errorLine } from "./cli/program-name.ts";
-import { applyParams, buildServer, finishConfiguration, pluginStep } from "./backend/configure.ts";
+import { applyParams, finishConfiguration, pluginStep } from "./backend/configure.ts";
+import { buildServer } from "./connection/build-server.ts";
 import { ConfigError, messageOf } from "./api/errors.ts";
 import type { Accept, ListenAddress, Listener, Runtime } from "./io.ts";
 import { Log } from "./api/log.ts";

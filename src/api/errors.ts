@@ -1,11 +1,10 @@
 /**
  * The errors that cross boundaries: NbdError (a plugin or the server failing one request with an
  * errno), ProtocolError (a client broke the protocol: its connection closes), ConfigError (bad
- * command line or plugin parameter), and the one errno → NBD_E* mapping (nbdkit's nbd_errno).
+ * command line or plugin parameter). protocol/wire-error.ts maps an errno to its NBD_E* code.
  */
 
 import type { Offset } from "./plugin.ts";
-import { CMD_FLAG, NBD_ERR } from "../protocol/constants.ts";
 
 /** The host errno names a plugin may use; each maps to a wire error as nbdkit maps it. */
 export const ERRNO = {
@@ -82,33 +81,4 @@ export function asError(error: unknown): Error {
 /** Any thrown value as an errno: NbdError keeps its own, anything else is EIO (nbdkit's get_error). */
 export function errnoOf(error: unknown): Errno {
   return error instanceof NbdError ? error.errno : ERRNO.EIO;
-}
-
-/**
- * The wire error for a host errno, as nbdkit's nbd_errno: ENOTSUP only for a FAST_ZERO request
- * and EOVERFLOW only for a DF read (else both are EINVAL); unknown errnos are EINVAL.
- */
-export function wireError(errno: Errno, cmdFlags: number): number {
-  switch (errno) {
-    case "EPERM":
-    case "EROFS":
-      return NBD_ERR.EPERM;
-    case "EIO":
-      return NBD_ERR.EIO;
-    case "ENOMEM":
-      return NBD_ERR.ENOMEM;
-    case "ENOSPC":
-    case "EDQUOT":
-    case "EFBIG":
-      return NBD_ERR.ENOSPC;
-    case "ESHUTDOWN":
-      return NBD_ERR.ESHUTDOWN;
-    case "ENOTSUP":
-    case "EOPNOTSUPP":
-      return cmdFlags & CMD_FLAG.FAST_ZERO ? NBD_ERR.ENOTSUP : NBD_ERR.EINVAL;
-    case "EOVERFLOW":
-      return cmdFlags & CMD_FLAG.DF ? NBD_ERR.EOVERFLOW : NBD_ERR.EINVAL;
-    default:
-      return NBD_ERR.EINVAL;
-  }
 }

@@ -1,18 +1,12 @@
 /**
  * The plugin's life before it serves, in nbdkit's order: config(key, value) for each
- * parameter, configComplete, getReady, then a Server built with the plugin's thread model.
- * Shared by the command line (main.ts) and embedding (embed.ts); a plugin's throw here becomes
- * a ConfigError naming the plugin.
+ * parameter, configComplete, getReady; then connection/build-server.ts builds a Server with the
+ * plugin's thread model. Shared by the command line (main.ts) and embedding (embed/serve.ts); a
+ * plugin's throw here becomes a ConfigError naming the plugin.
  */
 
-import type { TlsMode } from "../cli/option-values.ts";
-import { ServerContext } from "../connection/context.ts";
 import { ConfigError, messageOf } from "../api/errors.ts";
-import type { Timers } from "../io.ts";
-import { type LimitOptions, resolveLimits } from "../protocol/limits.ts";
-import type { Log } from "../api/log.ts";
 import { type Plugin, THREAD_MODEL, type ThreadModel } from "../api/plugin.ts";
-import { Server } from "../connection/server.ts";
 
 /** One plugin parameter, as `key=value` on the command line. */
 export interface Param {
@@ -59,39 +53,6 @@ export async function applyParams(plugin: Plugin, params: readonly Param[]): Pro
 export async function finishConfiguration(plugin: Plugin): Promise<void> {
   await pluginStep(plugin, () => plugin.configComplete?.());
   await pluginStep(plugin, () => plugin.getReady?.());
-}
-
-export interface ServeOptions extends LimitOptions {
-  /** -r: every connection read-only. */
-  readonly?: boolean;
-  /** --no-sr: refuse structured replies. */
-  noStructuredReplies?: boolean;
-  /** --tls after start-up; absent for a server without TLS (see ServerContext). */
-  tls?: TlsMode;
-  /** The clock of the handshake deadline (tests drive their own); setTimeout by default. */
-  timers?: Timers;
-}
-
-/** A Server for a configured plugin, honouring its thread model. */
-export async function buildServer(
-  plugin: Plugin,
-  options: ServeOptions,
-  log: Log,
-): Promise<Server> {
-  const limits = resolveLimits(options);
-  const threadModel = await threadModelOf(plugin);
-  const ctx = new ServerContext(plugin, threadModel, {
-    readonly: options.readonly ?? false,
-    noStructuredReplies: options.noStructuredReplies ?? false,
-    tls: options.tls,
-    limits,
-    timers: options.timers,
-  }, log);
-  return new Server(ctx);
-}
-
-async function threadModelOf(plugin: Plugin): Promise<ThreadModel> {
-  return checkThreadModel(plugin.name, await plugin.threadModel?.());
 }
 
 /** A layer's answer to threadModel(): PARALLEL when it gives none; anything else is refused. */

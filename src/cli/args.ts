@@ -28,13 +28,8 @@ export {
   DEFAULT_PORT,
   PRIVATE_SOCKET,
 } from "./command-line.ts";
-export {
-  type DebugFlag,
-  LOG_TARGET,
-  type LogTarget,
-  TLS_MODE,
-  type TlsMode,
-} from "./option-values.ts";
+export { type DebugFlag, LOG_TARGET, type LogTarget } from "./option-values.ts";
+export { TLS_MODE, type TlsMode } from "../connection/tls-mode.ts";
 export { type Param, type RawParam, resolveParams } from "./params.ts";
 
 type Draft = { -readonly [K in keyof CommandLine]: CommandLine[K] };

@@ -6,7 +6,7 @@
  */
 
 import { DEFAULT_PORT } from "./command-line.ts";
-import type { TlsMode } from "./option-values.ts";
+import type { TlsMode } from "../connection/tls-mode.ts";
 import { shellQuote } from "./shell-quote.ts";
 import { buildUri } from "./uri.ts";
 

@@ -3,7 +3,8 @@
  * actions a command line can ask for, and the defaults nbdkit applies when an option is missing.
  */
 
-import type { DebugFlag, LogTarget, TlsMode } from "./option-values.ts";
+import type { DebugFlag, LogTarget } from "./option-values.ts";
+import type { TlsMode } from "../connection/tls-mode.ts";
 import type { RawParam } from "./params.ts";
 
 /** What the command line asks for; only "serve" starts a server. */

@@ -6,10 +6,7 @@
 import { ConfigError, messageOf } from "../api/errors.ts";
 import { parseBool } from "../api/parse.ts";
 import { parseInt32 } from "../api/parse-integer.ts";
-
-/** --tls: "on" is the default when certificates load, silently off when they do not. */
-export const TLS_MODE = { OFF: "off", ON: "on", REQUIRE: "require" } as const;
-export type TlsMode = (typeof TLS_MODE)[keyof typeof TLS_MODE];
+import { TLS_MODE, type TlsMode } from "../connection/tls-mode.ts";
 
 /** --log: without it nbdkit logs to stderr in the foreground and to syslog otherwise. */
 export const LOG_TARGET = { STDERR: "stderr", SYSLOG: "syslog", NULL: "null" } as const;

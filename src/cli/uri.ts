@@ -3,7 +3,7 @@
  * percent-encoding as nbdkit's uri_quote does so the result is also safe in a shell word.
  */
 
-import type { TlsMode } from "./option-values.ts";
+import type { TlsMode } from "../connection/tls-mode.ts";
 
 /** RFC 3986 unreserved characters plus '/': uri_quote leaves these alone. */
 const URI_SAFE = /^[A-Za-z0-9._~/-]$/;

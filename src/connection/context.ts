@@ -9,7 +9,7 @@ import { webTimers } from "./timers.ts";
 import type { Timers } from "../io.ts";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import { Lock } from "./lock.ts";
-import type { TlsMode } from "../cli/option-values.ts";
+import type { TlsMode } from "./tls-mode.ts";
 import type { Log } from "../api/log.ts";
 import { THREAD_MODEL, type ThreadModel } from "../api/plugin.ts";
 import type { Plugin } from "../api/plugin.ts";

@@ -7,7 +7,7 @@
 
 import type { ServerContext } from "./context.ts";
 import type { Channel } from "../io.ts";
-import type { Agreement, Outcome } from "./negotiation.ts";
+import type { Agreement, Outcome } from "./agreement.ts";
 import type { Output } from "./output.ts";
 import type { Codec } from "../protocol/codec.ts";
 import { OPT, REP } from "../protocol/constants.ts";

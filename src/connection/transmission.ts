@@ -6,7 +6,8 @@
 
 import type { Backend } from "../backend/backend.ts";
 import type { BufferPool } from "./buffer-pool.ts";
-import { errnoOf, messageOf, NbdError, wireError } from "../api/errors.ts";
+import { errnoOf, messageOf, NbdError } from "../api/errors.ts";
+import { wireError } from "../protocol/wire-error.ts";
 import { ExtentList } from "../backend/extents.ts";
 import type { Log } from "../api/log.ts";
 import type { Output } from "./output.ts";

@@ -5,14 +5,8 @@
  */
 
 import { asError } from "../api/errors.ts";
-import {
-  applyParams,
-  buildServer,
-  finishConfiguration,
-  type Param,
-  pluginStep,
-  type ServeOptions,
-} from "../backend/configure.ts";
+import { applyParams, finishConfiguration, type Param, pluginStep } from "../backend/configure.ts";
+import { buildServer, type ServeOptions } from "../connection/build-server.ts";
 import type { PeerAddress, Receiver } from "../io.ts";
 import { acceptWebSocket, type WebSocketLike } from "./websocket.ts";
 import { Log } from "../api/log.ts";

@@ -5,7 +5,14 @@
 
 import { ConfigError } from "../api/errors.ts";
 import { parseSize, toOffset } from "../api/parse.ts";
-import { CACHE_MODE, EXTENT, FUA_MODE, type Offset, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import {
+  CACHE_MODE,
+  EXTENT,
+  FUA_MODE,
+  type Offset,
+  type Plugin,
+  THREAD_MODEL,
+} from "../api/plugin.ts";
 import { VERSION } from "../api/version.ts";
 
 export function createNullPlugin(): Plugin {

@@ -5,13 +5,20 @@
  * Files are read through the Runtime's host, never directly.
  */
 
-import type { CommandLine } from "../cli/command-line.ts";
-import type { TlsMode } from "../cli/option-values.ts";
 import { ConfigError, messageOf } from "../api/errors.ts";
+import type { TlsMode } from "../connection/tls-mode.ts";
 import type { Accept, PluginHost, Runtime, TlsCredentials, TlsSupport } from "../io.ts";
 
 /** nbdkit's root_tls_certificates_dir ($sysconfdir/pki/nbdkit). */
 export const ROOT_CERTIFICATES_DIR = "/etc/pki/nbdkit";
+
+/** The TLS options of a command line (cli/command-line.ts), as the user gave them. */
+export interface TlsOptions {
+  readonly tls?: TlsMode;
+  readonly tlsCertificates?: string;
+  readonly tlsPsk?: string;
+  readonly tlsVerifyPeer: boolean;
+}
 
 /** --tls in force and, unless "off", what gives each connection its STARTTLS. */
 export interface TlsSettings {
@@ -25,7 +32,7 @@ const HOW_TO_FIX = "Try setting ‘--tls-certificates=/path/to/certificates’ o
   'the "TLS" section in nbdkit(1).';
 
 /** The TLS mode and credentials for `line`, or a ConfigError where nbdkit exits. */
-export async function settleTls(runtime: Runtime, line: CommandLine): Promise<TlsSettings> {
+export async function settleTls(runtime: Runtime, line: TlsOptions): Promise<TlsSettings> {
   const mode = line.tls ?? (runtime.tls ? "on" : "off"); // nbdkit's default follows GnuTLS
   if (mode === "off") return { mode };
   const host = runtime.host;

@@ -6,8 +6,8 @@ import {
   errnoOf,
   NbdError,
   ProtocolError,
-  wireError,
 } from "../../src/api/errors.ts";
+import { wireError } from "../../src/protocol/wire-error.ts";
 import { CMD_FLAG, NBD_ERR } from "../../src/protocol/constants.ts";
 
 describe("wireError maps host errnos as nbdkit's nbd_errno (nbd-proto.md section 5.9)", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { Capabilities } from "../../src/backend/backend.ts";
-import { clientFlagsAcceptable, transmissionFlags } from "../../src/connection/negotiation.ts";
+import { clientFlagsAcceptable } from "../../src/connection/agreement.ts";
+import { transmissionFlags } from "../../src/connection/open-export.ts";
 import { CACHE_MODE, FUA_MODE, type Plugin, THREAD_MODEL } from "../../src/api/plugin.ts";
 import { CMD, HANDSHAKE_FLAG, INFO, OPT, REP, TX_FLAG } from "../../src/protocol/constants.ts";
 import {

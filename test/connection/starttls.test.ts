@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, test } from "vitest";
-import type { TlsMode } from "../../src/cli/option-values.ts";
+import type { TlsMode } from "../../src/connection/tls-mode.ts";
 import { CMD, HANDSHAKE_FLAG, OPT, REP, TX_FLAG } from "../../src/protocol/constants.ts";
 import {
   concat,

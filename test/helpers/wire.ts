@@ -5,7 +5,7 @@
  * the spec (doc/proto.md, "Values") on purpose, so a wrong constant in src/ fails a test.
  */
 
-import type { TlsMode } from "../../src/cli/option-values.ts";
+import type { TlsMode } from "../../src/connection/tls-mode.ts";
 import type { Channel, Receiver, Timers } from "../../src/io.ts";
 import { ServerContext } from "../../src/connection/context.ts";
 import { type LimitOptions, resolveLimits } from "../../src/protocol/limits.ts";

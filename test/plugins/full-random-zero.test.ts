@@ -6,7 +6,13 @@ import { ConfigError, NbdError } from "../../src/api/errors.ts";
 import { createFullPlugin } from "../../src/plugins/full.ts";
 import { createRandomPlugin } from "../../src/plugins/random.ts";
 import { createZeroPlugin } from "../../src/plugins/zero.ts";
-import { CACHE_MODE, EXTENT, type Handle, type Plugin, THREAD_MODEL } from "../../src/api/plugin.ts";
+import {
+  CACHE_MODE,
+  EXTENT,
+  type Handle,
+  type Plugin,
+  THREAD_MODEL,
+} from "../../src/api/plugin.ts";
 import { randomPluginByte } from "./random-reference.ts";
 
 async function configured(plugin: Plugin, params: Record<string, string>): Promise<Plugin> {

@@ -1,0 +1,46 @@
+/**
+ * A Server for a configured plugin (configuration is backend/configure.ts): the options that
+ * change the protocol, the limits resolved, and the thread model the plugin asks for.
+ */
+
+import type { Log } from "../api/log.ts";
+import type { Plugin, ThreadModel } from "../api/plugin.ts";
+import { checkThreadModel } from "../backend/configure.ts";
+import type { Timers } from "../io.ts";
+import { type LimitOptions, resolveLimits } from "../protocol/limits.ts";
+import { ServerContext } from "./context.ts";
+import { Server } from "./server.ts";
+import type { TlsMode } from "./tls-mode.ts";
+
+export interface ServeOptions extends LimitOptions {
+  /** -r: every connection read-only. */
+  readonly?: boolean;
+  /** --no-sr: refuse structured replies. */
+  noStructuredReplies?: boolean;
+  /** --tls after start-up; absent for a server without TLS (see ServerContext). */
+  tls?: TlsMode;
+  /** The clock of the handshake deadline (tests drive their own); setTimeout by default. */
+  timers?: Timers;
+}
+
+/** A Server for a configured plugin, honouring its thread model. */
+export async function buildServer(
+  plugin: Plugin,
+  options: ServeOptions,
+  log: Log,
+): Promise<Server> {
+  const limits = resolveLimits(options);
+  const threadModel = await threadModelOf(plugin);
+  const ctx = new ServerContext(plugin, threadModel, {
+    readonly: options.readonly ?? false,
+    noStructuredReplies: options.noStructuredReplies ?? false,
+    tls: options.tls,
+    limits,
+    timers: options.timers,
+  }, log);
+  return new Server(ctx);
+}
+
+async function threadModelOf(plugin: Plugin): Promise<ThreadModel> {
+  return checkThreadModel(plugin.name, await plugin.threadModel?.());
+}

@@ -1,0 +1,143 @@
+/**
+ * Choosing an export: EXPORT_NAME, INFO and GO open the plugin's export, describe it (size,
+ * transmission flags, name, description, block sizes) and, for EXPORT_NAME and GO, hand it to
+ * transmission.
+ */
+
+import { messageOf } from "../api/errors.ts";
+import { THREAD_MODEL } from "../api/plugin.ts";
+import type { Capabilities } from "../backend/backend.ts";
+import { resolveExportName } from "../backend/exports.ts";
+import { INFO, OPT, REP, TX_FLAG } from "../protocol/constants.ts";
+import {
+  decodeString,
+  encodeExportNameReply,
+  encodeInfoBlockSize,
+  encodeInfoExport,
+  encodeInfoString,
+  encodeOptionReply,
+  parseInfoRequest,
+} from "../protocol/handshake.ts";
+import { advertisedBlockSize, LIMITS } from "../protocol/limits.ts";
+import { type Agreement, type OpenExport, type Outcome, stringHits } from "./agreement.ts";
+import type { ServerContext } from "./context.ts";
+
+/** The transmission flags of an export, exactly as its capabilities say. */
+export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: number): number {
+  let flags = TX_FLAG.HAS_FLAGS;
+  if (!caps.writable) flags |= TX_FLAG.READ_ONLY;
+  else {
+    flags |= TX_FLAG.SEND_WRITE_ZEROES;
+    if (caps.fastZero) flags |= TX_FLAG.SEND_FAST_ZERO;
+    if (caps.trim) flags |= TX_FLAG.SEND_TRIM;
+    if (caps.fua) flags |= TX_FLAG.SEND_FUA;
+  }
+  if (caps.flush) flags |= TX_FLAG.SEND_FLUSH;
+  if (caps.rotational) flags |= TX_FLAG.ROTATIONAL;
+  if (caps.multiConn && threadModel > THREAD_MODEL.SERIALIZE_CONNECTIONS) {
+    flags |= TX_FLAG.CAN_MULTI_CONN;
+  }
+  if (caps.cache) flags |= TX_FLAG.SEND_CACHE;
+  if (sr) flags |= TX_FLAG.SEND_DF;
+  return flags;
+}
+
+/** Opens the export the client named ("" is the plugin's default export). */
+async function openExport(ctx: ServerContext, state: Agreement, requested: string) {
+  const name = await resolveExportName(ctx.plugin, ctx.readonly, requested);
+  const backend = await ctx.openBackend(name);
+  const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
+  return { backend, name, flags };
+}
+
+/** EXPORT_NAME has no error reply: any failure closes the connection. */
+export async function exportName(ctx: ServerContext, state: Agreement, data: Uint8Array) {
+  if (data.length > LIMITS.MAX_STRING) {
+    const what = `export name of ${data.length} bytes in option ${OPT.EXPORT_NAME}`;
+    const hit = {
+      limit: "MAX_STRING",
+      value: LIMITS.MAX_STRING,
+      what,
+      outcome: "connection closed",
+    };
+    return { next: "close" as const, replies: [], limits: [hit] };
+  }
+  const name = decodeString(data);
+  if (name === undefined) return closeWith("export name is not a valid string");
+  let opened: OpenExport;
+  try {
+    opened = await openExport(ctx, state, name);
+  } catch (error) {
+    return closeWith(`cannot open export "${name}": ${messageOf(error)}`);
+  }
+  selectExport(state, name);
+  const size = opened.backend.caps.size;
+  const replies = [encodeExportNameReply(size, opened.flags, state.noZeroes)];
+  return { next: "transmission" as const, replies, opened };
+}
+
+function closeWith(reason: string): Outcome {
+  return { next: "close", replies: [], reason };
+}
+
+/** Meta contexts chosen for another export than the one finally opened are dropped (M6). */
+function selectExport(state: Agreement, name: string): void {
+  if (state.metaContextExport !== name) state.baseAllocation = false;
+}
+
+export async function infoOrGo(
+  ctx: ServerContext,
+  state: Agreement,
+  option: number,
+  data: Uint8Array,
+) {
+  const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
+  const { hits, tooLong } = stringHits(option);
+  const request = parseInfoRequest(data, tooLong);
+  if (request === undefined) {
+    return { next: "options" as const, replies: [reply(REP.ERR_INVALID)], limits: hits };
+  }
+  let opened: OpenExport;
+  try {
+    opened = await openExport(ctx, state, request.name);
+  } catch (error) {
+    ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${messageOf(error)}`);
+    return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
+  }
+  const { caps } = opened.backend;
+  const blockSize = advertisedBlockSize(caps.blockSize, ctx.limits.maxPayload);
+  const replies = [reply(REP.INFO, encodeInfoExport(caps.size, opened.flags))];
+  // Each requested item in request order, as nbdkit answers them; unknown codes are ignored.
+  for (const info of request.infos) {
+    if (info === INFO.NAME) replies.push(reply(REP.INFO, encodeInfoString(INFO.NAME, opened.name)));
+    if (info === INFO.DESCRIPTION) {
+      const text = await describe(ctx, opened);
+      if (text !== undefined) replies.push(reply(REP.INFO, encodeInfoString(info, text)));
+    }
+    if (info === INFO.BLOCK_SIZE && blockSize) {
+      const { minimum, preferred, maximum } = blockSize;
+      replies.push(reply(REP.INFO, encodeInfoBlockSize(minimum, preferred, maximum)));
+    }
+  }
+  replies.push(reply(REP.ACK));
+  if (option === OPT.INFO) {
+    try {
+      await opened.backend.close();
+    } catch (error) {
+      ctx.log.error(ctx.pluginName, `close: ${messageOf(error)}`);
+    }
+    return { next: "options" as const, replies };
+  }
+  selectExport(state, request.name);
+  return { next: "transmission" as const, replies, opened };
+}
+
+/** The export description; a plugin failing to give one just sends none. */
+async function describe(ctx: ServerContext, opened: OpenExport): Promise<string | undefined> {
+  try {
+    return await opened.backend.description();
+  } catch (error) {
+    ctx.log.error(ctx.pluginName, `export_description: ${messageOf(error)}`);
+    return undefined;
+  }
+}
