@@ -8,11 +8,19 @@
 import {
   createMemoryPlugin,
   createServer,
+  refuseUpgrade,
   serveWebSocket,
+  type UpgradePolicy,
   type WebSocketLike,
 } from "../src/edge.ts";
 
 const nbd = await createServer(createMemoryPlugin(), { params: { size: "64M" } });
+
+/**
+ * Web pages allowed to open the disk: none but this one. Any page a user visits could otherwise
+ * read and write it; programs (no Origin header) are always served.
+ */
+const policy: UpgradePolicy = { allowOrigins: ["https://app.example"] };
 
 /** The two ways edge runtimes hand over a WebSocket; whichever this one has is used. */
 interface EdgeGlobals {
@@ -37,9 +45,11 @@ export default {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("NBD over WebSocket only\n", { status: 426 });
     }
+    const refusal = refuseUpgrade(request, policy); // 403 for a page not on the list
+    if (refusal) return refusal;
     const peer = request.headers.get("x-forwarded-for") ?? "worker"; // read before upgrading
     const { socket, response } = upgrade(request);
-    serveWebSocket(nbd, socket, peer);
+    serveWebSocket(nbd, socket, { peer });
     return response;
   },
 };

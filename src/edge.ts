@@ -19,7 +19,9 @@ export {
   serveStream,
   serveWebSocket,
   type WebSocketLike,
+  type WebSocketServeOptions,
 } from "./embed/serve.ts";
+export { refuseUpgrade, type UpgradePolicy, upgradeRefusal } from "./embed/upgrade-policy.ts";
 export type { Server } from "./connection/server.ts";
 export type { Timers } from "./io.ts";
 export { webTimers } from "./connection/timers.ts";

@@ -95,8 +95,18 @@ export interface Listener {
 export type ListenAddress =
   | { kind: "unix"; path: string }
   | { kind: "tcp"; host?: string; port: number }
-  /** HTTP on a TCP port, upgrading every request to a WebSocket that carries NBD. */
-  | { kind: "websocket"; host?: string; port: number };
+  /** HTTP on a TCP port, upgrading each request `check` allows to a WebSocket carrying NBD. */
+  | { kind: "websocket"; host?: string; port: number; check: UpgradeCheck };
+
+/**
+ * Asked before each WebSocket upgrade, with the request's Origin and Host headers (undefined
+ * when absent) and the peer: the reason to answer 403 instead, or undefined to upgrade.
+ */
+export type UpgradeCheck = (
+  origin: string | undefined,
+  host: string | undefined,
+  peer: string,
+) => string | undefined;
 
 /** What running a shell command for a plugin gave. */
 export interface CommandResult {

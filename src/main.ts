@@ -32,7 +32,8 @@ import { errorLine } from "./cli/program-name.ts";
 import { applyParams, finishConfiguration, pluginStep } from "./backend/configure.ts";
 import { buildServer } from "./connection/build-server.ts";
 import { ConfigError, messageOf } from "./api/errors.ts";
-import type { Accept, ListenAddress, Listener, Runtime } from "./io.ts";
+import type { Accept, ListenAddress, Listener, Runtime, UpgradeCheck } from "./io.ts";
+import { upgradeRefusal } from "./embed/upgrade-policy.ts";
 import { Log } from "./api/log.ts";
 import { loadFilters } from "./load/load-filter.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
@@ -143,14 +144,15 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     await stop();
     return 0;
   }
-  return await serve(runtime, line, { accept, tls: tls.mode }, afterFork, stop);
+  const check = websocketCheck(line, log);
+  return await serve(runtime, line, { accept, tls: tls.mode, check }, afterFork, stop);
 }
 
 /** Listens, then either runs the captive command or waits for a signal. */
 async function serve(
   runtime: Runtime,
   line: CommandLine,
-  connections: { accept: Accept; tls: TlsMode },
+  connections: { accept: Accept; tls: TlsMode; check: UpgradeCheck },
   afterFork: () => Promise<void>,
   stop: () => Promise<void>,
 ): Promise<number> {
@@ -167,7 +169,7 @@ async function serve(
     const address: ListenAddress = socketPath !== undefined
       ? { kind: "unix", path: socketPath }
       : line.websocket
-      ? { kind: "websocket", ...tcp }
+      ? { kind: "websocket", ...tcp, check: connections.check }
       : { kind: "tcp", ...tcp };
     listener = await runtime.listen(address, connections.accept);
   } catch (error) {
@@ -219,6 +221,19 @@ async function serve(
   return await new Promise<number>((resolve) => {
     runtime.onShutdownSignal(() => void shutdown().then(() => resolve(0)));
   });
+}
+
+/** --websocket's judge of upgrade requests: foreign web pages get 403, logged with the peer. */
+function websocketCheck(line: CommandLine, log: Log): UpgradeCheck {
+  const policy = { allowOrigins: line.websocketOrigins, allowHosts: line.websocketHosts };
+  return (origin, host, peer) => {
+    const reason = upgradeRefusal({ origin, host }, policy);
+    if (reason !== undefined) {
+      const hint = reason.startsWith("Origin") ? "--websocket-origin" : "--websocket-host";
+      log.error("websocket", `refused ${peer}: ${reason} (allow it with ${hint})`);
+    }
+    return reason;
+  };
 }
 
 /** -P: the process id and a newline, as nbdkit writes it. */

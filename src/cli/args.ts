@@ -42,6 +42,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     vsock: false,
     single: false,
     websocket: false,
+    websocketOrigins: [],
+    websocketHosts: [],
     printUri: false,
     readOnly: false,
     foreground: false,
@@ -82,6 +84,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     );
   }
   refuseConflicts(given);
+  refuseWithout(given);
 
   const [plugin, ...words] = operands;
   line.plugin = plugin;
@@ -218,6 +221,12 @@ function applyOption(
     case "websocket":
       line.websocket = true;
       break;
+    case "websocket-origin":
+      line.websocketOrigins = [...line.websocketOrigins, value];
+      break;
+    case "websocket-host":
+      line.websocketHosts = [...line.websocketHosts, value];
+      break;
   }
   return undefined;
 }
@@ -238,6 +247,21 @@ const CONFLICTS: readonly (readonly [OptionId, OptionId])[] = [
   ["websocket", "single"],
   ["websocket", "vsock"],
 ];
+
+/** Options that mean nothing without another: giving one alone is a mistake worth naming. */
+const NEEDS: readonly (readonly [OptionId, OptionId])[] = [
+  ["websocket-origin", "websocket"],
+  ["websocket-host", "websocket"],
+];
+
+function refuseWithout(given: ReadonlyMap<OptionId, string>): void {
+  for (const [option, needed] of NEEDS) {
+    const spelling = given.get(option);
+    if (spelling !== undefined && !given.has(needed)) {
+      throw new ConfigError(`${spelling} can only be used with --${needed}`);
+    }
+  }
+}
 
 function refuseConflicts(given: ReadonlyMap<OptionId, string>): void {
   for (const [a, b] of CONFLICTS) {

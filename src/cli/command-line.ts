@@ -49,6 +49,10 @@ export interface CommandLine {
   readonly vsock: boolean;
   /** --websocket: speak NBD inside WebSocket binary messages on the TCP port (-p, -i). */
   readonly websocket: boolean;
+  /** --websocket-origin, repeatable: origins of the web pages served ("*": every page). */
+  readonly websocketOrigins: readonly string[];
+  /** --websocket-host, repeatable: when given, the only Host names served. */
+  readonly websocketHosts: readonly string[];
   /** -s: serve one connection on stdin/stdout. */
   readonly single: boolean;
   /** --run: the captive command. */

@@ -23,6 +23,7 @@ ${pad} [--run 'COMMAND ARGS ...'] [-s|--single] [-t|--threads THREADS]
 ${pad} [--tls=off|on|require] [--tls-certificates=/path/to/certificates]
 ${pad} [--tls-psk=/path/to/pskfile] [--tls-verify-peer]
 ${pad} [-U|--unix SOCKET|-] [-v|--verbose] [--websocket]
+${pad} [--websocket-origin=ORIGIN ...] [--websocket-host=HOST ...]
 ${pad} PLUGIN [[KEY=]VALUE [KEY=VALUE [...]]]
 
 ${p} --dump-config

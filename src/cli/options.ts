@@ -15,7 +15,8 @@ export interface OptionSpec<Id extends string = string> {
 
 /**
  * Every option nbdkit 1.32.5 accepts, plus `--print-uri` (added by a later nbdkit) and our
- * `--websocket` (NBD carried in WebSocket binary messages on the TCP port). Parsing an
+ * `--websocket` (NBD carried in WebSocket binary messages on the TCP port) with the web pages
+ * (`--websocket-origin`) and host names (`--websocket-host`) it serves. Parsing an
  * option does not mean supporting it: the caller refuses what the server cannot do.
  */
 export const OPTIONS = [
@@ -57,6 +58,8 @@ export const OPTIONS = [
   { id: "version", short: "V", long: ["version"], argument: false },
   { id: "vsock", long: ["vsock"], argument: false },
   { id: "websocket", long: ["websocket"], argument: false },
+  { id: "websocket-origin", long: ["websocket-origin"], argument: true },
+  { id: "websocket-host", long: ["websocket-host"], argument: true },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionId = (typeof OPTIONS)[number]["id"];

@@ -4,6 +4,7 @@
  * each finish what it is running.
  */
 
+import type { Log } from "../api/log.ts";
 import type { ServerContext } from "./context.ts";
 import { messageOf } from "../api/errors.ts";
 import type { Channel, Receiver } from "../io.ts";
@@ -18,6 +19,11 @@ export class Server {
 
   constructor(ctx: ServerContext) {
     this.ctx = ctx;
+  }
+
+  /** The server's log, for what its embedder refuses before a connection exists. */
+  get log(): Log {
+    return this.ctx.log;
   }
 
   /** A new connection: returns where its bytes go. Pass it to a runtime's listen(). */

@@ -8,7 +8,8 @@ import { asError } from "../api/errors.ts";
 import { applyParams, finishConfiguration, type Param, pluginStep } from "../backend/configure.ts";
 import { buildServer, type ServeOptions } from "../connection/build-server.ts";
 import type { PeerAddress, Receiver } from "../io.ts";
-import { acceptWebSocket, type WebSocketLike } from "./websocket.ts";
+import { acceptWebSocket, refuseWebSocket, type WebSocketLike } from "./websocket.ts";
+import { upgradeHeaders, type UpgradePolicy, upgradeRefusal } from "./upgrade-policy.ts";
 import { Log } from "../api/log.ts";
 import type { Plugin } from "../api/plugin.ts";
 import type { Server } from "../connection/server.ts";
@@ -96,15 +97,42 @@ export async function serveStream(
   }
 }
 
+/** How serveWebSocket serves one WebSocket; what it allows is an UpgradePolicy. */
+export interface WebSocketServeOptions extends UpgradePolicy {
+  /** How the client is named in the log. */
+  peer?: string;
+  /** Where the client is, as for serveStream. */
+  address?: PeerAddress;
+  /**
+   * The request that was upgraded. A web page's Origin on it must be allowed (`allowOrigins`),
+   * else the socket is closed (code 1008) before any NBD byte and the refusal is logged.
+   * Absent: nothing is judged, the caller vouches for the client (prefer refuseUpgrade first).
+   */
+  request?: { headers: { get(name: string): string | null } };
+}
+
 /**
  * Serves one NBD connection over a WebSocket whose binary messages carry the byte stream;
- * `address` as for serveStream.
+ * false when `options.request` was refused. A peer name and address may still be given as
+ * the third and fourth arguments, as before options existed.
  */
 export function serveWebSocket(
   server: Server,
   socket: WebSocketLike,
-  peer = "websocket",
+  options: WebSocketServeOptions | string = {},
   address?: PeerAddress,
-): void {
-  acceptWebSocket(server.accept, socket, peer, address);
+): boolean {
+  const { peer = "websocket", ...rest } = typeof options === "string"
+    ? { peer: options, address }
+    : options;
+  if (rest.request !== undefined) {
+    const refusal = upgradeRefusal(upgradeHeaders(rest.request), rest);
+    if (refusal !== undefined) {
+      server.log.error("websocket", `refused ${peer}: ${refusal}`);
+      refuseWebSocket(socket);
+      return false;
+    }
+  }
+  acceptWebSocket(server.accept, socket, peer, rest.address);
+  return true;
 }

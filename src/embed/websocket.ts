@@ -19,8 +19,17 @@ export interface WebSocketLike {
 }
 
 const CONNECTING = 0;
+/** The close code for a policy violation (RFC 6455, 7.4.1). */
+const POLICY_VIOLATION = 1008;
 
 const WEBSOCKET_HIGH_WATER = LIMITS.WEBSOCKET_HIGH_WATER;
+
+/** Closes a WebSocket refused by policy (1008), once it is open, without a byte of NBD. */
+export function refuseWebSocket(socket: WebSocketLike): void {
+  const close = () => socket.close(POLICY_VIOLATION, "origin or host not allowed");
+  if (socket.readyState === CONNECTING) socket.addEventListener("open", close);
+  else close();
+}
 
 /**
  * Hands one WebSocket to a server as an NBD connection: binary messages are the byte stream.

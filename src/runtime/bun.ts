@@ -22,6 +22,7 @@ import type {
 } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../embed/websocket.ts";
+import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { gather, STAGING_SIZE } from "./gather.ts";
 import { GcNudge } from "./gc-nudge.ts";
 import { nodeHost } from "./node-host.ts";
@@ -369,19 +370,23 @@ class WebSocketShim implements WebSocketLike {
   }
 }
 
-/** HTTP on the port; each request that asks for a WebSocket becomes one NBD connection. */
-function listenWebSocket(host: string | undefined, port: number, accept: Accept): Listener {
+/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
+function listenWebSocket(
+  { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
+  accept: Accept,
+): Listener {
   const server = bindTcp(host, (hostname) =>
     Bun.serve({
       hostname,
       port,
       fetch(request, server) {
         const ip = server.requestIP(request);
-        const from = tcpPeer(ip?.address, ip?.port);
-        const shim = new WebSocketShim(`${ip?.address}:${ip?.port} (websocket)`, from);
+        const peer = `${ip?.address}:${ip?.port} (websocket)`;
+        const refusal = answerInsteadOfUpgrade(request, peer, check);
+        if (refusal) return refusal;
+        const shim = new WebSocketShim(peer, tcpPeer(ip?.address, ip?.port));
         if (server.upgrade(request, { data: shim })) return undefined;
-        const headers = { "content-type": "text/plain" };
-        return new Response("NBD over WebSocket only\n", { status: 426, headers });
+        return new Response("Cannot upgrade to a WebSocket\n", { status: 400 });
       },
       websocket: {
         open(socket) {
@@ -457,7 +462,7 @@ export function createBunRuntime(): Runtime {
       // Bun binds synchronously: a bind error thrown here becomes the promise's rejection.
       return new Promise((resolve) => {
         if (address.kind === "websocket") {
-          resolve(listenWebSocket(address.host, address.port, accept));
+          resolve(listenWebSocket(address, accept));
         } else resolve(listenSocket(address, accept));
       });
     },

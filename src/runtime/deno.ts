@@ -18,6 +18,7 @@ import type {
 } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../embed/websocket.ts";
+import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { gather, STAGING_SIZE } from "./gather.ts";
 import { nodeHost } from "./node-host.ts";
 import { stdinPeer } from "./stdin-peer.ts";
@@ -333,20 +334,17 @@ function bindTcp<T>(host: string | undefined, bind: (hostname: string) => T): T 
   }
 }
 
-/** HTTP on the port; each request that asks for a WebSocket becomes one NBD connection. */
+/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
 async function listenWebSocket(
-  host: string | undefined,
-  port: number,
+  { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
   accept: Accept,
 ): Promise<Listener> {
   const handler: ServeHandler = (request, info) => {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      const headers = { "content-type": "text/plain" };
-      return new Response("NBD over WebSocket only\n", { status: 426, headers });
-    }
     // The address must be read before upgrading: the request is closed afterwards.
     const { hostname, port } = info.remoteAddr;
     const peer = `${hostname}:${port} (websocket)`;
+    const refusal = answerInsteadOfUpgrade(request, peer, check);
+    if (refusal) return refusal;
     const from = tcpPeer(hostname, port);
     const { socket, response } = Deno.upgradeWebSocket(request);
     // Deno opens the socket after the response goes out; the greeting must wait for that.
@@ -423,7 +421,7 @@ export function createDenoRuntime(): Runtime {
       // Deno binds synchronously: a bind error thrown here becomes the promise's rejection.
       return new Promise((resolve) => {
         if (address.kind === "websocket") {
-          return resolve(listenWebSocket(address.host, address.port, accept));
+          return resolve(listenWebSocket(address, accept));
         }
         const listener = address.kind === "unix"
           ? Deno.listen({ transport: "unix", path: address.path })

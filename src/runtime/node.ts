@@ -5,7 +5,7 @@
 
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -56,19 +56,31 @@ function attach(
   socket.resume(); // accepted paused (pauseOnConnect), so that no read came before this
 }
 
-/** HTTP on the port, every request upgraded to a WebSocket carrying one NBD connection. */
-function listenWebSocket(address: ListenAddress, accept: Accept): Promise<Listener> {
+/** HTTP on the port, each request the check allows upgraded to a WebSocket carrying NBD. */
+function listenWebSocket(
+  address: Extract<ListenAddress, { kind: "websocket" }>,
+  accept: Accept,
+): Promise<Listener> {
   const http = createHttpServer((_request, response) => {
     response.writeHead(426, { "content-type": "text/plain" }).end("NBD over WebSocket only\n");
   });
-  const wss = new WebSocketServer({ server: http });
+  const peerOf = ({ socket }: IncomingMessage) =>
+    `${socket.remoteAddress}:${socket.remotePort} (websocket)`;
+  const verifyClient = (
+    { req }: { req: IncomingMessage },
+    decide: (ok: boolean, status?: number, message?: string) => void,
+  ) => {
+    const refusal = address.check(req.headers.origin, req.headers.host, peerOf(req));
+    if (refusal === undefined) decide(true);
+    else decide(false, 403, `Forbidden: ${refusal}`);
+  };
+  const wss = new WebSocketServer({ server: http, verifyClient });
   // It repeats the HTTP server's errors, which listening() reports ("cannot listen: …").
   wss.on("error", () => {});
   wss.on("connection", (ws, request) => {
     const { remoteAddress, remotePort } = request.socket;
-    const peer = `${remoteAddress}:${remotePort} (websocket)`;
     const from = tcpPeer(remoteAddress, remotePort);
-    acceptWebSocket(accept, ws as unknown as WebSocketLike, peer, from);
+    acceptWebSocket(accept, ws as unknown as WebSocketLike, peerOf(request), from);
   });
   return listening(http, address);
 }

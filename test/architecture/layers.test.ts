@@ -33,7 +33,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cli: ["tls", "load", "connection", "backend", "protocol", "api", "io.ts"],
   runtime: ["embed", "api", "io.ts"],
   "edge.ts": ["embed", "connection", "backend", "filters", "plugins", "api", "io.ts"],
-  "main.ts": ["cli", "tls", "load", "connection", "backend", "api", "io.ts"],
+  "main.ts": ["cli", "tls", "load", "embed", "connection", "backend", "api", "io.ts"],
   "mod.ts": ["edge.ts", "main.ts", "connection", "api", "io.ts"],
 };
 

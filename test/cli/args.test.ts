@@ -84,6 +84,8 @@ describe("parseCommandLine: defaults", () => {
       params: [],
       vsock: false,
       websocket: false,
+      websocketOrigins: [],
+      websocketHosts: [],
       single: false,
       printUri: false,
       readOnly: false,

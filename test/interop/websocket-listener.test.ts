@@ -4,12 +4,12 @@
  * WebSocket. nbdkit has no WebSocket listener: these tests run against nbdts alone.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as createNetServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { WebSocket } from "ws";
-import { clientEnv, expectSuccess, run, scratchDir } from "../helpers/captive.ts";
+import { expectSuccess, run, scratchDir } from "../helpers/captive.ts";
 import { requireClients, servers } from "../helpers/servers.ts";
+import { startWebSocketServer as startServer } from "../helpers/websocket-server.ts";
 
 const ours = servers.filter((server) => server.name.startsWith("nbdts"));
 const cleanups: (() => void)[] = [];
@@ -17,22 +17,9 @@ afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
 
 /** Starts `--websocket -p 0 --print-uri` and returns the ws:// URL it printed. */
 async function startWebSocketServer(argv: readonly string[], plugin: string[]): Promise<string> {
-  const [program, ...args] = argv;
-  const child: ChildProcess = spawn(
-    program,
-    [...args, "-f", "--websocket", "-i", "127.0.0.1", "-p", "0", "--print-uri", ...plugin],
-    { env: clientEnv(), stdio: ["ignore", "pipe", "inherit"] },
-  );
-  cleanups.push(() => child.kill("SIGTERM"));
-  return await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split("\n")[0];
-      if (out.includes("\n")) resolve(line.trim());
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
+  const server = await startServer(argv, plugin);
+  cleanups.push(server.stop);
+  return server.printed;
 }
 
 /** A Unix socket whose every connection is carried over a new WebSocket to `url`. */
