@@ -1,7 +1,7 @@
 /**
  * Process services on Node's `process` and `child_process`, which Bun and Deno implement as
- * well: signals and parent watching for the Node and Bun adapters, and daemon mode for all
- * three.
+ * well: signals, parent watching and writes to stdout for the Node and Bun adapters, and daemon
+ * mode for all three.
  */
 
 import { spawn } from "node:child_process";
@@ -24,6 +24,13 @@ export function exitWithParent(): void {
     if (process.ppid !== parent) process.kill(process.pid, "SIGTERM");
   }, 1000);
   timer.unref();
+}
+
+/** A -s connection's Channel.write: a promise when stdout's buffer is full, settling on drain. */
+export function writeStdout(parts: Uint8Array[]): Promise<void> | undefined {
+  let ok = true;
+  for (const part of parts) ok = process.stdout.write(part);
+  return ok ? undefined : new Promise((r) => process.stdout.once("drain", () => r()));
 }
 
 /**

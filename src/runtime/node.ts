@@ -26,6 +26,7 @@ import {
   exitWithParent,
   onShutdownSignal,
   outputOpen,
+  writeStdout,
 } from "./node-process.ts";
 
 /**
@@ -129,11 +130,7 @@ export function createNodeRuntime(): Runtime {
         const channel: Channel = {
           peer: "stdin",
           address: stdinPeer(),
-          write(parts) {
-            let ok = true;
-            for (const part of parts) ok = process.stdout.write(part);
-            return ok ? undefined : new Promise((r) => process.stdout.once("drain", () => r()));
-          },
+          write: writeStdout,
           pause: () => process.stdin.pause(),
           resume: () => process.stdin.resume(),
           close: () => {

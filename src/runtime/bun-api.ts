@@ -1,0 +1,79 @@
+/**
+ * The slice of the Bun API that bun.ts uses, declared so that the adapter type-checks without
+ * bun-types. Types only: nothing here runs.
+ */
+
+import type { NonBlockingSocket } from "./socket-channel.ts";
+
+/**
+ * What bun.ts uses of the Bun global (bun-types has the full story). `SocketData` and
+ * `WebSocketData` are what the adapter keeps on each TCP socket and each WebSocket.
+ */
+export interface BunApi<SocketData, WebSocketData> {
+  listen(options: ListenOptions<SocketData>): BunListener;
+  serve(options: ServeOptions<WebSocketData>): BunHttpServer<WebSocketData>;
+  spawn(options: {
+    cmd: string[];
+    env: Record<string, string | undefined>;
+    stdio: ["inherit", "inherit", "inherit"];
+  }): { readonly exited: Promise<number>; readonly signalCode: string | null };
+  pathToFileURL(path: string): URL;
+  write(path: string, text: string): Promise<number>;
+  /** Asks for a collection; `force` runs it synchronously. */
+  gc(force: boolean): void;
+  readonly stdin: { stream(): ReadableStream<Uint8Array> };
+}
+
+export type ListenOptions<Data> = ({ unix: string } | { hostname: string; port: number }) & {
+  socket: SocketHandlers<Data>;
+};
+
+/** Handlers are shared by every socket of a listener; each socket's own state is `data`. */
+export interface SocketHandlers<Data> {
+  binaryType: "uint8array";
+  open(socket: BunSocket<Data>): void;
+  data(socket: BunSocket<Data>, chunk: Uint8Array): void;
+  drain(socket: BunSocket<Data>): void;
+  end(socket: BunSocket<Data>): void;
+  close(socket: BunSocket<Data>, error?: Error): void;
+  error(socket: BunSocket<Data>, error: Error): void;
+}
+
+/** Its write() is unbuffered and its end() sends FIN, as socket-channel.ts expects. */
+export interface BunSocket<Data> extends NonBlockingSocket {
+  data: Data | undefined;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  setNoDelay(noDelay: boolean): boolean;
+}
+
+export interface BunListener {
+  readonly port?: number;
+  stop(closeActiveConnections?: boolean): void;
+}
+
+export interface ServeOptions<Data> {
+  hostname: string;
+  port: number;
+  fetch(request: Request, server: BunHttpServer<Data>): Response | undefined;
+  websocket: {
+    open(socket: BunWebSocket<Data>): void;
+    message(socket: BunWebSocket<Data>, message: string | Uint8Array): void;
+    close(socket: BunWebSocket<Data>): void;
+  };
+}
+
+export interface BunHttpServer<Data> {
+  readonly port: number;
+  /** Answers the request with 101 and opens a WebSocket carrying `data`; false if not asked. */
+  upgrade(request: Request, options: { data: Data }): boolean;
+  requestIP(request: Request): { address: string; port: number } | null;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+
+export interface BunWebSocket<Data> {
+  readonly data: Data;
+  send(data: Uint8Array): number;
+  close(code?: number, reason?: string): void;
+  getBufferedAmount(): number;
+}

@@ -1,0 +1,83 @@
+/**
+ * The slice of the Deno API that deno.ts uses, declared so that the adapter type-checks without
+ * Deno's own definitions. Types only: nothing here runs.
+ */
+
+import type { WebSocketLike } from "../embed/websocket.ts";
+import type { ByteSink, ByteSource } from "./stream-channel.ts";
+
+/** What deno.ts uses of the Deno namespace (lib.deno.ns.d.ts has the full story). */
+export interface DenoApi {
+  readonly args: readonly string[];
+  readonly pid: number;
+  /** A getter: it answers anew each time, so it shows when the parent has died. */
+  readonly ppid: number;
+  readonly errors: {
+    readonly NotFound: new () => Error;
+    readonly AddrInUse: new () => Error;
+    readonly PermissionDenied: new () => Error;
+  };
+  readonly stdin: ByteSource;
+  readonly stdout: ByteSink & { writeSync(bytes: Uint8Array): number };
+  readonly stderr: { writeSync(bytes: Uint8Array): number };
+  readonly Command: new (program: string, options: CommandOptions) => {
+    spawn(): {
+      readonly status: Promise<{ readonly code: number; readonly signal: string | null }>;
+    };
+  };
+  listen(options: { transport: "unix"; path: string }): DenoListener;
+  listen(options: { transport: "tcp"; hostname: string; port: number }): DenoListener;
+  serve(options: ServeOptions, handler: ServeHandler): { shutdown(): Promise<void> };
+  upgradeWebSocket(request: Request): {
+    socket: WebSocketLike & { addEventListener(type: "open", listener: () => void): void };
+    response: Response;
+  };
+  cwd(): string;
+  /** The user id (Deno has no effective one); null on Windows. */
+  uid(): number | null;
+  /** The deno executable, to run this program again in the background. */
+  execPath(): string;
+  /** The `file://` URL of the program Deno runs. */
+  readonly mainModule: string;
+  exit(code: number): never;
+  kill(pid: number, signal: Signal): void;
+  addSignalListener(signal: Signal, handler: () => void): void;
+  unrefTimer(id: number): void;
+  makeTempDir(options: { prefix: string }): Promise<string>;
+  remove(path: string, options: { recursive: boolean }): Promise<void>;
+  writeTextFile(path: string, text: string): Promise<void>;
+}
+
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  /** Called once bound; without it Deno prints "Listening on …" to stdout. */
+  onListen(address: { port: number }): void;
+}
+
+export type ServeHandler = (
+  request: Request,
+  info: { remoteAddr: { hostname: string; port: number } },
+) => Response;
+
+export interface CommandOptions {
+  args: string[];
+  env: Record<string, string>;
+  stdin: "inherit";
+  stdout: "inherit";
+  stderr: "inherit";
+}
+
+export interface DenoConn extends ByteSource, ByteSink {
+  readonly remoteAddr: { readonly hostname?: string; readonly port?: number };
+  close(): void;
+  setNoDelay?(noDelay: boolean): void;
+}
+
+export interface DenoListener {
+  readonly addr: { readonly port?: number };
+  accept(): Promise<DenoConn>;
+  close(): void;
+}
