@@ -144,6 +144,26 @@ export interface DiskFile extends ReadableFile {
   write(buf: Uint8Array, offset: number): Promise<number>;
   /** Makes completed writes durable (fdatasync). */
   sync(): Promise<void>;
+  /*
+   * The optional calls below exist only where the runtime reaches them (Linux's fallocate and
+   * lseek): a plugin asks whether a method is there before using it. Each fails by throwing an
+   * Error whose `code` is the errno name, as Node's system errors carry it: "EOPNOTSUPP" when
+   * this file system or device cannot do it, else "EIO", "ENOSPC", "EPERM" and so on.
+   */
+  /** Frees `count` bytes at `offset`, which then read as zeroes; the size stays (a hole). */
+  punchHole?(offset: number, count: number): void | Promise<void>;
+  /** Makes `count` bytes at `offset` read as zeroes without writing them (FALLOC_FL_ZERO_RANGE). */
+  zeroRange?(offset: number, count: number): void | Promise<void>;
+  /** Allocates `count` bytes at `offset` (fallocate mode 0): a hole there becomes zeroes. */
+  allocate?(offset: number, count: number): void | Promise<void>;
+  /**
+   * Where the first byte of data at or after `offset` is (lseek SEEK_DATA), or undefined when
+   * only a hole follows up to the end of the file. A file system that keeps no holes reports all
+   * data.
+   */
+  nextData?(offset: number): number | undefined;
+  /** Where the first hole at or after `offset` starts (lseek SEEK_HOLE); the end counts as one. */
+  nextHole?(offset: number): number;
 }
 
 /** One name in a directory and what it is, links followed ("other" when one dangles). */

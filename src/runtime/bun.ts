@@ -19,7 +19,8 @@ import { serveStdio } from "./bun-stdio.ts";
 import { WebSocketShim } from "./bun-websocket.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { GcNudge } from "./gc-nudge.ts";
-import { nodeHost } from "./node-host.ts";
+import { createNodeHost } from "./node-host.ts";
+import { bunLibc } from "./bun-libc.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
 import {
@@ -190,8 +191,9 @@ export function createBunRuntime(): Runtime {
     daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed.
-    host: nodeHost,
+    // runtime implements; only sockets need its native API for speed. libc, through
+    // bun:ffi, finds and punches holes in files.
+    host: createNodeHost(bunLibc),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
     tls: nodeTlsSupport(
       "--tls-psk cannot be used on Bun: its node:tls does not implement pre-shared keys " +

@@ -12,7 +12,8 @@ import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler, Signal } from "./deno-api.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
-import { nodeHost } from "./node-host.ts";
+import { createNodeHost } from "./node-host.ts";
+import { denoLibc } from "./deno-libc.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
 import { nodeTlsSupport } from "./starttls.ts";
@@ -199,8 +200,9 @@ export function createDenoRuntime(): Runtime {
     daemonReady: () => daemonReady((text) => writeAllSync(Deno.stdout, text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed.
-    host: nodeHost,
+    // runtime implements; only sockets need its native API for speed. libc, through
+    // Deno.dlopen, finds and punches holes in files.
+    host: createNodeHost(denoLibc),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.
     tls: nodeTlsSupport(

@@ -1,12 +1,13 @@
 /**
  * The PluginHost on Node's file and process APIs. Deno and Bun implement node:fs and
- * node:child_process too, so all three adapters share it (sockets stay native per runtime).
+ * node:child_process too, so all three adapters share it (sockets stay native per runtime);
+ * those two also reach libc through their FFI, which gives files holes (libc-file.ts).
  */
 
 import { spawn } from "node:child_process";
 import { messageOf } from "../api/errors.ts";
 import type { Stats } from "node:fs";
-import { open, readdir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
+import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
 import type {
   CommandResult,
@@ -16,6 +17,7 @@ import type {
   PluginHost,
   ReadableFile,
 } from "../io.ts";
+import { type Libc, sparseCalls } from "./libc-file.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
@@ -98,8 +100,9 @@ async function blockDeviceSize(rdev: number): Promise<number> {
 /**
  * Opens read-write (O_RDWR) unless asked for read-only, falling back to read-only as nbdkit's
  * file plugin does. The path is checked first: opening a fifo read-only would block forever.
+ * With `libc`, the file finds its holes, and a writable one can punch and zero ranges.
  */
-async function openFile(path: string, readonly: boolean): Promise<DiskFile> {
+async function openFile(path: string, readonly: boolean, libc?: Libc): Promise<DiskFile> {
   const kind = await fileKind(path);
   if (kind !== "file" && kind !== "block") {
     throw new Error(`file is not regular or block device: ${path}`);
@@ -113,7 +116,14 @@ async function openFile(path: string, readonly: boolean): Promise<DiskFile> {
     })
     : await open(path, "r").catch(fail);
   const stats = await file.stat();
+  const sparse = libc && sparseCalls(libc, file.fd);
   return {
+    ...(sparse && { nextData: sparse.nextData, nextHole: sparse.nextHole }),
+    ...(sparse && writable && {
+      punchHole: sparse.punchHole,
+      zeroRange: sparse.zeroRange,
+      allocate: sparse.allocate,
+    }),
     readonly: !writable,
     kind,
     size: async () => kind === "block" ? blockDeviceSize(stats.rdev) : (await file.stat()).size,
@@ -124,12 +134,14 @@ async function openFile(path: string, readonly: boolean): Promise<DiskFile> {
   };
 }
 
-/** Symbolic links are followed to say what they name. */
+/**
+ * In the order the directory gives (readdir(3), as nbdkit lists): node:fs readdir sorts on
+ * Node, opendir does not. Symbolic links are followed to say what they name.
+ */
 async function listDirectory(path: string): Promise<DirectoryEntry[]> {
-  const entries = await readdir(path, { withFileTypes: true })
-    .catch((error) => Promise.reject(reason(error)));
+  const entries = await opendir(path).catch((error) => Promise.reject(reason(error)));
   const listed: DirectoryEntry[] = [];
-  for (const entry of entries) {
+  for await (const entry of entries) {
     let kind: FileKind = "other";
     if (entry.isFile()) kind = "file";
     else if (entry.isBlockDevice()) kind = "block";
@@ -166,13 +178,28 @@ function runCommand(script: string, limit: number | undefined): Promise<CommandR
   });
 }
 
-export const nodeHost: PluginHost = {
-  realpath: (path) => realpath(path).catch((error) => Promise.reject(reason(error))),
-  openReadOnly,
-  readFile,
-  runCommand,
-  getEnv: (name) => process.env[name],
-  fileKind,
-  openFile,
-  listDirectory,
-};
+/**
+ * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
+ * be loaded). It is asked once, when the first file is opened.
+ */
+export function createNodeHost(
+  loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
+): PluginHost {
+  let libc: Promise<Libc | undefined> | undefined;
+  return {
+    realpath: (path) => realpath(path).catch((error) => Promise.reject(reason(error))),
+    openReadOnly,
+    readFile,
+    runCommand,
+    getEnv: (name) => process.env[name],
+    fileKind,
+    async openFile(path, readonly) {
+      libc ??= Promise.resolve(loadLibc?.());
+      return openFile(path, readonly, await libc);
+    },
+    listDirectory,
+  };
+}
+
+/** Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate. */
+export const nodeHost: PluginHost = createNodeHost();

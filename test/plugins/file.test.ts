@@ -13,7 +13,11 @@ interface FakeHost extends PluginHost {
 }
 
 /** Paths ending in "/" are directories; everything in `files` is a regular file. */
-function fakeHost(files: Record<string, Uint8Array>, readonlyPaths: string[] = []): FakeHost {
+function fakeHost(
+  files: Record<string, Uint8Array>,
+  readonlyPaths: string[] = [],
+  sparse: Partial<DiskFile> = {},
+): FakeHost {
   const kindOf = (path: string): FileKind | undefined =>
     path in files
       ? "file"
@@ -53,6 +57,7 @@ function fakeHost(files: Record<string, Uint8Array>, readonlyPaths: string[] = [
           return Promise.resolve();
         },
         close: () => Promise.resolve(),
+        ...sparse,
       };
       return Promise.resolve(file);
     },
@@ -108,6 +113,41 @@ describe("file plugin", () => {
     for (const name of ["", ".", "..", "sub", "sub/c", "../dir/a", "missing"]) {
       await expect(plugin.open(false, name)).rejects.toThrow(NbdError);
     }
+  });
+
+  test("without fallocate and SEEK_HOLE, trim and extents are off and zero is written", async () => {
+    const host = fakeHost({ "/d.img": new Uint8Array(8) });
+    const handle = await (await configured(createFilePlugin(host), [["file", "/d.img"]])).open(
+      false,
+      "",
+    );
+    expect(await handle.canTrim!()).toBe(false);
+    expect(await handle.canZero!()).toBe(false);
+    expect(await handle.canFastZero!()).toBe(false);
+    expect(await handle.canExtents!()).toBe(false);
+  });
+
+  test("with them, trim punches, zero zeroes and extents show the holes", async () => {
+    const calls: string[] = [];
+    const host = fakeHost({ "/d.img": new Uint8Array(8192) }, [], {
+      punchHole: (offset, count) => void calls.push(`punch ${offset} ${count}`),
+      zeroRange: (offset, count) => void calls.push(`zero ${offset} ${count}`),
+      nextData: (offset) => offset < 4096 ? 4096 : offset < 8192 ? offset : undefined,
+      nextHole: (offset) => offset < 4096 ? offset : 8192,
+    });
+    const plugin = await configured(createFilePlugin(host), [["file", "/d.img"]]);
+    const handle = await plugin.open(false, "");
+    expect(await handle.canTrim!()).toBe(true);
+    expect(await handle.canZero!()).toBe(true);
+    expect(await handle.canFastZero!()).toBe(false);
+    expect(await handle.canExtents!()).toBe(true);
+    await handle.trim!(512, 1024, FLAG.FUA);
+    await handle.zero!(512, 2048, 0);
+    expect(calls).toEqual(["punch 1024 512", "zero 2048 512"]);
+    expect(host.syncs).toBe(1);
+    const extents: number[][] = [];
+    await handle.extents!(8192, 0, 0, { add: (...args) => void extents.push(args.map(Number)) });
+    expect(extents).toEqual([[0, 4096, 3], [4096, 4096, 0]]);
   });
 
   test("file mode lists the default export alone", async () => {

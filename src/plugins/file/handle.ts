@@ -1,11 +1,14 @@
 /**
  * One connection's view of an open file for the file plugin: full reads and writes at
- * explicit offsets, flush as fdatasync, and native FUA as a flush after the write.
+ * explicit offsets, flush as fdatasync, native FUA as a flush after the write, and, where the
+ * runtime reaches fallocate and SEEK_DATA, trim, zero and extents as nbdkit's.
  */
 
 import { ERRNO, messageOf, NbdError } from "../../api/errors.ts";
 import type { DiskFile } from "../../io.ts";
 import { CACHE_MODE, FLAG, FUA_MODE, type Handle } from "../../api/plugin.ts";
+import { reportExtents, type SeekableFile } from "./extents.ts";
+import { createFallocate, failure } from "./fallocate.ts";
 
 /** The handle over `file`; `name` is the path or export name for error messages. */
 export function createFileHandle(file: DiskFile, name: string): Handle {
@@ -16,6 +19,9 @@ export function createFileHandle(file: DiskFile, name: string): Handle {
       throw new NbdError(ERRNO.EIO, `fdatasync: ${name}: ${messageOf(error)}`);
     }
   };
+
+  const fallocate = createFallocate(file, name);
+  const seekable = file.nextData && file.nextHole ? file as SeekableFile : undefined;
 
   return {
     // Asked per connection (and per call): a file that grew since is seen whole.
@@ -44,19 +50,44 @@ export function createFileHandle(file: DiskFile, name: string): Handle {
 
     flush,
 
-    // Trim is advisory. Punching a hole needs fallocate, which no runtime here offers, so a
-    // trim only honours FUA; nbdkit on Linux advertises trim too and ignores what fails.
-    async trim(_count, _offset, flags) {
+    // Trim punches a hole, as nbdkit on Linux does. Where the runtime cannot punch, trim is
+    // not offered: a range the client trimmed would otherwise keep its data.
+    async trim(count, offset, flags) {
+      await fallocate.trim(count, offset as number);
       if (flags & FLAG.FUA) await flush();
     },
 
-    // No zero(): without fallocate the server writes zeroes, as nbdkit falls back to doing
-    // when fallocate says EOPNOTSUPP, and so zeroing is never fast.
+    // Without fallocate (or when it says EOPNOTSUPP) the server writes zeroes instead, as
+    // nbdkit falls back to doing.
+    async zero(count, offset, flags) {
+      await fallocate.zero(count, offset as number, (flags & FLAG.MAY_TRIM) !== 0);
+      if (flags & FLAG.FUA) await flush();
+    },
+    canZero: () => file.punchHole !== undefined || file.zeroRange !== undefined,
+    // As nbdkit's: zeroing may end up writing, so it is never promised to be fast.
     canFastZero: () => false,
+
+    // Holes found with SEEK_DATA and SEEK_HOLE; without them the whole file is data.
+    extents(count, offset, flags, sink) {
+      try {
+        reportExtents(seekable!, count, offset as number, (flags & FLAG.REQ_ONE) !== 0, sink);
+      } catch (error) {
+        throw failure("extents", name, error);
+      }
+    },
+    // As nbdkit asks: a file system where SEEK_HOLE fails keeps no holes to report.
+    canExtents() {
+      try {
+        seekable?.nextHole(0);
+        return seekable !== undefined;
+      } catch {
+        return false;
+      }
+    },
 
     canWrite: () => !file.readonly,
     canFua: () => FUA_MODE.NATIVE,
-    canTrim: () => true,
+    canTrim: () => file.punchHole !== undefined,
     // Every connection sees the same file through the page cache, and flush is fdatasync.
     canMultiConn: () => true,
     // nbdkit advises the kernel (posix_fadvise WILLNEED); with no such call a cache request
