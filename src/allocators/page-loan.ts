@@ -1,15 +1,17 @@
 /**
  * A READ lent from the sparse allocator's pages (Allocator.lend): the views a reply sends, and
  * the pinned runs of pages behind them, which release() unpins once. Holes are views of one
- * shared zero buffer that nothing ever writes.
+ * shared zero buffer that nothing ever writes. lendPages() makes the loan.
  *
  * A pinned page is never freed (a zero or trim fills it with zeroes instead), so its memory
  * never holds another offset's bytes while the reply is queued. Views of WASM memory stay valid
  * only because lending is refused for memory that can grow (Hotpath.fixed).
  */
 
-import type { ReadViews } from "../api/plugin.ts";
+import type { Offset, ReadViews } from "../api/plugin.ts";
 import { type Hotpath, PAGE_SIZE } from "../wasm/hotpath.ts";
+import { inPageOf, pageOf } from "./page-offsets.ts";
+import type { Shards } from "./shards.ts";
 
 /** Shared by every hole of every loan, and never written: a larger hole takes several views. */
 const ZEROES = new Uint8Array(1024 * 1024);
@@ -64,4 +66,40 @@ export class PageLoan implements ReadViews {
       );
     }
   }
+}
+
+/**
+ * The bytes at [offset, offset+count) as views: each run of pages that lie one after another
+ * in memory becomes one view, pinned until the loan's release(); each hole a view of zeroes.
+ * Undefined when memory may grow, or when a page is pinned as often as its slot can count
+ * (the caller then copies with read(): a count never wraps).
+ */
+export function lendPages(shards: Shards, count: number, offset: Offset): PageLoan | undefined {
+  if (count <= 0 || !shards.fixed) return undefined;
+  let page = pageOf(offset);
+  let from = inPageOf(offset);
+  const limit = page + Math.ceil((from + count) / PAGE_SIZE);
+  const loan = new PageLoan();
+  for (let done = 0; done < count; from = 0) {
+    const shard = shards.find(page);
+    let n: number;
+    if (shard) {
+      const ptr = shards.found;
+      const pages = shard.exports.pageRun(page, ptr, limit - page);
+      if (shard.exports.pinPages(page, pages) === 0) {
+        loan.release();
+        return undefined;
+      }
+      n = Math.min(pages * PAGE_SIZE - from, count - done);
+      loan.addRun(shard, page, ptr, pages, from, n);
+      page += pages;
+    } else {
+      const end = shards.holeEnd(page, limit);
+      n = Math.min((end - page) * PAGE_SIZE - from, count - done);
+      loan.addHole(n);
+      page = end;
+    }
+    done += n;
+  }
+  return loan;
 }

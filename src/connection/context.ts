@@ -5,6 +5,7 @@
  */
 
 import { Backend } from "../backend/backend.ts";
+import { messageOf } from "../api/errors.ts";
 import { webTimers } from "./timers.ts";
 import type { Timers } from "../io.ts";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
@@ -55,11 +56,32 @@ export class ServerContext {
     this.log = log;
   }
 
+  /**
+   * The lock one connection's requests run under when the thread model serializes them: shared
+   * by every connection under SERIALIZE_ALL_REQUESTS (and stricter), the connection's own under
+   * SERIALIZE_REQUESTS.
+   */
+  serialLock(): Lock | undefined {
+    const model = this.threadModel;
+    if (model <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS) return this.requestLock;
+    if (model === THREAD_MODEL.SERIALIZE_REQUESTS) return new Lock();
+    return undefined;
+  }
+
   /** Opens the plugin for one export of one connection; `exportName` is already resolved. */
   openBackend(exportName: string): Promise<Backend> {
     const open = () => Backend.open(this.plugin, this.readonly, exportName);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
       ? this.requestLock.run(open)
       : open();
+  }
+
+  /** Closes what openBackend() opened, if anything; a failure is logged, never thrown. */
+  async closeBackend(backend: Backend | undefined, where: string): Promise<void> {
+    try {
+      await backend?.close();
+    } catch (error) {
+      this.log.error(where, `close: ${messageOf(error)}`);
+    }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * One connection, from greeting to close: feeds received bytes to the codec, answers options
- * through negotiation.ts (upgrading to TLS on STARTTLS), then validates each request and hands
+ * through option-phase.ts (upgrading to TLS on STARTTLS), then validates each request and hands
  * it to transmission.ts, which runs it and queues its reply. Requests run concurrently (replies
  * may overtake each other) unless the plugin's thread model asks for one at a time. Reading
  * pauses while too much is in flight or the output is full, so a client cannot make the server
@@ -8,24 +8,20 @@
  * goes over it.
  */
 
-import type { Backend } from "../backend/backend.ts";
 import { BufferPool } from "./buffer-pool.ts";
 import type { ServerContext } from "./context.ts";
 import { messageOf, ProtocolError } from "../api/errors.ts";
 import type { Channel, Receiver } from "../io.ts";
 import { LimitError } from "../protocol/limits.ts";
 import { LimitWatch } from "./limit-watch.ts";
-import { Lock } from "./lock.ts";
-import { type Agreement, clientFlagsAcceptable, newAgreement } from "./agreement.ts";
-import { negotiate } from "./negotiation.ts";
+import type { Lock } from "./lock.ts";
+import { OptionPhase } from "./option-phase.ts";
 import { Output } from "./output.ts";
-import { THREAD_MODEL } from "../api/plugin.ts";
 import { Codec, type Request } from "../protocol/codec.ts";
 import { CMD, NBD_ERR } from "../protocol/constants.ts";
 import { encodeGreeting } from "../protocol/handshake.ts";
-import { switchToTls } from "./starttls.ts";
-import { Transmission } from "./transmission.ts";
-import { validateRequest, type ValidationContext } from "./validate.ts";
+import type { Transmission } from "./transmission.ts";
+import { validateRequest } from "./validate.ts";
 
 const END_OF_STREAM = new Uint8Array(0);
 
@@ -40,7 +36,8 @@ export class Session implements Receiver {
   private readonly pool = new BufferPool();
   private readonly codec: Codec;
   private readonly output: Output;
-  private agreement: Agreement | undefined;
+  /** Answers options until GO. */
+  private readonly options: OptionPhase;
   /** Set at GO: runs requests and writes their replies. */
   private transmission: Transmission | undefined;
   /** Serializes this connection's requests when the thread model says so. */
@@ -71,9 +68,17 @@ export class Session implements Receiver {
     this.output = new Output(channel, () => this.pump(), this.pool);
     this.where = `${ctx.pluginName}[${id}]`;
     this.watch = new LimitWatch(ctx, this.where, channel.peer);
-    const model = ctx.threadModel;
-    if (model <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS) this.serial = ctx.requestLock;
-    else if (model === THREAD_MODEL.SERIALIZE_REQUESTS) this.serial = new Lock();
+    this.options = new OptionPhase({
+      ctx,
+      channel,
+      codec: this.codec,
+      output: this.output,
+      pool: this.pool,
+      watch: this.watch,
+      where: this.where,
+      closed: () => this.finished,
+    });
+    this.serial = ctx.serialLock();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -138,11 +143,9 @@ export class Session implements Receiver {
         case "closed":
           return void this.finish();
         case "client-flags":
-          if (!clientFlagsAcceptable(event.flags)) {
+          if (!this.options.begin(event.flags)) {
             return this.fail(new ProtocolError("client requested unexpected flags"));
           }
-          this.agreement = newAgreement(event.flags, this.channel.startTls !== undefined);
-          this.codec.setPhase("options");
           break;
         case "option":
           this.busy = true;
@@ -170,57 +173,19 @@ export class Session implements Receiver {
     }
   }
 
+  /** Runs one option (option-phase.ts); reading stays paused until it is done. */
   private async option(option: number, data: Uint8Array): Promise<void> {
-    let outcome;
+    let next;
     try {
-      outcome = await negotiate(this.ctx, this.agreement!, option, data);
+      next = await this.options.run(option, data);
     } catch (error) {
-      // negotiate() answers every failure it expects; anything else ends this connection only.
+      // negotiate() answers every failure it expects; anything else (a failed TLS handshake
+      // too) ends this connection only.
       return this.fail(error);
     }
-    if (this.finished) {
-      // Closed meanwhile (handshake deadline, shutdown): release what GO opened, say nothing.
-      if (outcome.next === "transmission") await this.closeBackend(outcome.opened.backend);
-      return;
-    }
-    outcome.limits?.forEach((hit) => this.watch.hit(hit));
-    // One push each: a spread of millions of replies (a META_CONTEXT flood) overflows the stack.
-    for (const reply of outcome.replies) this.output.push(reply);
-    if (outcome.next === "starttls") {
-      try {
-        await switchToTls(this.channel, this.output, this.codec, this.agreement!);
-      } catch (error) {
-        return this.fail(new Error(`TLS handshake: ${messageOf(error)}`));
-      }
-      this.ctx.log.debug(this.where, "using TLS on this connection");
-      if (outcome.thenClose) return this.finish();
-    }
-    if (outcome.next === "close") {
-      if (outcome.reason) this.ctx.log.error(this.where, outcome.reason);
-      return this.finish();
-    }
-    if (outcome.next === "transmission") {
-      this.watch.stopDeadline();
-      const { backend, flags } = outcome.opened;
-      const structuredReplies = this.agreement!.structuredReplies;
-      const validation: ValidationContext = {
-        size: backend.caps.size,
-        flags,
-        structuredReplies,
-        baseAllocation: this.agreement!.baseAllocation,
-        maxPayload: this.ctx.limits.maxPayload,
-      };
-      this.transmission = new Transmission({
-        backend,
-        validation,
-        structuredReplies,
-        output: this.output,
-        pool: this.pool,
-        log: this.ctx.log,
-        where: this.where,
-      });
-      this.codec.setPhase("transmission");
-    }
+    if (next === "close") return this.finish();
+    if (next === "closed") return;
+    if (next !== "options") this.transmission = next;
     this.busy = false;
     this.pump();
   }
@@ -289,16 +254,8 @@ export class Session implements Receiver {
       // The peer is gone: nothing left to tell it.
     }
     this.channel.close();
-    await this.closeBackend(this.transmission?.backend);
+    await this.ctx.closeBackend(this.transmission?.backend, this.where);
     this.ctx.log.debug(this.where, "connection closed");
     this.resolveDone();
-  }
-
-  private async closeBackend(backend: Backend | undefined): Promise<void> {
-    try {
-      await backend?.close();
-    } catch (error) {
-      this.ctx.log.error(this.where, `close: ${messageOf(error)}`);
-    }
   }
 }

@@ -8,7 +8,7 @@
  *
  * Contract with its caller (session.ts): a chunk given to receive() stays unchanged until the
  * caller is done decoding for now; then detach() copies whatever of it is still unread, so the
- * runtime may reuse its buffer.
+ * runtime may reuse its buffer. received-bytes.ts keeps those bytes; this file decodes them.
  */
 
 import { ProtocolError } from "../api/errors.ts";
@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS, LimitError, LIMITS, type Limits } from "./limits.ts";
 import type { Offset } from "../api/plugin.ts";
 import { CMD, MAGIC } from "./constants.ts";
 import { CLIENT_FLAGS, getU16, getU32, getU64, OPTION_REQUEST, REQUEST } from "./layout.ts";
+import { ReceivedBytes } from "./received-bytes.ts";
 
 /** One decoded request. `payload` is the WRITE data (absent when it was too large to keep). */
 export interface Request {
@@ -55,15 +56,8 @@ export class Codec {
   private phase: Phase = "client-flags";
   private readonly allocate: Allocate;
   private readonly limits: Limits;
-  /** Received chunks not yet consumed; the first is read from `position`. */
-  private readonly chunks: Uint8Array[] = [];
-  /** How many of the first chunks are our own copies (detach() made them), not borrowed. */
-  private owned = 0;
-  private position = 0;
-  private ended = false;
-  /** A fixed-size header split across chunks is gathered here (owned, so chunks can be reused). */
-  private readonly partial = new Uint8Array(REQUEST.size);
-  private partialLength = 0;
+  /** Received bytes not yet decoded. */
+  private readonly input = new ReceivedBytes();
   /** Option data or write payload being filled, and the event it completes. */
   private body: Uint8Array | undefined;
   private bodyFilled = 0;
@@ -79,8 +73,7 @@ export class Codec {
 
   /** Stores a received chunk; an empty chunk means the peer closed its side. */
   receive(chunk: Uint8Array): void {
-    if (chunk.length === 0) this.ended = true;
-    else this.chunks.push(chunk);
+    this.input.receive(chunk);
   }
 
   /**
@@ -88,15 +81,7 @@ export class Codec {
    * them. Costs nothing when everything was decoded, the usual case.
    */
   detach(): void {
-    if (this.owned === this.chunks.length) return;
-    if (this.owned === 0) {
-      this.chunks[0] = this.chunks[0].slice(this.position);
-      this.position = 0;
-      this.owned = 1;
-    }
-    // Only chunks received since the last detach are copied: each byte is copied at most once.
-    for (let i = this.owned; i < this.chunks.length; i++) this.chunks[i] = this.chunks[i].slice();
-    this.owned = this.chunks.length;
+    this.input.detach();
   }
 
   /**
@@ -108,21 +93,7 @@ export class Codec {
     if (this.body !== undefined || this.skipping > 0) {
       throw new ProtocolError("cannot switch protocols in the middle of a message");
     }
-    let size = this.partialLength - this.position;
-    for (const chunk of this.chunks) size += chunk.length;
-    const out = new Uint8Array(size);
-    out.set(this.partial.subarray(0, this.partialLength));
-    let at = this.partialLength;
-    for (const [i, chunk] of this.chunks.entries()) {
-      const rest = i === 0 ? chunk.subarray(this.position) : chunk;
-      out.set(rest, at);
-      at += rest.length;
-    }
-    this.chunks.length = 0;
-    this.owned = 0;
-    this.position = 0;
-    this.partialLength = 0;
-    return out;
+    return this.input.takeAll();
   }
 
   /**
@@ -133,7 +104,7 @@ export class Codec {
    */
   payloadRemainder(min: number): Uint8Array | undefined {
     const body = this.body;
-    if (body === undefined || this.chunks.length > 0) return undefined;
+    if (body === undefined || !this.input.isEmpty()) return undefined;
     return body.length - this.bodyFilled >= min ? body.subarray(this.bodyFilled) : undefined;
   }
 
@@ -148,7 +119,7 @@ export class Codec {
     if (this.skipping > 0) return this.skip();
     switch (this.phase) {
       case "client-flags": {
-        const bytes = this.readFixed(CLIENT_FLAGS.size);
+        const bytes = this.input.readFixed(CLIENT_FLAGS.size);
         if (bytes === undefined) return this.starved();
         return { kind: "client-flags", flags: getU32(bytes, 0) };
       }
@@ -160,7 +131,7 @@ export class Codec {
   }
 
   private nextOption(): Event {
-    const header = this.readFixed(OPTION_REQUEST.size);
+    const header = this.input.readFixed(OPTION_REQUEST.size);
     if (header === undefined) return this.starved();
     if (
       getU32(header, OPTION_REQUEST.magic) !== MAGIC.IHAVEOPT_HI ||
@@ -184,7 +155,7 @@ export class Codec {
   }
 
   private nextRequest(): Event {
-    const header = this.readFixed(REQUEST.size);
+    const header = this.input.readFixed(REQUEST.size);
     if (header === undefined) return this.starved();
     if (getU32(header, REQUEST.magic) !== MAGIC.REQUEST) {
       throw new ProtocolError("request has a bad magic");
@@ -227,22 +198,10 @@ export class Codec {
     return this.fillBody();
   }
 
-  /**
-   * Copies received bytes straight into the body: each payload byte is copied once, or not at
-   * all when the runtime read it into the body already (payloadRemainder).
-   */
+  /** Fills the body with what was received (ReceivedBytes.fill copies each byte at most once). */
   private fillBody(): Event {
     const body = this.body!;
-    while (this.bodyFilled < body.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
-      const n = Math.min(chunk.length - this.position, body.length - this.bodyFilled);
-      // Offsets first: on Bun, asking a fresh chunk for its buffer costs an allocation.
-      const inPlace = chunk.byteOffset + this.position === body.byteOffset + this.bodyFilled &&
-        chunk.buffer === body.buffer;
-      if (!inPlace) body.set(chunk.subarray(this.position, this.position + n), this.bodyFilled);
-      this.bodyFilled += n;
-      this.consume(n);
-    }
+    this.bodyFilled = this.input.fill(body, this.bodyFilled);
     if (this.bodyFilled < body.length) return this.starved();
     const event = this.bodyEvent!;
     this.body = undefined;
@@ -251,52 +210,17 @@ export class Codec {
   }
 
   private skip(): Event {
-    while (this.skipping > 0 && this.chunks.length > 0) {
-      const n = Math.min(this.chunks[0].length - this.position, this.skipping);
-      this.skipping -= n;
-      this.consume(n);
-    }
+    this.skipping = this.input.skip(this.skipping);
     if (this.skipping > 0) return this.starved();
     const event = this.skipEvent!;
     this.skipEvent = undefined;
     return event;
   }
 
-  /** `size` contiguous bytes, as a view of the chunk when possible; undefined if not all here. */
-  private readFixed(size: number): Uint8Array | undefined {
-    if (this.partialLength === 0 && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
-      if (chunk.length - this.position >= size) {
-        const view = chunk.subarray(this.position, this.position + size);
-        this.consume(size);
-        return view;
-      }
-    }
-    while (this.partialLength < size && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
-      const n = Math.min(chunk.length - this.position, size - this.partialLength);
-      this.partial.set(chunk.subarray(this.position, this.position + n), this.partialLength);
-      this.partialLength += n;
-      this.consume(n);
-    }
-    if (this.partialLength < size) return undefined;
-    this.partialLength = 0;
-    return this.partial.subarray(0, size);
-  }
-
-  private consume(n: number): void {
-    this.position += n;
-    if (this.position === this.chunks[0].length) {
-      this.chunks.shift();
-      if (this.owned > 0) this.owned--;
-      this.position = 0;
-    }
-  }
-
   /** Out of bytes: the end of the stream if the peer closed, else wait for more. */
   private starved(): Event {
-    if (!this.ended) return NEED_DATA;
-    const midMessage = this.partialLength > 0 || this.body !== undefined || this.skipping > 0;
+    if (!this.input.ended) return NEED_DATA;
+    const midMessage = this.input.inHeader() || this.body !== undefined || this.skipping > 0;
     if (midMessage) throw new ProtocolError("connection closed in the middle of a message");
     return CLOSED;
   }

@@ -247,14 +247,16 @@ export function chunk(bytes: Uint8Array, sizes: readonly number[]): Uint8Array[]
 }
 
 // ---------------------------------------------------------------------------------------------
-// White-box accounting of the codec (its fields are private: read, never written)
+// White-box accounting of the codec (its fields, and its ReceivedBytes', are private: read,
+// never written)
 
 /** Undecoded bytes the codec holds, and the header bytes gathered so far. */
 export function held(codec: Codec): { unread: number; partial: number } {
-  const chunks = Reflect.get(codec, "chunks") as Uint8Array[];
-  const position = Reflect.get(codec, "position") as number;
+  const input = Reflect.get(codec, "input") as object;
+  const chunks = Reflect.get(input, "chunks") as Uint8Array[];
+  const position = Reflect.get(input, "position") as number;
   const unread = chunks.reduce((sum, c) => sum + c.length, 0) - (chunks.length > 0 ? position : 0);
-  return { unread, partial: Reflect.get(codec, "partialLength") as number };
+  return { unread, partial: Reflect.get(input, "partialLength") as number };
 }
 
 // ---------------------------------------------------------------------------------------------
