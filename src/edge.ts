@@ -6,7 +6,21 @@
  */
 
 export * from "./api/plugin.ts";
-export type { Filter, FilterModule, NextHandle, NextOpen } from "./api/filter.ts";
+export {
+  type Filter,
+  type FilterHandle,
+  type FilterModule,
+  type NextHandle,
+  type NextOpen,
+  ZERO_MODE,
+  type ZeroMode,
+} from "./api/filter.ts";
+export { type Extent, Extents } from "./api/extents.ts";
+export { extentsAligned, extentsFull } from "./api/filter-extents.ts";
+export { extentsMoved, moveErrorOffset, readMoved } from "./api/filter-offsets.ts";
+export { afterwards, isThenable } from "./api/maybe-promise.ts";
+export { addOffset, bytesBefore, compareOffsets, subtractOffset } from "./api/offset.ts";
+export { isAllZero } from "./api/zero.ts";
 export { stackFilters } from "./backend/filter-stack.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
