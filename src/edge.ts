@@ -6,10 +6,30 @@
  */
 
 export * from "./api/plugin.ts";
-export type { Filter, FilterModule, NextHandle, NextOpen } from "./api/filter.ts";
+export {
+  type Filter,
+  type FilterHandle,
+  type FilterModule,
+  type NextHandle,
+  type NextOpen,
+  ZERO_MODE,
+  type ZeroMode,
+} from "./api/filter.ts";
+export { type Extent, Extents } from "./api/extents.ts";
+export { extentsAligned, extentsFull } from "./api/filter-extents.ts";
+export { extentsMoved, moveErrorOffset, readMoved } from "./api/filter-offsets.ts";
+export { afterwards, isThenable } from "./api/maybe-promise.ts";
+export { addOffset, bytesBefore, compareOffsets, subtractOffset } from "./api/offset.ts";
+export { isAllZero } from "./api/zero.ts";
 export { stackFilters } from "./backend/filter-stack.ts";
+export { createCheckwriteFilter } from "./filters/checkwrite.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
+export { createOffsetFilter } from "./filters/offset.ts";
+export { createPartitionFilter } from "./filters/partition/partition.ts";
+export { createProtectFilter } from "./filters/protect.ts";
+export { createSwabFilter } from "./filters/swab.ts";
+export { createTruncateFilter } from "./filters/truncate.ts";
 export { ConfigError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
 export { parseBool, parseSize, toOffset } from "./api/parse.ts";
 export {

@@ -7,9 +7,20 @@
  *
  * Load-time callbacks get `next`, the same callback of the layer below, already bound: call it
  * to go on, or don't, to short-cut the chain. A connection's callbacks come from open(): it
- * opens the layer below with `next` and returns the handle methods it overrides; every method
- * it does not return is the next layer's. Errors work as in plugins: throw NbdError(errno) to
- * fail one request, ConfigError (or any error) to refuse a parameter or a client.
+ * opens the layer below with `next` and returns the handle methods it overrides (a
+ * FilterHandle); every method it does not return is the next layer's. Errors work as in
+ * plugins: throw NbdError(errno) to fail one request, ConfigError (or any error) to refuse a
+ * parameter or a client.
+ *
+ * A connection's life, in nbdkit's order (backend.c): open() runs outside in, each filter
+ * usually calling `next` first; once every layer is open, prepare() runs inside out (the
+ * filter nearest the plugin first, each with the layers below it ready); then the size and
+ * capabilities are asked, once each, outside in, and requests flow. At the end finalize()
+ * runs outside in (only where prepare succeeded), then close() outside in.
+ *
+ * Helpers for filters live beside this file: Extents (extents.ts) and the extents of the layer
+ * below asked in full or aligned (filter-extents.ts), reads and extents moved between offsets
+ * (filter-offsets.ts), exact offset arithmetic (offset.ts).
  */
 
 import type { PeerAddress } from "../io.ts";
@@ -23,20 +34,71 @@ import type {
 } from "./plugin.ts";
 
 /**
+ * What a filter's canZero answers (nbdkit's NBDKIT_ZERO_*): NONE takes WRITE_ZEROES off the
+ * export (only a filter can say so), EMULATE has the server write zeroes through the filter's
+ * writeAt, NATIVE calls its zero(). `true` and `false` mean NATIVE and EMULATE, as for plugins.
+ */
+export const ZERO_MODE = { NONE: 0, EMULATE: 1, NATIVE: 2 } as const;
+export type ZeroMode = (typeof ZERO_MODE)[keyof typeof ZERO_MODE];
+
+/**
  * The layer below as one connection sees it (nbdkit's `nbdkit_next`): every Handle method is
  * there, with nbdkit's defaults and emulations already applied, and capabilities asked once
- * and cached. Only call writeAt, trim and zero when the matching can* answer allows it.
- * payloadBuffer and readViews are not offered: a filter may change where or what a payload
- * writes, or what a read answers.
+ * and cached. Each can* answer is already combined with what it depends on, as nbdkit's
+ * backend does: a layer that cannot write cannot trim, zero or FUA either. Only call writeAt,
+ * trim and zero when the matching can* answer allows it (otherwise they fail with EROFS, or
+ * for zero with EINVAL when zeroMode() is NONE), FLAG.FAST_ZERO only when canFastZero() is
+ * true (else ENOTSUP). zero() never fails with ENOTSUP unless asked to be fast: its fallback
+ * to writing zeroes has already happened. payloadBuffer and readViews are not offered: a filter
+ * may change where or what a payload writes, or what a read answers; nor is close: the server
+ * closes every layer itself, outside in, after finalize.
  */
-export interface NextHandle extends Required<Omit<Handle, "payloadBuffer" | "readViews">> {
+export interface NextHandle
+  extends Required<Omit<Handle, "payloadBuffer" | "readViews" | "close">> {
   getSize(): MaybePromise<number | bigint>;
-  /** NONE, EMULATE or NATIVE: FLAG.FUA passed on to a NATIVE layer is honoured there. */
+  /**
+   * NONE, EMULATE or NATIVE. Splitting a FUA request: with NATIVE pass FLAG.FUA on to each
+   * piece; with EMULATE, cheaper to pass it on the last piece only (one flush at the end).
+   */
   canFua(): MaybePromise<FuaMode>;
   canCache(): MaybePromise<CacheMode>;
+  /** Whether the layer below zeroes natively (zeroMode() is NATIVE). */
+  canZero(): MaybePromise<boolean>;
+  /** nbdkit's next->can_zero: NONE (no WRITE_ZEROES at all), EMULATE or NATIVE. */
+  zeroMode(): MaybePromise<ZeroMode>;
 }
 
-/** Opens the layer below for this connection; `readonly` and `exportName` may be changed. */
+/**
+ * What a filter's open() returns for one connection: the Handle methods it overrides, each
+ * closing over the NextHandle that `next` gave it, and nbdkit's two per-connection steps.
+ * canZero may answer a ZERO_MODE. getSize and every can* are asked once per connection, after
+ * prepare, and cached; a connection's requests only come after all of them.
+ */
+export interface FilterHandle
+  extends Partial<Omit<Handle, "canZero" | "payloadBuffer" | "readViews">> {
+  canZero?(): MaybePromise<ZeroMode | boolean>;
+  /**
+   * Just after every layer is open, before the size or any capability is asked (nbdkit's
+   * .prepare): the layers below are prepared already, so this is where a filter reads the
+   * disk (a partition table) or works out its size. `readonly` is what open() was given. A
+   * throw fails the client's NBD_OPT_GO or INFO (ERR_UNKNOWN) and leaves the connection open,
+   * so it may ask for another export.
+   */
+  prepare?(readonly: boolean): MaybePromise<void>;
+  /**
+   * Just before the connection's layers close, outside in, and only when prepare succeeded
+   * (nbdkit's .finalize): the layers below still serve, so a filter may write back what it
+   * keeps. A throw skips the finalize of the layers below and disconnects the client.
+   */
+  finalize?(): MaybePromise<void>;
+}
+
+/**
+ * Opens the layer below for this connection; `readonly` and `exportName` may be changed
+ * (checkwrite opens it read-only). The NextHandle it gives is ready once this filter's
+ * prepare() runs; using it inside open() prepares the layers below at once, earlier than
+ * nbdkit would (nbdkit forbids it), so size and I/O belong in prepare().
+ */
 export type NextOpen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
 
 /** A filter: the load-time half of nbdkit's `struct nbdkit_filter`, and open(). */
@@ -97,7 +159,7 @@ export interface Filter {
    * nothing, `{ close }` only watches the connection end. A filter that never calls `next`
    * must return at least getSize and readAt. Missing, the connection passes straight through.
    */
-  open?(next: NextOpen, readonly: boolean, exportName: string): MaybePromise<Partial<Handle>>;
+  open?(next: NextOpen, readonly: boolean, exportName: string): MaybePromise<FilterHandle>;
 }
 
 /** A module that exports a filter: `export default filter`, or a factory returning one. */

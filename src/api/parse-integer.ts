@@ -1,5 +1,5 @@
 /**
- * Integer values read as nbdkit's nbdkit_parse_unsigned, _int and _int64_t read them
+ * Integer values read as nbdkit's nbdkit_parse_unsigned, _int, _int64_t and _uint64_t read them
  * (strtoul/strtol with base 0: "16", "0x10" and "020" are all sixteen), with their messages.
  * `what` names the option in the message, as nbdkit's `what` argument does ("threads").
  */
@@ -11,15 +11,25 @@ const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
 
 /** C's isspace in the "C" locale, which strtol skips before the number. */
 const LEADING_SPACE = /^[ \t\n\v\f\r]*/;
 
 /** An unsigned int (0 to 2^32-1); a leading '-' is refused, not wrapped as strtoul would. */
 export function parseUnsigned(what: string, text: string): number {
+  return Number(parseNonNegative(what, text, UINT_MAX));
+}
+
+/** An unsigned 64-bit integer (0 to 2^64-1), as nbdkit_parse_uint64_t reads it. */
+export function parseUint64(what: string, text: string): bigint {
+  return parseNonNegative(what, text, UINT64_MAX);
+}
+
+function parseNonNegative(what: string, text: string, max: bigint): bigint {
   const trimmed = text.replace(LEADING_SPACE, "");
   if (trimmed.startsWith("-")) throw new ConfigError(`${what}: negative numbers are not allowed`);
-  return Number(parseInRange(what, text, 0n, UINT_MAX));
+  return parseInRange(what, text, 0n, max);
 }
 
 /** A signed int (-2^31 to 2^31-1). */

@@ -6,6 +6,7 @@
  */
 
 import { ERRNO, NbdError } from "../api/errors.ts";
+import { ZERO_MODE, type ZeroMode } from "../api/filter.ts";
 import { checkBlockSize } from "./exports.ts";
 import {
   checkBoolean,
@@ -14,7 +15,7 @@ import {
   checkReadViews,
   checkSize,
 } from "./plugin-answers.ts";
-import { addOffset } from "../protocol/layout.ts";
+import { addOffset } from "../api/offset.ts";
 import {
   type BlockSize,
   CACHE_MODE,
@@ -40,6 +41,11 @@ export interface Capabilities {
   trim: boolean;
   /** zero() is called; otherwise zeroes are written with writeAt. */
   zeroNative: boolean;
+  /**
+   * True when WRITE_ZEROES is not offered although the export is writable: a filter answered
+   * canZero with ZERO_MODE.NONE (plugins cannot). Undefined otherwise.
+   */
+  zeroNone?: true;
   fastZero: boolean;
   extents: boolean;
   multiConn: boolean;
@@ -73,11 +79,19 @@ export class Backend {
     return await Backend.over(await plugin.open(readonly, exportName), readonly);
   }
 
+  /**
+   * Checks an open handle and reads its capabilities; a failure leaves it open (a filter
+   * stack closes its layers itself).
+   */
+  static async read(opened: unknown, readonly: boolean): Promise<Backend> {
+    const handle = checkHandle(opened);
+    return new Backend(handle, await readCapabilities(handle, readonly));
+  }
+
   /** Reads an open handle's capabilities; a failure (a handle that is not one too) closes it. */
   static async over(opened: unknown, readonly: boolean): Promise<Backend> {
     try {
-      const handle = checkHandle(opened);
-      return new Backend(handle, await readCapabilities(handle, readonly));
+      return await Backend.read(opened, readonly);
     } catch (error) {
       // nbdkit closes a handle whose open fails after .open (protocol-handshake-newstyle.c).
       try {
@@ -209,15 +223,19 @@ async function readCapabilities(handle: Handle, readonly: boolean): Promise<Capa
     return callback ? checkBoolean(question, await callback.call(handle)) : otherwise;
   };
   const writable = !readonly && await ask("canWrite", handle.writeAt !== undefined);
-  const zeroNative = handle.zero !== undefined && await ask("canZero", true);
+  // As nbdkit's backend_can_*: what cannot write cannot zero, trim or FUA, and is never asked.
+  const zero = writable
+    ? zeroMode(checkMode("canZero", await handle.canZero?.()), handle)
+    : ZERO_MODE.NONE;
   return {
     size,
     writable,
     flush: await ask("canFlush", handle.flush !== undefined),
     fua: writable ? fuaMode(checkMode("canFua", await handle.canFua?.()), handle) : FUA_MODE.NONE,
     trim: writable && await ask("canTrim", handle.trim !== undefined),
-    zeroNative,
-    fastZero: writable && await ask("canFastZero", !zeroNative),
+    zeroNative: zero === ZERO_MODE.NATIVE,
+    zeroNone: writable && zero === ZERO_MODE.NONE ? true : undefined,
+    fastZero: zero !== ZERO_MODE.NONE && await ask("canFastZero", zero !== ZERO_MODE.NATIVE),
     extents: await ask("canExtents", handle.extents !== undefined),
     multiConn: await ask("canMultiConn", false),
     cache: cacheMode(checkMode("canCache", await handle.canCache?.()), handle),
@@ -230,6 +248,21 @@ function fuaMode(answer: FuaMode | boolean | undefined, handle: Handle): FuaMode
   if (answer === undefined) return handle.flush ? FUA_MODE.EMULATE : FUA_MODE.NONE;
   if (typeof answer === "boolean") return answer ? FUA_MODE.NATIVE : FUA_MODE.NONE;
   return answer;
+}
+
+/** How zeroes are served, as nbdkit's backend_can_zero answers (NBDKIT_ZERO_*). */
+export function zeroModeOf(caps: Capabilities): ZeroMode {
+  if (!caps.writable || caps.zeroNone) return ZERO_MODE.NONE;
+  return caps.zeroNative ? ZERO_MODE.NATIVE : ZERO_MODE.EMULATE;
+}
+
+/** A plugin's true/false, or a filter's ZERO_MODE; NATIVE needs a zero() to call. */
+function zeroMode(answer: ZeroMode | boolean | undefined, handle: Handle): ZeroMode {
+  if (answer === ZERO_MODE.NONE) return ZERO_MODE.NONE;
+  if (handle.zero === undefined || answer === false || answer === ZERO_MODE.EMULATE) {
+    return ZERO_MODE.EMULATE;
+  }
+  return ZERO_MODE.NATIVE;
 }
 
 function cacheMode(answer: CacheMode | boolean | undefined, handle: Handle): CacheMode {

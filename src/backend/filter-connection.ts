@@ -1,53 +1,37 @@
 /**
- * One connection through one filter: opens the layer below as a NextHandle (a Backend over its
- * handle, so every method is there with nbdkit's defaults and capabilities are asked once),
- * lets the filter's open() choose what it overrides, and joins the two into the one Handle the
- * layer above sees. Closing runs the filter's close, then the layer below's, as nbdkit does.
+ * One connection through one filter (nbdkit's filter_open, filter_prepare and friends): opens
+ * the filter, which opens the layer below through `next`; prepares the layers below and then
+ * the filter; and joins the filter's methods with the next layer's into the one Handle the layer
+ * above sees. openStack runs a whole stack's open and prepare for the server, and gives the top
+ * Handle, whose close finalizes and closes every layer outside in, as nbdkit does.
  */
 
-import { Backend } from "./backend.ts";
 import { ERRNO, NbdError } from "../api/errors.ts";
-import type { Filter, NextHandle } from "../api/filter.ts";
-import { FLAG, type Handle, type Plugin } from "../api/plugin.ts";
+import type { Filter, FilterHandle, NextHandle } from "../api/filter.ts";
+import type { Handle } from "../api/plugin.ts";
+import { endLayers, HANDLE_METHODS, type Layer, type OpenLayer } from "./layer.ts";
+import { type NextOf, nextOf } from "./next-handle.ts";
 
-/** Every Handle method but close, which is joined apart. */
-const HANDLE_METHODS = [
-  "getSize",
-  "readAt",
-  "writeAt",
-  "zero",
-  "trim",
-  "flush",
-  "cache",
-  "extents",
-  "canWrite",
-  "canFlush",
-  "canFua",
-  "canTrim",
-  "canZero",
-  "canFastZero",
-  "canExtents",
-  "canMultiConn",
-  "canCache",
-  "isRotational",
-  "exportDescription",
-  "blockSize",
-] as const satisfies readonly (keyof Handle)[];
+/** Opens `filter`, which has an open callback, over the layers `below` opens. */
+export function filterOpener(filter: Filter, below: OpenLayer): OpenLayer {
+  return (readonly, exportName) => openFilter(filter, below, readonly, exportName);
+}
 
-/** Opens `below` through `filter`, which has an open callback, for one connection. */
-export async function openThrough(
+async function openFilter(
   filter: Filter,
-  below: Plugin,
+  below: OpenLayer,
   readonly: boolean,
   exportName: string,
-): Promise<Handle> {
-  let next: NextHandle | undefined;
+): Promise<Layer> {
+  let lower: Layer | undefined;
+  let next: NextOf | undefined;
   const openNext = async (nextReadonly: boolean, nextName: string) => {
-    if (next) throw new Error(`filter "${filter.name}" opened the next layer twice`);
-    next = nextHandle(await Backend.open(below, nextReadonly, nextName));
-    return next;
+    if (lower) throw new Error(`filter "${filter.name}" opened the next layer twice`);
+    lower = await below(nextReadonly, nextName);
+    next = nextOf(lower);
+    return next.handle;
   };
-  let own: Partial<Handle>;
+  let own: FilterHandle;
   try {
     own = await filter.open!(openNext, readonly, exportName);
     if (typeof own !== "object" || own === null) {
@@ -55,68 +39,84 @@ export async function openThrough(
       throw new NbdError(ERRNO.EINVAL, `${what}, not the methods it overrides`);
     }
   } catch (error) {
-    await next?.close();
+    await lower?.close();
     throw error;
   }
-  if (next === undefined && (own.getSize === undefined || own.readAt === undefined)) {
+  if (lower === undefined && (own.getSize === undefined || own.readAt === undefined)) {
     await own.close?.();
     throw new NbdError(
       ERRNO.EINVAL,
       `filter "${filter.name}" opened no next layer and gave no getSize and readAt of its own`,
     );
   }
-  return join(own, next);
+  return filterLayer(own, lower, next, readonly);
+}
+
+function filterLayer(
+  own: FilterHandle,
+  lower: Layer | undefined,
+  next: NextOf | undefined,
+  readonly: boolean,
+): Layer {
+  let preparing: Promise<void> | undefined;
+  let prepared = false;
+  let joined: Handle | undefined;
+  return {
+    readonly,
+    prepare: () =>
+      preparing ??= (async () => {
+        await next?.ready(); // the layers below, inside out, each then asked its capabilities
+        await own.prepare?.(readonly);
+        prepared = true;
+        joined = join(own, next?.handle);
+      })(),
+    handle: () => joined!,
+    async finalize() {
+      if (prepared) await own.finalize?.();
+      await lower?.finalize();
+    },
+    async close() {
+      try {
+        await own.close?.();
+      } finally {
+        await lower?.close();
+      }
+    },
+  };
 }
 
 /** The filter's methods where it gave them, the next layer's elsewhere. */
-function join(own: Partial<Handle>, next: NextHandle | undefined): Handle {
+function join(own: FilterHandle, next: NextHandle | undefined): Handle {
   const joined: Record<string, unknown> = {};
   for (const method of HANDLE_METHODS) {
     const mine = own[method] as ((...args: unknown[]) => unknown) | undefined;
     joined[method] = mine ? mine.bind(own) : next?.[method];
   }
-  joined.close = async () => {
-    try {
-      await own.close?.();
-    } finally {
-      await next?.close();
-    }
-  };
+  // Passed through (left out, or the NextHandle's own), canZero keeps the layer below's mode:
+  // its boolean would turn NONE into EMULATE.
+  if (next && (own.canZero === undefined || own.canZero === next.canZero)) {
+    joined.canZero = next.zeroMode;
+  }
   return joined as unknown as Handle;
 }
 
-/** The layer below as a NextHandle: the Backend's answers, in the Handle's shape. */
-function nextHandle(backend: Backend): NextHandle {
-  const { caps } = backend;
-  return {
-    getSize: () => caps.size,
-    readAt: (buf, offset) => backend.readAt(buf, offset),
-    writeAt: (buf, offset, flags) => backend.writeAt(buf, offset, (flags & FLAG.FUA) !== 0),
-    zero: (count, offset, flags) =>
-      backend.zero(
-        count,
-        offset,
-        (flags & FLAG.MAY_TRIM) !== 0,
-        (flags & FLAG.FUA) !== 0,
-        (flags & FLAG.FAST_ZERO) !== 0,
-      ),
-    trim: (count, offset, flags) => backend.trim(count, offset, (flags & FLAG.FUA) !== 0),
-    flush: () => backend.flush(),
-    cache: (count, offset) => backend.cache(count, offset),
-    extents: (count, offset, flags, sink) =>
-      backend.extents(count, offset, (flags & FLAG.REQ_ONE) !== 0, sink),
-    canWrite: () => caps.writable,
-    canFlush: () => caps.flush,
-    canFua: () => caps.fua,
-    canTrim: () => caps.trim,
-    canZero: () => caps.zeroNative,
-    canFastZero: () => caps.fastZero,
-    canExtents: () => caps.extents,
-    canMultiConn: () => caps.multiConn,
-    canCache: () => caps.cache,
-    isRotational: () => caps.rotational,
-    exportDescription: () => backend.description(),
-    blockSize: () => caps.blockSize,
-    close: () => backend.close(),
-  };
+/**
+ * Opens the stack `open` makes for one connection and prepares it: the Handle the server
+ * serves. Its close finalizes every prepared layer, then closes every layer, outside in. If
+ * preparing fails, what was prepared is finalized and everything closed before the error goes
+ * on (the client may ask for another export).
+ */
+export async function openStack(
+  open: OpenLayer,
+  readonly: boolean,
+  exportName: string,
+): Promise<Handle> {
+  const top = await open(readonly, exportName);
+  try {
+    await top.prepare();
+  } catch (error) {
+    await endLayers(top).catch(() => {}); // the failure to report is the one above
+    throw error;
+  }
+  return { ...top.handle(), close: () => endLayers(top) };
 }

@@ -4,15 +4,22 @@
  * Backend never learn that filters exist — they serve one Plugin, the top of the stack — and a
  * connection through no filter pays nothing. Each callback runs in nbdkit's order: config,
  * configComplete, preconnect and open go outside in (a filter decides whether to call the layer
- * below); load, getReady and afterFork run the layer below first; cleanup and close the filter
- * first. Names, the magic config key and --dump-plugin's fields are the plugin's, as in nbdkit.
+ * below); load, getReady, afterFork and a connection's prepare run the layer below first;
+ * finalize, close and cleanup the filter first. Names, the magic config key and --dump-plugin's fields are the plugin's, as in nbdkit.
  */
 
 import { applyParam, checkThreadModel, layerStep, pluginStep } from "./configure.ts";
 import { listExports } from "./exports.ts";
 import type { Filter } from "../api/filter.ts";
-import { openThrough } from "./filter-connection.ts";
+import { filterOpener, openStack } from "./filter-connection.ts";
+import { type OpenLayer, pluginOpener } from "./layer.ts";
 import { type Plugin, THREAD_MODEL, type ThreadModel } from "../api/plugin.ts";
+
+/**
+ * How each stack made here opens its layers without preparing them, so that a filter above
+ * it can open the whole stack first and prepare it after (nbdkit's order).
+ */
+const OPENERS = new WeakMap<Plugin, OpenLayer>();
 
 /**
  * The plugin as the server sees it behind `filters`, listed as on the command line: the first
@@ -32,7 +39,9 @@ function wrap(
   finalThreadModel: () => ThreadModel | Promise<ThreadModel>,
 ): Plugin {
   const step = (callback: () => unknown) => layerStep(filter.name, callback);
-  return {
+  const openBelow = OPENERS.get(below) ?? pluginOpener(below);
+  const opener = filter.open ? filterOpener(filter, openBelow) : openBelow;
+  const top: Plugin = {
     name: below.name,
     longname: below.longname,
     version: below.version,
@@ -99,7 +108,9 @@ function wrap(
         )
       : below.defaultExport && ((readonly) => below.defaultExport!(readonly)),
     open: filter.open
-      ? (readonly, exportName) => openThrough(filter, below, readonly, exportName)
+      ? (readonly, exportName) => openStack(opener, readonly, exportName)
       : (readonly, exportName) => below.open(readonly, exportName),
   };
+  OPENERS.set(top, opener);
+  return top;
 }

@@ -9,7 +9,10 @@
  */
 
 import { ERRNO, NbdError } from "../api/errors.ts";
+import type { ZeroMode } from "../api/filter.ts";
 import type { CacheMode, FuaMode, Handle, Offset, ReadViews } from "../api/plugin.ts";
+
+export { isThenable } from "../api/maybe-promise.ts";
 
 /** 2^63 - 1: the largest size NBD carries in its signed-64-bit range, and nbdkit's limit. */
 const MAX_SIZE = (1n << 63n) - 1n;
@@ -59,8 +62,11 @@ export function checkBoolean(question: string, value: unknown): boolean {
   return value;
 }
 
-/** canFua and canCache answer a boolean or one of their modes (0, 1, 2), or nothing at all. */
-export function checkMode<Mode extends FuaMode | CacheMode>(
+/**
+ * canFua, canCache and canZero answer a boolean or one of their modes (0, 1, 2), or nothing
+ * at all.
+ */
+export function checkMode<Mode extends FuaMode | CacheMode | ZeroMode>(
   question: string,
   value: unknown,
 ): Mode | boolean | undefined {
@@ -102,12 +108,4 @@ export function checkReadViews(value: unknown, count: number): ReadViews | undef
   throw new TypeError(
     `readViews returned ${what}: it must give views of exactly ${count} bytes and a release()`,
   );
-}
-
-/**
- * Whether a plugin's answer is still to come (a promise, or any object with a then method):
- * anything else is the answer, given synchronously.
- */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }

@@ -8,6 +8,7 @@ import { messageOf } from "../api/errors.ts";
 import { THREAD_MODEL } from "../api/plugin.ts";
 import type { Capabilities } from "../backend/backend.ts";
 import { resolveExportName } from "../backend/exports.ts";
+import { FinalizeError } from "../backend/layer.ts";
 import { INFO, OPT, REP, TX_FLAG } from "../protocol/constants.ts";
 import {
   decodeString,
@@ -27,7 +28,7 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
   let flags = TX_FLAG.HAS_FLAGS;
   if (!caps.writable) flags |= TX_FLAG.READ_ONLY;
   else {
-    flags |= TX_FLAG.SEND_WRITE_ZEROES;
+    if (!caps.zeroNone) flags |= TX_FLAG.SEND_WRITE_ZEROES;
     if (caps.fastZero) flags |= TX_FLAG.SEND_FAST_ZERO;
     if (caps.trim) flags |= TX_FLAG.SEND_TRIM;
     if (caps.fua) flags |= TX_FLAG.SEND_FUA;
@@ -124,6 +125,10 @@ export async function infoOrGo(
     try {
       await opened.backend.close();
     } catch (error) {
+      // A filter's finalize failing disconnects the client, as in nbdkit; the replies go first.
+      if (error instanceof FinalizeError) {
+        return { next: "close" as const, replies, reason: `finalize: ${messageOf(error)}` };
+      }
       ctx.log.error(ctx.pluginName, `close: ${messageOf(error)}`);
     }
     return { next: "options" as const, replies };

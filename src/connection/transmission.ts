@@ -15,7 +15,8 @@ import { checkReadResult, isThenable } from "../backend/plugin-answers.ts";
 import type { Offset, ReadViews } from "../api/plugin.ts";
 import type { Request } from "../protocol/codec.ts";
 import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "../protocol/constants.ts";
-import { addOffset, compareOffsets, SIMPLE_REPLY } from "../protocol/layout.ts";
+import { addOffset, compareOffsets } from "../api/offset.ts";
+import { SIMPLE_REPLY } from "../protocol/layout.ts";
 import {
   encodeBlockStatus,
   encodeErrorChunk,

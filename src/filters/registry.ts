@@ -1,10 +1,22 @@
 /** The built-in filters by name (`--filter=NAME`), each a factory giving a fresh filter. */
 
 import type { Filter } from "../api/filter.ts";
+import { createCheckwriteFilter } from "./checkwrite.ts";
 import { createIpFilter } from "./ip.ts";
 import { createLimitFilter } from "./limit.ts";
+import { createOffsetFilter } from "./offset.ts";
+import { createPartitionFilter } from "./partition/partition.ts";
+import { createProtectFilter } from "./protect.ts";
+import { createSwabFilter } from "./swab.ts";
+import { createTruncateFilter } from "./truncate.ts";
 
 export const BUILTIN_FILTERS: Readonly<Record<string, () => Filter>> = {
+  checkwrite: createCheckwriteFilter,
   ip: createIpFilter,
   limit: createLimitFilter,
+  offset: createOffsetFilter,
+  partition: createPartitionFilter,
+  protect: createProtectFilter,
+  swab: createSwabFilter,
+  truncate: createTruncateFilter,
 };

@@ -89,23 +89,6 @@ export function setU64(buf: Uint8Array, at: number, value: Offset): void {
   }
 }
 
-/** Adds a byte count to an exact offset, staying exact: number while safe, else bigint. */
-export function addOffset(offset: Offset, count: number): Offset {
-  if (typeof offset === "number") {
-    const end = offset + count;
-    return Number.isSafeInteger(end) ? end : BigInt(offset) + BigInt(count);
-  }
-  const end = offset + BigInt(count);
-  return end <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(end) : end;
-}
-
-/** Compares two exact offsets: negative, zero or positive like a sort comparator. */
-export function compareOffsets(a: Offset, b: Offset): number {
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  const d = BigInt(a) - BigInt(b);
-  return d < 0n ? -1 : d > 0n ? 1 : 0;
-}
-
 /** The difference b - a of two exact offsets, clamped to at most `limit` (a number). */
 export function distance(a: Offset, b: Offset, limit: number): number {
   if (typeof a === "number" && typeof b === "number") return Math.min(b - a, limit);

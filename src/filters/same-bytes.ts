@@ -1,0 +1,7 @@
+/** Whether two byte arrays of one length hold the same bytes: the checking filters' compare. */
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
