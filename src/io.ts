@@ -96,7 +96,12 @@ export type ListenAddress =
   | { kind: "unix"; path: string }
   | { kind: "tcp"; host?: string; port: number }
   /** HTTP on a TCP port, upgrading each request `check` allows to a WebSocket carrying NBD. */
-  | { kind: "websocket"; host?: string; port: number; check: UpgradeCheck };
+  | { kind: "websocket"; host?: string; port: number; check: UpgradeCheck }
+  /**
+   * A socket already listening, inherited as file descriptor `fd` (socket activation: systemd
+   * or a libnbd client bound it). Unix or TCP, whichever it is; its path is never unlinked.
+   */
+  | { kind: "inherited"; fd: number };
 
 /**
  * Asked before each WebSocket upgrade, with the request's Origin and Host headers (undefined
@@ -269,6 +274,10 @@ export interface Runtime {
   stdout(text: string): void;
   stderr(text: string): void;
   readonly pid: number;
+  /** A variable of this process's environment (socket activation's LISTEN_PID, LISTEN_FDS). */
+  getEnv(name: string): string | undefined;
+  /** Removes a variable from this process's environment, so no child process sees it. */
+  unsetEnv(name: string): void;
   /** The current directory, to make relative paths absolute. */
   cwd(): string;
   exit(code: number): never;

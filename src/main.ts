@@ -1,7 +1,8 @@
 /**
  * The program: reads the command line, loads and configures the plugin and its filters, listens
- * where asked (-U, -p, -s), goes into the background unless told otherwise (-f, --run, -s),
- * writes the pid file, runs the captive --run command, and stops cleanly on a signal.
+ * where asked (-U, -p, -s, or on sockets passed by socket activation), goes into the background
+ * unless told otherwise (-f, --run, -s, socket activation), writes the pid file, runs the
+ * captive --run command, and stops cleanly on a signal.
  * Everything a runtime does for it comes through the Runtime contract.
  */
 
@@ -29,6 +30,7 @@ import { UsageError } from "./cli/getopt.ts";
 import type { DebugFlag } from "./cli/option-values.ts";
 import { TLS_MODE, type TlsMode } from "./connection/tls-mode.ts";
 import { errorLine } from "./cli/program-name.ts";
+import { listenInherited, takeSocketActivation, withActivation } from "./cli/socket-activation.ts";
 import { applyParams, finishConfiguration, pluginStep } from "./backend/configure.ts";
 import { buildServer } from "./connection/build-server.ts";
 import { ConfigError, messageOf } from "./api/errors.ts";
@@ -44,7 +46,10 @@ import { VERSION } from "./api/version.ts";
 /** Runs the program to completion; resolves to the exit status. */
 export async function main(runtime: Runtime): Promise<number> {
   try {
-    return await run(runtime, parseCommandLine(runtime.args));
+    // As nbdkit: the environment is read first, whatever the command line asks for.
+    const inherited = takeSocketActivation(runtime);
+    const line = parseCommandLine(runtime.args, { socketActivation: inherited.length > 0 });
+    return await run(runtime, inherited.length > 0 ? withActivation(line) : line, inherited);
   } catch (error) {
     if (error instanceof ConfigError) {
       runtime.stderr(errorLine(error.message) + "\n");
@@ -55,7 +60,11 @@ export async function main(runtime: Runtime): Promise<number> {
   }
 }
 
-async function run(runtime: Runtime, line: CommandLine): Promise<number> {
+async function run(
+  runtime: Runtime,
+  line: CommandLine,
+  inherited: readonly number[],
+): Promise<number> {
   switch (line.action) {
     case ACTION.DUMP_CONFIG:
       runtime.stdout(dumpConfigText(VERSION, runtime.name, runtime.tls !== undefined));
@@ -145,14 +154,15 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     return 0;
   }
   const check = websocketCheck(line, log);
-  return await serve(runtime, line, { accept, tls: tls.mode, check }, afterFork, stop);
+  const connections = { accept, tls: tls.mode, check, inherited };
+  return await serve(runtime, line, connections, afterFork, stop);
 }
 
 /** Listens, then either runs the captive command or waits for a signal. */
 async function serve(
   runtime: Runtime,
   line: CommandLine,
-  connections: { accept: Accept; tls: TlsMode; check: UpgradeCheck },
+  connections: { accept: Accept; tls: TlsMode; check: UpgradeCheck; inherited: readonly number[] },
   afterFork: () => Promise<void>,
   stop: () => Promise<void>,
 ): Promise<number> {
@@ -171,9 +181,12 @@ async function serve(
       : line.websocket
       ? { kind: "websocket", ...tcp, check: connections.check }
       : { kind: "tcp", ...tcp };
-    listener = await runtime.listen(address, connections.accept);
+    listener = connections.inherited.length > 0
+      ? await listenInherited(runtime, connections.inherited, connections.accept)
+      : await runtime.listen(address, connections.accept);
   } catch (error) {
     if (tempDir) await runtime.removePath(tempDir);
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot listen: ${messageOf(error)}`);
   }
   const target = {
@@ -183,8 +196,9 @@ async function serve(
     tls: connections.tls, // nbds:// and $tls, as nbdkit shows them
   };
   // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
-  const uri = line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
-  if (line.printUri) runtime.stdout(uri + "\n");
+  // Asked for only when needed: a socket inherited by socket activation may have no name.
+  const uri = () => line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
+  if (line.printUri) runtime.stdout(uri() + "\n");
   // As nbdkit: listening, then (in the background) the pid file, then after_fork.
   if (pidFile) await writePidFile(runtime, pidFile);
   if (!line.foreground) runtime.daemonReady();
@@ -209,7 +223,7 @@ async function serve(
 
   if (line.run !== undefined) {
     const variables = line.websocket
-      ? { ...captiveEnvironment(target), uri, nbd: uri }
+      ? { ...captiveEnvironment(target), uri: uri(), nbd: uri() }
       : captiveEnvironment(target);
     const end = await runtime.runShell(captiveScript(variables, line.run), {});
     if (end.signal !== undefined) {

@@ -19,6 +19,7 @@ import {
 import { splitParam } from "./params.ts";
 import { parseUnsigned } from "../api/parse-integer.ts";
 import { PROGRAM_NAME } from "./program-name.ts";
+import { refusedWithActivation } from "./socket-activation.ts";
 
 // The caller needs only this module: the record, its constants, and the parameter resolver.
 export {
@@ -34,8 +35,14 @@ export { type Param, type RawParam, resolveParams } from "./params.ts";
 
 type Draft = { -readonly [K in keyof CommandLine]: CommandLine[K] };
 
-/** Reads argv (without the program name); throws ConfigError on the first mistake. */
-export function parseCommandLine(argv: readonly string[]): CommandLine {
+/**
+ * Reads argv (without the program name); throws ConfigError on the first mistake. Under socket
+ * activation an option that says where to listen is that mistake, where nbdkit meets it.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  { socketActivation = false } = {},
+): CommandLine {
   const line: Draft = {
     action: ACTION.SERVE,
     params: [],
@@ -65,6 +72,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       operands.push(token.value);
       continue;
     }
+    const refusal = socketActivation ? refusedWithActivation(token.id) : undefined;
+    if (refusal) throw refusal;
     given.set(token.id, token.spelling);
     const immediate = applyOption(line, wants, token);
     if (immediate !== undefined) return { ...line, action: immediate };

@@ -24,9 +24,13 @@ export interface BunApi<SocketData, WebSocketData> {
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
 }
 
-export type ListenOptions<Data> = ({ unix: string } | { hostname: string; port: number }) & {
-  socket: SocketHandlers<Data>;
-};
+/**
+ * `fd`: a socket already listening (socket activation). Bun's own node:net listens on a
+ * descriptor this way; its documentation names `fd` only for Bun.connect.
+ */
+export type ListenOptions<Data> =
+  & ({ unix: string } | { hostname: string; port: number } | { fd: number })
+  & { socket: SocketHandlers<Data> };
 
 /** Handlers are shared by every socket of a listener; each socket's own state is `data`. */
 export interface SocketHandlers<Data> {

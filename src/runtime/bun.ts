@@ -57,7 +57,11 @@ function handlers(
     open(socket) {
       let peer = "unix socket";
       let from: PeerAddress | undefined = UNIX_PEER;
-      if (address.kind === "tcp") {
+      // An inherited socket is either: only a TCP client has a remote address.
+      const tcp = address.kind === "inherited"
+        ? socket.remoteAddress !== undefined
+        : address.kind === "tcp";
+      if (tcp) {
         socket.setNoDelay(true);
         peer = `${socket.remoteAddress}:${socket.remotePort}`;
         from = tcpPeer(socket.remoteAddress, socket.remotePort);
@@ -97,10 +101,20 @@ function explained(bind: () => BunListener): BunListener {
   }
 }
 
-/** Listens on a Unix socket or TCP; closing waits for live connections, as Node's does. */
-function listenSocket(address: ListenAddress, accept: Accept): Listener {
+/**
+ * Listens on a Unix socket, on TCP, or on a socket inherited listening (socket activation);
+ * closing waits for live connections, as Node's does.
+ */
+function listenSocket(
+  address: Exclude<ListenAddress, { kind: "websocket" }>,
+  accept: Accept,
+): Listener {
   const open = new Set<Promise<void>>();
   const socket = handlers(address, accept, open);
+  if (address.kind === "inherited") {
+    const listener = explained(() => Bun.listen({ fd: address.fd, socket }));
+    return { close: () => stop(listener, open) };
+  }
   if (address.kind === "unix") {
     const listener = explained(() => Bun.listen({ unix: address.path, socket }));
     return { unixSocket: address.path, close: () => stop(listener, open) };
@@ -151,6 +165,8 @@ export function createBunRuntime(): Runtime {
     name: "bun",
     args: process.argv.slice(2),
     pid: process.pid,
+    getEnv: (name) => process.env[name],
+    unsetEnv: (name) => void delete process.env[name],
     cwd: () => process.cwd(),
 
     listen(address, accept) {

@@ -12,6 +12,7 @@ export interface DenoApi {
   readonly pid: number;
   /** A getter: it answers anew each time, so it shows when the parent has died. */
   readonly ppid: number;
+  readonly env: { get(name: string): string | undefined; delete(name: string): void };
   readonly errors: {
     readonly NotFound: new () => Error;
     readonly AddrInUse: new () => Error;

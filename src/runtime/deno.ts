@@ -18,6 +18,8 @@ import { stdinPeer } from "./stdin-peer.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 import { StreamChannel } from "./stream-channel.ts";
+import { listenInherited } from "./node-inherited.ts";
+import { serveSocket } from "./node-socket.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 
@@ -120,9 +122,18 @@ export function createDenoRuntime(): Runtime {
     name: "deno",
     args: Deno.args,
     pid: Deno.pid,
+    getEnv: (name) => Deno.env.get(name),
+    unsetEnv: (name) => Deno.env.delete(name),
     cwd: () => Deno.cwd(),
 
     listen(address, accept) {
+      // Deno.listen takes no descriptor: an inherited socket is served through node:net.
+      if (address.kind === "inherited") {
+        return listenInherited(
+          address.fd,
+          (socket, peer, from) => serveSocket(socket, accept, peer, from),
+        );
+      }
       // Deno binds synchronously: a bind error thrown here becomes the promise's rejection.
       return new Promise((resolve) => {
         if (address.kind === "websocket") {

@@ -1,11 +1,12 @@
 /**
  * A node:net socket seen through the core's contract: its Channel, and its events fed to a
  * Receiver. Node's connections use it from the start; on every runtime, a connection that
- * STARTTLS turned into a node:tls socket (Deno and Bun implement node:tls too) uses it after.
+ * STARTTLS turned into a node:tls socket (Deno and Bun implement node:tls too) uses it after,
+ * and so do Deno's connections on an inherited socket (node-inherited.ts).
  */
 
 import type { Socket } from "node:net";
-import type { Channel, PeerAddress, Receiver } from "../io.ts";
+import type { Accept, Channel, PeerAddress, Receiver } from "../io.ts";
 
 /** Bytes queued on a socket before the session stops reading (backpressure). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
@@ -65,4 +66,21 @@ export function feed(socket: Socket, receiver: Receiver, readsElsewhere = false)
   socket.on("end", () => end());
   socket.on("error", (error) => end(error));
   socket.on("close", () => end());
+}
+
+/**
+ * Serves a socket accepted paused (pauseOnConnect): its Channel goes to `accept`, its bytes to
+ * the receiver. `readsInto`, if given, may take over reading (node-read-into.ts) and says so.
+ */
+export function serveSocket(
+  socket: Socket,
+  accept: Accept,
+  peer: string,
+  address: PeerAddress | undefined,
+  readsInto?: (receiver: Receiver) => boolean,
+): void {
+  socket.setNoDelay?.(true);
+  const receiver = accept(socketChannel(socket, peer, address));
+  feed(socket, receiver, readsInto?.(receiver) ?? false);
+  socket.resume(); // only now, so that no read came before the receiver was there
 }

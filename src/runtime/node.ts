@@ -15,11 +15,12 @@ import type { Accept, Channel, ListenAddress, Listener, PeerAddress, Runtime } f
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket, type WebSocketLike } from "../embed/websocket.ts";
 import { nodeHost } from "./node-host.ts";
-import { feed, socketChannel } from "./node-socket.ts";
+import { serveSocket } from "./node-socket.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { readInto } from "./node-read-into.ts";
 import { busyPoll } from "./busy-poll.ts";
+import { listenInherited } from "./node-inherited.ts";
 import {
   daemonize,
   daemonReady,
@@ -35,26 +36,24 @@ import {
  */
 const READ_SIZE = 256 * 1024;
 
-/** Wires a connected socket to the server: bytes in go to its receiver, errors end it. */
+/**
+ * Wires a connected socket to the server: bytes in go to its receiver, read straight into the
+ * receiver's buffers where Node allows it, with busy polling after each; errors end it.
+ */
 function attach(
   socket: Socket,
   accept: Accept,
   peer: string,
   address: PeerAddress | undefined,
 ): void {
-  socket.setNoDelay?.(true);
-  const receiver = accept(socketChannel(socket, peer, address));
-  const buffer = new Uint8Array(READ_SIZE);
-  const next = () => receiver.readBuffer?.() ?? buffer;
-  feed(
-    socket,
-    receiver,
-    readInto(socket, next, (chunk) => {
+  serveSocket(socket, accept, peer, address, (receiver) => {
+    const buffer = new Uint8Array(READ_SIZE);
+    const next = () => receiver.readBuffer?.() ?? buffer;
+    return readInto(socket, next, (chunk) => {
       receiver.data(chunk);
       busyPoll();
-    }),
-  );
-  socket.resume(); // accepted paused (pauseOnConnect), so that no read came before this
+    });
+  });
 }
 
 /** HTTP on the port, each request the check allows upgraded to a WebSocket carrying NBD. */
@@ -86,7 +85,10 @@ function listenWebSocket(
   return listening(http, address);
 }
 
-function listening(server: NetServer, address: ListenAddress): Promise<Listener> {
+function listening(
+  server: NetServer,
+  address: Exclude<ListenAddress, { kind: "inherited" }>,
+): Promise<Listener> {
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);
     const ready = () => {
@@ -108,10 +110,18 @@ export function createNodeRuntime(): Runtime {
     name: "node",
     args: process.argv.slice(2),
     pid: process.pid,
+    getEnv: (name) => process.env[name],
+    unsetEnv: (name) => void delete process.env[name],
     cwd: () => process.cwd(),
 
     listen(address, accept) {
       if (address.kind === "websocket") return listenWebSocket(address, accept);
+      if (address.kind === "inherited") {
+        return listenInherited(
+          address.fd,
+          (socket, peer, from) => attach(socket, accept, peer, from),
+        );
+      }
       const server = createServer({ allowHalfOpen: false, pauseOnConnect: true }, (socket) => {
         if (address.kind === "unix") return attach(socket, accept, "unix socket", UNIX_PEER);
         const { remoteAddress, remotePort } = socket;
