@@ -208,6 +208,9 @@ export interface TlsSupport {
   prepare(credentials: TlsCredentials): (accept: Accept) => Accept;
 }
 
+/** The signals the program acts on, as nbdkit 1.32.5 does (src/cli/signals.ts says how). */
+export type ProcessSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGUSR1";
+
 /** The process services main() uses; each adapter supplies them for its runtime. */
 export interface Runtime {
   readonly name: string;
@@ -224,8 +227,17 @@ export interface Runtime {
   makeTempDir(): Promise<string>;
   removePath(path: string): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
-  /** Calls `handler` on SIGINT, SIGTERM or SIGHUP; later signals must not end the program. */
-  onShutdownSignal(handler: (signal: string) => void): void;
+  /**
+   * Calls `handler` on each ProcessSignal instead of its default action, so that none ends the
+   * program by itself (nor starts Node's inspector, as SIGUSR1 would). SIGPIPE stays ignored, as
+   * every runtime ignores it already: a write to a closed connection fails with EPIPE.
+   */
+  onSignal(handler: (signal: ProcessSignal) => void): void;
+  /**
+   * Ends the process by the default action of `signal`, as if it had never been caught, so that
+   * its parent sees it killed by that signal (status 128+N in a shell). Never resolves.
+   */
+  dieBySignal(signal: ProcessSignal): Promise<never>;
   /** Exits when the parent process exits (--exit-with-parent). */
   exitWithParent(): void;
   /**

@@ -29,6 +29,7 @@ import { UsageError } from "./cli/getopt.ts";
 import type { DebugFlag } from "./cli/option-values.ts";
 import { TLS_MODE, type TlsMode } from "./connection/tls-mode.ts";
 import { errorLine } from "./cli/program-name.ts";
+import { type SignalWatch, watchSignals } from "./cli/signals.ts";
 import { applyParams, finishConfiguration, pluginStep } from "./backend/configure.ts";
 import { buildServer } from "./connection/build-server.ts";
 import { ConfigError, messageOf } from "./api/errors.ts";
@@ -130,14 +131,19 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   const server = await buildServer(plugin, options, log);
   const accept = tls.offer ? tls.offer(server.accept) : server.accept;
   if (line.exitWithParent) runtime.exitWithParent();
-  // nbdkit's end: the server stops, then the plugin's cleanup, then its unload.
-  const stop = async () => {
-    await server.shutdown();
-    await plugin.cleanup?.();
-    await plugin.unload?.();
-  };
+  // nbdkit's end, once: the server stops, then the plugin's cleanup, then its unload.
+  let ended: Promise<void> | undefined;
+  const stop = () =>
+    ended ??= (async () => {
+      await server.shutdown();
+      await plugin.cleanup?.();
+      await plugin.unload?.();
+    })();
   const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
+  const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
   if (line.single) {
+    signals.cleanUpWith(stop);
+    void signals.stopped.then(stop); // ends the connection, so serveStdio settles
     if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
     await afterFork();
     await runtime.serveStdio(accept);
@@ -145,16 +151,23 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     return 0;
   }
   const check = websocketCheck(line, log);
-  return await serve(runtime, line, { accept, tls: tls.mode, check }, afterFork, stop);
+  const steps = { afterFork, stop, signals };
+  return await serve(runtime, line, { accept, tls: tls.mode, check }, steps);
 }
 
-/** Listens, then either runs the captive command or waits for a signal. */
+/** What serve() runs besides the listener. */
+interface ServeSteps {
+  afterFork(): Promise<void>;
+  stop(): Promise<void>;
+  signals: SignalWatch;
+}
+
+/** Listens, then either runs the captive command or waits for a signal (see cli/signals.ts). */
 async function serve(
   runtime: Runtime,
   line: CommandLine,
   connections: { accept: Accept; tls: TlsMode; check: UpgradeCheck },
-  afterFork: () => Promise<void>,
-  stop: () => Promise<void>,
+  { afterFork, stop, signals }: ServeSteps,
 ): Promise<number> {
   let tempDir: string | undefined;
   let socketPath = line.unixSocket && absolute(runtime, line.unixSocket);
@@ -200,6 +213,7 @@ async function serve(
     })();
     return stopping;
   };
+  signals.cleanUpWith(shutdown);
   try {
     await afterFork();
   } catch (error) {
@@ -208,6 +222,7 @@ async function serve(
   }
 
   if (line.run !== undefined) {
+    void signals.stopped.then(shutdown); // the command runs on, and its status is still ours
     const variables = line.websocket
       ? { ...captiveEnvironment(target), uri, nbd: uri }
       : captiveEnvironment(target);
@@ -218,9 +233,9 @@ async function serve(
     await shutdown();
     return end.status;
   }
-  return await new Promise<number>((resolve) => {
-    runtime.onShutdownSignal(() => void shutdown().then(() => resolve(0)));
-  });
+  await signals.stopped;
+  await shutdown();
+  return 0;
 }
 
 /** --websocket's judge of upgrade requests: foreign web pages get 403, logged with the peer. */

@@ -25,8 +25,9 @@ import { SocketChannel } from "./socket-channel.ts";
 import {
   daemonize,
   daemonReady,
+  dieBySignal,
   exitWithParent,
-  onShutdownSignal,
+  onSignal,
   outputOpen,
 } from "./node-process.ts";
 import { nodeTlsSupport } from "./starttls.ts";
@@ -183,7 +184,8 @@ export function createBunRuntime(): Runtime {
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 
     // Bun implements Node's process: signals and parent watching are shared with Node.
-    onShutdownSignal,
+    onSignal,
+    dieBySignal,
     exitWithParent,
     // Bun's argv[1] is the script it runs.
     daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),

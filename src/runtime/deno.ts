@@ -10,17 +10,16 @@ import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../i
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
-import type { DenoApi, DenoConn, DenoListener, ServeHandler, Signal } from "./deno-api.ts";
+import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { nodeHost } from "./node-host.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
+import { denoSignals } from "./deno-signals.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 import { StreamChannel } from "./stream-channel.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-
-const SIGNALS: readonly Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function peerOf(conn: DenoConn, address: ListenAddress): string {
   if (address.kind === "unix") return "unix socket";
@@ -173,11 +172,7 @@ export function createDenoRuntime(): Runtime {
     },
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),
 
-    onShutdownSignal(handler) {
-      // A listener replaces the default action, so a repeated signal while stopping does not
-      // kill the process; main() ignores the repeats, as it does on Node and Bun.
-      for (const signal of SIGNALS) Deno.addSignalListener(signal, () => handler(signal));
-    },
+    ...denoSignals(Deno),
 
     exitWithParent() {
       const parent = Deno.ppid;

@@ -23,8 +23,9 @@ import { busyPoll } from "./busy-poll.ts";
 import {
   daemonize,
   daemonReady,
+  dieBySignal,
   exitWithParent,
-  onShutdownSignal,
+  onSignal,
   outputOpen,
   writeStdout,
 } from "./node-process.ts";
@@ -166,7 +167,8 @@ export function createNodeRuntime(): Runtime {
     removePath: (path) => rm(path, { recursive: true, force: true }),
     writeTextFile: (path, text) => writeFile(path, text),
 
-    onShutdownSignal,
+    onSignal,
+    dieBySignal,
     exitWithParent,
     daemonize: (keepStderr) =>
       daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),
