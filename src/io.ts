@@ -214,6 +214,12 @@ export type ProcessSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGUS
 /** The process services main() uses; each adapter supplies them for its runtime. */
 export interface Runtime {
   readonly name: string;
+  /**
+   * The path the program was started as, links not followed: the script as the runtime was
+   * given it, or what a wrapper script put in NBDTS_ARGV0. Its last part is the name to answer
+   * to ("nbdkit" makes nbdts answer as nbdkit), its directory --dump-config's bindir.
+   */
+  readonly programPath: string;
   readonly args: readonly string[];
   listen(address: ListenAddress, accept: Accept): Promise<Listener>;
   /** Serves one connection on stdin/stdout (-s); settles when it ends. */

@@ -34,8 +34,14 @@ export { type Param, type RawParam, resolveParams } from "./params.ts";
 
 type Draft = { -readonly [K in keyof CommandLine]: CommandLine[K] };
 
-/** Reads argv (without the program name); throws ConfigError on the first mistake. */
-export function parseCommandLine(argv: readonly string[]): CommandLine {
+/**
+ * Reads argv (without the program name); throws ConfigError on the first mistake. `program`
+ * is the name the hints in those errors tell the user to run.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  program: string = PROGRAM_NAME,
+): CommandLine {
   const line: Draft = {
     action: ACTION.SERVE,
     params: [],
@@ -75,12 +81,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (wants.version) return { ...line, action: ACTION.VERSION };
     if (wants.dumpPlugin) {
       throw new ConfigError(
-        `use '${PROGRAM_NAME} PLUGIN --dump-plugin' to see a plugin's fields, ` +
+        `use '${program} PLUGIN --dump-plugin' to see a plugin's fields, ` +
           `or --dump-config for the server's`,
       );
     }
     throw new ConfigError(
-      `no plugins given on the command line: use '${PROGRAM_NAME} --help' for usage`,
+      `no plugins given on the command line: use '${program} --help' for usage`,
     );
   }
   refuseConflicts(given);

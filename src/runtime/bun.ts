@@ -29,6 +29,7 @@ import {
   exitWithParent,
   onSignal,
   outputOpen,
+  programPath,
 } from "./node-process.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 
@@ -149,6 +150,8 @@ function listenWebSocket(
 export function createBunRuntime(): Runtime {
   return {
     name: "bun",
+    // Bun's argv[1] is the script with links followed: only a wrapper can tell another name.
+    programPath: programPath(process.argv[1] ?? "nbdts"),
     args: process.argv.slice(2),
     pid: process.pid,
     cwd: () => process.cwd(),

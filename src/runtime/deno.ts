@@ -14,7 +14,7 @@ import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.t
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { nodeHost } from "./node-host.ts";
 import { stdinPeer } from "./stdin-peer.ts";
-import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
+import { daemonize, daemonReady, outputOpen, programPath } from "./node-process.ts";
 import { denoSignals } from "./deno-signals.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 import { StreamChannel } from "./stream-channel.ts";
@@ -116,6 +116,8 @@ function fileUrl(path: string): string {
 export function createDenoRuntime(): Runtime {
   return {
     name: "deno",
+    // Deno's main module keeps the path it was started as, links not followed.
+    programPath: programPath(decodeURIComponent(new URL(Deno.mainModule).pathname)),
     args: Deno.args,
     pid: Deno.pid,
     cwd: () => Deno.cwd(),

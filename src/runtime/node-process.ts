@@ -1,7 +1,7 @@
 /**
  * Process services on Node's `process` and `child_process`, which Bun and Deno implement as
- * well: signals, parent watching and writes to stdout for the Node and Bun adapters, and daemon
- * mode for all three.
+ * well: signals, parent watching and writes to stdout for the Node and Bun adapters, and the
+ * name the program was started as and daemon mode for all three.
  */
 
 import { spawn } from "node:child_process";
@@ -35,6 +35,20 @@ export function dieBySignal(signal: ProcessSignal): Promise<never> {
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   return new Promise(() => setTimeout(() => process.exit(128 + signalNumber(signal)), 1000));
+}
+
+/**
+ * A wrapper script sets NBDTS_ARGV0 to its own path ("$0"), where the runtime would show only
+ * the script it runs (Bun follows links; Deno and Bun run nbd.ts through the wrapper). Taken out
+ * of the environment, so commands the server runs never inherit it; daemon mode hands it on.
+ */
+const ARGV0_ENV = "NBDTS_ARGV0";
+const wrapperPath = process.env[ARGV0_ENV];
+if (wrapperPath !== undefined) delete process.env[ARGV0_ENV];
+
+/** Runtime.programPath: the wrapper's path when one set it, else `scriptPath`. */
+export function programPath(scriptPath: string): string {
+  return wrapperPath || scriptPath;
 }
 
 /** Sends ourselves SIGTERM once the parent that started us is gone (--exit-with-parent). */
@@ -79,7 +93,11 @@ export function daemonize(
   const [program, ...args] = command;
   const child = spawn(program!, args, {
     stdio: ["ignore", "pipe", keepStderr ? "inherit" : "pipe"],
-    env: { ...process.env, [DAEMON_ENV]: keepStderr ? "keep" : "pipe" },
+    env: {
+      ...process.env,
+      [DAEMON_ENV]: keepStderr ? "keep" : "pipe",
+      ...(wrapperPath ? { [ARGV0_ENV]: wrapperPath } : {}),
+    },
   });
   return new Promise((resolve) => {
     let held = Buffer.alloc(0);

@@ -27,6 +27,7 @@ import {
   exitWithParent,
   onSignal,
   outputOpen,
+  programPath,
   writeStdout,
 } from "./node-process.ts";
 
@@ -107,6 +108,8 @@ function listening(server: NetServer, address: ListenAddress): Promise<Listener>
 export function createNodeRuntime(): Runtime {
   return {
     name: "node",
+    // Node gives the script as it was started, links kept: "/usr/local/bin/nbdkit".
+    programPath: programPath(process.argv[1] ?? "nbdts"),
     args: process.argv.slice(2),
     pid: process.pid,
     cwd: () => process.cwd(),
