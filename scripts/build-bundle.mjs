@@ -1,6 +1,9 @@
 // Bundles nbd.ts into nbd.js for Node 20, which cannot run TypeScript itself, and src/edge.ts
 // into build/nbdts-edge.js for edge runtimes (platform "neutral": no Node built-ins at all).
 // ws is CommonJS and requires Node built-ins at run time, so the Node bundle gets a `require`.
+// nbd.js is a command (package.json's `nbdts` and `nbdkit`, or a link of either name): it
+// starts with a `#!` line naming node, and is made executable.
+import { chmodSync } from "node:fs";
 import { build } from "esbuild";
 
 await build({
@@ -13,11 +16,13 @@ await build({
   // esbuild loads .ts plugins at run time; ws's native helpers are optional.
   external: ["esbuild", "bufferutil", "utf-8-validate"],
   banner: {
-    js: "import { createRequire as nbdtsCreateRequire } from 'node:module';\n" +
+    js: "#!/usr/bin/env node\n" +
+      "import { createRequire as nbdtsCreateRequire } from 'node:module';\n" +
       "const require = nbdtsCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
 });
+chmodSync("nbd.js", 0o755);
 
 // The library for Node consumers of the npm package (Deno and Bun import src/mod.ts itself).
 await build({

@@ -233,9 +233,18 @@ export interface TlsSupport {
   prepare(credentials: TlsCredentials): (accept: Accept) => Accept;
 }
 
+/** The signals the program acts on, as nbdkit 1.32.5 does (src/cli/signals.ts says how). */
+export type ProcessSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGUSR1";
+
 /** The process services main() uses; each adapter supplies them for its runtime. */
 export interface Runtime {
   readonly name: string;
+  /**
+   * The path the program was started as, links not followed: the script as the runtime was
+   * given it, or what a wrapper script put in NBDTS_ARGV0. Its last part is the name to answer
+   * to ("nbdkit" makes nbdts answer as nbdkit), its directory --dump-config's bindir.
+   */
+  readonly programPath: string;
   readonly args: readonly string[];
   listen(address: ListenAddress, accept: Accept): Promise<Listener>;
   /** Serves one connection on stdin/stdout (-s); settles when it ends. */
@@ -249,8 +258,17 @@ export interface Runtime {
   makeTempDir(): Promise<string>;
   removePath(path: string): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
-  /** Calls `handler` on SIGINT, SIGTERM or SIGHUP; later signals must not end the program. */
-  onShutdownSignal(handler: (signal: string) => void): void;
+  /**
+   * Calls `handler` on each ProcessSignal instead of its default action, so that none ends the
+   * program by itself (nor starts Node's inspector, as SIGUSR1 would). SIGPIPE stays ignored, as
+   * every runtime ignores it already: a write to a closed connection fails with EPIPE.
+   */
+  onSignal(handler: (signal: ProcessSignal) => void): void;
+  /**
+   * Ends the process by the default action of `signal`, as if it had never been caught, so that
+   * its parent sees it killed by that signal (status 128+N in a shell). Never resolves.
+   */
+  dieBySignal(signal: ProcessSignal): Promise<never>;
   /** Exits when the parent process exits (--exit-with-parent). */
   exitWithParent(): void;
   /**

@@ -16,20 +16,14 @@ import {
 import { resolveParams } from "./cli/params.ts";
 import { captiveEnvironment, captiveScript } from "./cli/captive-env.ts";
 import { applyDebugFlags, SERVER_DEBUG_NAME, unusedDebugFlags } from "./cli/debug-flags.ts";
-import { dumpConfigText } from "./cli/dump-config.ts";
+import { answerWithoutPlugin } from "./cli/answer-without-plugin.ts";
 import { buildUri } from "./cli/uri.ts";
-import {
-  dumpPluginText,
-  longOptionsLines,
-  pluginHelpText,
-  shortOptionsLines,
-  usageText,
-  versionText,
-} from "./cli/help.ts";
+import { dumpPluginText, pluginHelpText, usageText, versionText } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
 import type { DebugFlag } from "./cli/option-values.ts";
 import { TLS_MODE, type TlsMode } from "./connection/tls-mode.ts";
-import { errorLine } from "./cli/program-name.ts";
+import { errorLine, identify, type Identity } from "./cli/program-name.ts";
+import { type SignalWatch, watchSignals } from "./cli/signals.ts";
 import { listenInherited, takeSocketActivation, withActivation } from "./cli/socket-activation.ts";
 import { applyParams, finishConfiguration, pluginStep } from "./backend/configure.ts";
 import { buildServer } from "./connection/build-server.ts";
@@ -41,19 +35,24 @@ import { loadFilters } from "./load/load-filter.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
 import { stackFilters } from "./backend/filter-stack.ts";
-import { VERSION } from "./api/version.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
 export async function main(runtime: Runtime): Promise<number> {
+  // Started as "nbdkit" (a link or wrapper of that name), it answers as nbdkit 1.32.5.
+  const self = identify(runtime.programPath, runtime.cwd());
   try {
     // As nbdkit: the environment is read first, whatever the command line asks for.
     const inherited = takeSocketActivation(runtime);
-    const line = parseCommandLine(runtime.args, { socketActivation: inherited.length > 0 });
-    return await run(runtime, inherited.length > 0 ? withActivation(line) : line, inherited);
+    const activated = inherited.length > 0;
+    const line = parseCommandLine(runtime.args, {
+      program: self.name,
+      socketActivation: activated,
+    });
+    return await run(runtime, self, activated ? withActivation(line) : line, inherited);
   } catch (error) {
     if (error instanceof ConfigError) {
-      runtime.stderr(errorLine(error.message) + "\n");
-      if (error instanceof UsageError) runtime.stdout(usageText());
+      runtime.stderr(errorLine(error.message, self.name) + "\n");
+      if (error instanceof UsageError) runtime.stdout(usageText(self.name));
       return 1;
     }
     throw error;
@@ -62,26 +61,14 @@ export async function main(runtime: Runtime): Promise<number> {
 
 async function run(
   runtime: Runtime,
+  self: Identity,
   line: CommandLine,
   inherited: readonly number[],
 ): Promise<number> {
-  switch (line.action) {
-    case ACTION.DUMP_CONFIG:
-      runtime.stdout(dumpConfigText(VERSION, runtime.name, runtime.tls !== undefined));
-      return 0;
-    case ACTION.LONG_OPTIONS:
-      runtime.stdout(longOptionsLines().join("\n") + "\n");
-      return 0;
-    case ACTION.SHORT_OPTIONS:
-      runtime.stdout(shortOptionsLines().join("\n") + "\n");
-      return 0;
-  }
-  if (line.action === ACTION.HELP && line.plugin === undefined) {
-    runtime.stdout(usageText());
-    return 0;
-  }
-  if (line.action === ACTION.VERSION && line.plugin === undefined) {
-    runtime.stdout(versionText(VERSION));
+  const facts = { name: runtime.name, tls: runtime.tls !== undefined };
+  const answer = answerWithoutPlugin(line, self, facts);
+  if (answer !== undefined) {
+    runtime.stdout(answer);
     return 0;
   }
   if (line.plugin === undefined) {
@@ -112,20 +99,21 @@ async function run(
   warnings.push(...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, undefined, used));
   // From here on the server sees one plugin: the filters stacked in front of the named one.
   const plugin = stackFilters(filters, named);
-  if (tls.warning) runtime.stderr(errorLine(tls.warning) + "\n");
+  if (tls.warning) runtime.stderr(errorLine(tls.warning, self.name) + "\n");
   await plugin.load?.();
   for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
-    runtime.stderr(warning + "\n");
+    runtime.stderr(errorLine(warning, self.name) + "\n");
   }
   if (line.action === ACTION.HELP) {
     const filterHelp = filters.map((filter, i) =>
       "\n" + pluginHelpText(filter, line.filters[i], "filter")
     );
-    runtime.stdout(usageText() + filterHelp.join("") + "\n" + pluginHelpText(named, line.plugin));
+    const usage = usageText(self.name) + filterHelp.join("");
+    runtime.stdout(usage + "\n" + pluginHelpText(named, line.plugin));
     return 0;
   }
   if (line.action === ACTION.VERSION) {
-    runtime.stdout(versionText(VERSION, ...filters, named));
+    runtime.stdout(versionText(self.versionLine, ...filters, named));
     return 0;
   }
   await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
@@ -134,19 +122,24 @@ async function run(
     return 0;
   }
   await finishConfiguration(plugin);
-  const log = new Log(runtime.stderr, line.verbose);
+  const log = new Log(runtime.stderr, line.verbose, self.name);
   const options = { readonly: line.readOnly, noStructuredReplies: line.noSr, tls: tls.mode };
   const server = await buildServer(plugin, options, log);
   const accept = tls.offer ? tls.offer(server.accept) : server.accept;
   if (line.exitWithParent) runtime.exitWithParent();
-  // nbdkit's end: the server stops, then the plugin's cleanup, then its unload.
-  const stop = async () => {
-    await server.shutdown();
-    await plugin.cleanup?.();
-    await plugin.unload?.();
-  };
+  // nbdkit's end, once: the server stops, then the plugin's cleanup, then its unload.
+  let ended: Promise<void> | undefined;
+  const stop = () =>
+    ended ??= (async () => {
+      await server.shutdown();
+      await plugin.cleanup?.();
+      await plugin.unload?.();
+    })();
   const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
+  const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
   if (line.single) {
+    signals.cleanUpWith(stop);
+    void signals.stopped.then(stop); // ends the connection, so serveStdio settles
     if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
     await afterFork();
     await runtime.serveStdio(accept);
@@ -154,17 +147,24 @@ async function run(
     return 0;
   }
   const check = websocketCheck(line, log);
-  const connections = { accept, tls: tls.mode, check, inherited };
-  return await serve(runtime, line, connections, afterFork, stop);
+  const steps = { afterFork, stop, signals, program: self.name };
+  return await serve(runtime, line, { accept, tls: tls.mode, check, inherited }, steps);
 }
 
-/** Listens, then either runs the captive command or waits for a signal. */
+/** What serve() runs besides the listener, and the name its messages start with. */
+interface ServeSteps {
+  afterFork(): Promise<void>;
+  stop(): Promise<void>;
+  signals: SignalWatch;
+  program: string;
+}
+
+/** Listens, then either runs the captive command or waits for a signal (see cli/signals.ts). */
 async function serve(
   runtime: Runtime,
   line: CommandLine,
   connections: { accept: Accept; tls: TlsMode; check: UpgradeCheck; inherited: readonly number[] },
-  afterFork: () => Promise<void>,
-  stop: () => Promise<void>,
+  { afterFork, stop, signals, program }: ServeSteps,
 ): Promise<number> {
   let tempDir: string | undefined;
   let socketPath = line.unixSocket && absolute(runtime, line.unixSocket);
@@ -214,6 +214,7 @@ async function serve(
     })();
     return stopping;
   };
+  signals.cleanUpWith(shutdown);
   try {
     await afterFork();
   } catch (error) {
@@ -222,19 +223,20 @@ async function serve(
   }
 
   if (line.run !== undefined) {
+    void signals.stopped.then(shutdown); // the command runs on, and its status is still ours
     const variables = line.websocket
       ? { ...captiveEnvironment(target), uri: uri(), nbd: uri() }
       : captiveEnvironment(target);
     const end = await runtime.runShell(captiveScript(variables, line.run), {});
     if (end.signal !== undefined) {
-      runtime.stderr(errorLine(`external command was killed by signal ${end.signal}\n`));
+      runtime.stderr(errorLine(`external command was killed by signal ${end.signal}\n`, program));
     }
     await shutdown();
     return end.status;
   }
-  return await new Promise<number>((resolve) => {
-    runtime.onShutdownSignal(() => void shutdown().then(() => resolve(0)));
-  });
+  await signals.stopped;
+  await shutdown();
+  return 0;
 }
 
 /** --websocket's judge of upgrade requests: foreign web pages get 403, logged with the peer. */

@@ -8,20 +8,23 @@ export const PROGRAM = "nbdts";
 export class Log {
   verbose: boolean;
   private readonly sink: (line: string) => void;
+  private readonly program: string;
 
-  constructor(sink: (line: string) => void, verbose = false) {
+  /** `program` starts each line: "nbdts", or "nbdkit" when the program answers as nbdkit. */
+  constructor(sink: (line: string) => void, verbose = false, program = PROGRAM) {
     this.sink = sink;
     this.verbose = verbose;
+    this.program = program;
   }
 
   /** Always printed: something failed. `where` is like "memory[3]" (plugin and connection). */
   error(where: string, message: string): void {
-    this.sink(`${PROGRAM}: ${where}: error: ${oneEnd(message)}\n`);
+    this.sink(`${this.program}: ${where}: error: ${oneEnd(message)}\n`);
   }
 
   /** Printed only with -v. */
   debug(where: string, message: string): void {
-    if (this.verbose) this.sink(`${PROGRAM}: ${where}: debug: ${oneEnd(message)}\n`);
+    if (this.verbose) this.sink(`${this.program}: ${where}: debug: ${oneEnd(message)}\n`);
   }
 }
 

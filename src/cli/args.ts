@@ -36,12 +36,13 @@ export { type Param, type RawParam, resolveParams } from "./params.ts";
 type Draft = { -readonly [K in keyof CommandLine]: CommandLine[K] };
 
 /**
- * Reads argv (without the program name); throws ConfigError on the first mistake. Under socket
- * activation an option that says where to listen is that mistake, where nbdkit meets it.
+ * Reads argv (without the program name); throws ConfigError on the first mistake. `program`
+ * is the name the hints in those errors tell the user to run. Under socket activation an
+ * option that says where to listen is that mistake, where nbdkit meets it.
  */
 export function parseCommandLine(
   argv: readonly string[],
-  { socketActivation = false } = {},
+  { program = PROGRAM_NAME, socketActivation = false } = {},
 ): CommandLine {
   const line: Draft = {
     action: ACTION.SERVE,
@@ -84,12 +85,12 @@ export function parseCommandLine(
     if (wants.version) return { ...line, action: ACTION.VERSION };
     if (wants.dumpPlugin) {
       throw new ConfigError(
-        `use '${PROGRAM_NAME} PLUGIN --dump-plugin' to see a plugin's fields, ` +
+        `use '${program} PLUGIN --dump-plugin' to see a plugin's fields, ` +
           `or --dump-config for the server's`,
       );
     }
     throw new ConfigError(
-      `no plugins given on the command line: use '${PROGRAM_NAME} --help' for usage`,
+      `no plugins given on the command line: use '${program} --help' for usage`,
     );
   }
   refuseConflicts(given);

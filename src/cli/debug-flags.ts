@@ -5,7 +5,6 @@
  */
 
 import type { DebugFlag } from "./option-values.ts";
-import { errorLine } from "./program-name.ts";
 
 /** The server's own -D nbdkit.FLAG flags in nbdkit 1.32: accepted, and nothing to set here. */
 const SERVER_FLAGS = ["backend.controlpath", "backend.datapath", "tls.log", "tls.session"];
@@ -20,7 +19,8 @@ function symbolOf(flag: DebugFlag): string {
 
 /**
  * Sets every flag for `name` in `target` (a plugin's `debugFlags`, or undefined when it
- * declares none), marking it in `used`. Returns the warnings for flags `target` lacks. Like
+ * declares none), marking it in `used`. Returns the warnings for flags `target` lacks (each
+ * to be printed after the program's name, as an error line is). Like
  * nbdkit, the flags are applied last-given first, so the first of two equal flags wins.
  */
 export function applyDebugFlags(
@@ -37,11 +37,11 @@ export function applyDebugFlags(
       ? SERVER_FLAGS.includes(flag.flag)
       : target !== undefined && Object.hasOwn(target, flag.flag);
     if (!known) {
-      warnings.push(errorLine(
+      warnings.push(
         `warning: -D ${name}.${flag.flag}: ${name} does not contain a global variable called ${
           symbolOf(flag)
         }`,
-      ));
+      );
     } else if (target !== undefined) target[flag.flag] = flag.value;
   }
   return warnings;
@@ -50,6 +50,6 @@ export function applyDebugFlags(
 /** nbdkit's warning for each flag that named nothing loaded, last given first. */
 export function unusedDebugFlags(flags: readonly DebugFlag[], used: Set<DebugFlag>): string[] {
   return [...flags].reverse().filter((flag) => !used.has(flag)).map((flag) =>
-    errorLine(`warning: debug flag -D ${flag.name}.${flag.flag} was not used`)
+    `warning: debug flag -D ${flag.name}.${flag.flag} was not used`
   );
 }

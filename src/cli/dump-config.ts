@@ -1,30 +1,33 @@
 /**
- * What --dump-config prints: nbdkit's keys, sorted as nbdkit prints them, with the values of
- * the nbdkit release whose behaviour nbdts matches, plus `runtime=` naming the JavaScript
- * runtime. Keys for paths nbdts does not have (plugindir, libdir, …) are left out.
+ * What --dump-config prints: nbdkit's keys, sorted as nbdkit prints them, for the identity the
+ * program answers as (nbdts, or nbdkit 1.32.5 under that name), plus `runtime=` naming the
+ * JavaScript runtime and `nbdts_version=` and `nbdkit_version=` naming both releases whatever the
+ * name. Keys for paths nbdts does not have (plugindir, libdir, …) are left out.
  */
 
+import { VERSION } from "../api/version.ts";
 import { ROOT_CERTIFICATES_DIR } from "../tls/tls-credentials.ts";
-import { PROGRAM_NAME } from "./program-name.ts";
-
-/** The nbdkit release whose command line and wire behaviour nbdts follows. */
-export const NBDKIT_VERSION = { major: 1, minor: 32 } as const;
+import { type Identity, NBDKIT_RELEASE } from "./program-name.ts";
 
 /**
- * `key=value` lines; `version` is nbdts's own, the major/minor those of nbdkit it matches.
- * `tls` says whether the runtime can serve TLS (nbdkit: whether it was built with GnuTLS).
+ * `key=value` lines; `version`, `version_major` and `version_minor` always agree, as scripts
+ * compare them. `tls` says whether the runtime can serve TLS (nbdkit: built with GnuTLS).
  */
-export function dumpConfigText(version: string, runtime: string, tls: boolean): string {
+export function dumpConfigText(identity: Identity, runtime: string, tls: boolean): string {
+  const [major, minor] = identity.version.split(".");
   const config: Record<string, string> = {
+    bindir: identity.bindir,
     exit_with_parent: "yes",
-    name: PROGRAM_NAME,
+    name: identity.name,
+    nbdkit_version: NBDKIT_RELEASE,
+    nbdts_version: VERSION,
     root_tls_certificates_dir: ROOT_CERTIFICATES_DIR,
     runtime,
     selinux: "no",
     tls: tls ? "yes" : "no",
-    version,
-    version_major: String(NBDKIT_VERSION.major),
-    version_minor: String(NBDKIT_VERSION.minor),
+    version: identity.version,
+    version_major: major!,
+    version_minor: minor!,
     zstd: "no",
   };
   return Object.entries(config).map(([key, value]) => `${key}=${value}\n`).join("");

@@ -10,8 +10,8 @@ import { OPTIONS, SHORT_OPTION_ORDER, UNDOCUMENTED } from "./options.ts";
 import { PROGRAM_NAME } from "./program-name.ts";
 
 /** The synopsis, nbdkit's layout (docs/synopsis.txt) with the options nbdts reads. */
-export function usageText(): string {
-  const p = PROGRAM_NAME;
+export function usageText(program: string = PROGRAM_NAME): string {
+  const p = program;
   const pad = " ".repeat(p.length);
   return `${p} [-D|--debug PLUGIN|FILTER|nbdkit.FLAG=N]
 ${pad} [--exit-with-parent] [-e|--exportname EXPORTNAME]
@@ -34,7 +34,7 @@ ${p} --help
 
 ${p} [-V|--version]
 
-${p} reads nbdkit's command line: see nbdkit(1) for full usage.
+${PROGRAM_NAME} reads nbdkit's command line: see nbdkit(1) for full usage.
 `;
 }
 
@@ -66,17 +66,17 @@ export function pluginHelpText(
 }
 
 /**
- * "nbdts VERSION", then "NAME [VERSION]" for each filter and the plugin named, outermost
- * first (nbdkit's --version).
+ * The program's line ("nbdts 0.1.0", Identity.versionLine), then "NAME [VERSION]" for each
+ * filter and the plugin named, outermost first (nbdkit's --version).
  */
 export function versionText(
-  version: string,
+  programLine: string,
   ...layers: readonly { name: string; version?: string }[]
 ): string {
   const lines = layers.map((layer) =>
     layer.version === undefined ? `${layer.name}\n` : `${layer.name} ${layer.version}\n`
   );
-  return `${PROGRAM_NAME} ${version}\n${lines.join("")}`;
+  return `${programLine}\n${lines.join("")}`;
 }
 
 /**

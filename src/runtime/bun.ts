@@ -26,9 +26,11 @@ import { SocketChannel } from "./socket-channel.ts";
 import {
   daemonize,
   daemonReady,
+  dieBySignal,
   exitWithParent,
-  onShutdownSignal,
+  onSignal,
   outputOpen,
+  programPath,
 } from "./node-process.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 
@@ -163,6 +165,8 @@ function listenWebSocket(
 export function createBunRuntime(): Runtime {
   return {
     name: "bun",
+    // Bun's argv[1] is the script with links followed: only a wrapper can tell another name.
+    programPath: programPath(process.argv[1] ?? "nbdts"),
     args: process.argv.slice(2),
     pid: process.pid,
     getEnv: (name) => process.env[name],
@@ -200,7 +204,8 @@ export function createBunRuntime(): Runtime {
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 
     // Bun implements Node's process: signals and parent watching are shared with Node.
-    onShutdownSignal,
+    onSignal,
+    dieBySignal,
     exitWithParent,
     // Bun's argv[1] is the script it runs.
     daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),

@@ -43,13 +43,21 @@ export interface DenoApi {
   exit(code: number): never;
   kill(pid: number, signal: Signal): void;
   addSignalListener(signal: Signal, handler: () => void): void;
+  removeSignalListener(signal: Signal, handler: () => void): void;
+  /** Foreign functions (needs --allow-ffi, which -A gives): here only libc's signal(). */
+  dlopen(path: string, symbols: LibcSymbols): { symbols: { signal(n: number, to: null): unknown } };
   unrefTimer(id: number): void;
   makeTempDir(options: { prefix: string }): Promise<string>;
   remove(path: string, options: { recursive: boolean }): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
 }
 
-export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGUSR1";
+
+/** libc's `signal(int, void (*)(int))`, as Deno.dlopen describes a foreign function. */
+export interface LibcSymbols {
+  signal: { parameters: ["i32", "pointer"]; result: "pointer" };
+}
 
 export interface ServeOptions {
   hostname: string;

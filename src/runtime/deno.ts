@@ -10,20 +10,19 @@ import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../i
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
-import type { DenoApi, DenoConn, DenoListener, ServeHandler, Signal } from "./deno-api.ts";
+import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { createNodeHost } from "./node-host.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { stdinPeer } from "./stdin-peer.ts";
-import { daemonize, daemonReady, outputOpen } from "./node-process.ts";
+import { daemonize, daemonReady, outputOpen, programPath } from "./node-process.ts";
+import { denoSignals } from "./deno-signals.ts";
 import { nodeTlsSupport } from "./starttls.ts";
 import { StreamChannel } from "./stream-channel.ts";
 import { listenInherited } from "./node-inherited.ts";
 import { serveSocket } from "./node-socket.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-
-const SIGNALS: readonly Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function peerOf(conn: DenoConn, address: ListenAddress): string {
   if (address.kind === "unix") return "unix socket";
@@ -120,6 +119,8 @@ function fileUrl(path: string): string {
 export function createDenoRuntime(): Runtime {
   return {
     name: "deno",
+    // Deno's main module keeps the path it was started as, links not followed.
+    programPath: programPath(decodeURIComponent(new URL(Deno.mainModule).pathname)),
     args: Deno.args,
     pid: Deno.pid,
     getEnv: (name) => Deno.env.get(name),
@@ -185,11 +186,7 @@ export function createDenoRuntime(): Runtime {
     },
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),
 
-    onShutdownSignal(handler) {
-      // A listener replaces the default action, so a repeated signal while stopping does not
-      // kill the process; main() ignores the repeats, as it does on Node and Bun.
-      for (const signal of SIGNALS) Deno.addSignalListener(signal, () => handler(signal));
-    },
+    ...denoSignals(Deno),
 
     exitWithParent() {
       const parent = Deno.ppid;

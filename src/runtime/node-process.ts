@@ -1,20 +1,54 @@
 /**
  * Process services on Node's `process` and `child_process`, which Bun and Deno implement as
- * well: signals, parent watching and writes to stdout for the Node and Bun adapters, and daemon
- * mode for all three.
+ * well: signals, parent watching and writes to stdout for the Node and Bun adapters, and the
+ * name the program was started as and daemon mode for all three.
  */
 
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import process from "node:process";
+import type { ProcessSignal } from "../io.ts";
 
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** Every ProcessSignal, for the adapters to listen to. */
+export const SIGNALS: readonly ProcessSignal[] = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+];
 
 /**
- * Calls `handler` on each SIGINT, SIGTERM or SIGHUP. A listener replaces the default action, so
- * a signal repeated while the server stops does not kill it; main() ignores the repeats.
+ * Runtime.onSignal. A listener replaces the default action: for SIGUSR1 on Node it also
+ * replaces the inspector, which would otherwise start listening and leave the server running.
  */
-export function onShutdownSignal(handler: (signal: string) => void): void {
+export function onSignal(handler: (signal: ProcessSignal) => void): void {
   for (const signal of SIGNALS) process.on(signal, () => handler(signal));
+}
+
+/**
+ * Runtime.dieBySignal: with no listener left, Node and Bun restore the default action, and the
+ * signal sent to ourselves kills the process before kill() returns. Should it ever not, the
+ * exit status is still what a shell would show for it.
+ */
+export function dieBySignal(signal: ProcessSignal): Promise<never> {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  return new Promise(() => setTimeout(() => process.exit(128 + signalNumber(signal)), 1000));
+}
+
+/**
+ * A wrapper script sets NBDTS_ARGV0 to its own path ("$0"), where the runtime would show only
+ * the script it runs (Bun follows links; Deno and Bun run nbd.ts through the wrapper). Taken out
+ * of the environment, so commands the server runs never inherit it; daemon mode hands it on.
+ */
+const ARGV0_ENV = "NBDTS_ARGV0";
+const wrapperPath = process.env[ARGV0_ENV];
+if (wrapperPath !== undefined) delete process.env[ARGV0_ENV];
+
+/** Runtime.programPath: the wrapper's path when one set it, else `scriptPath`. */
+export function programPath(scriptPath: string): string {
+  return wrapperPath || scriptPath;
 }
 
 /** Sends ourselves SIGTERM once the parent that started us is gone (--exit-with-parent). */
@@ -59,7 +93,11 @@ export function daemonize(
   const [program, ...args] = command;
   const child = spawn(program!, args, {
     stdio: ["ignore", "pipe", keepStderr ? "inherit" : "pipe"],
-    env: { ...process.env, [DAEMON_ENV]: keepStderr ? "keep" : "pipe" },
+    env: {
+      ...process.env,
+      [DAEMON_ENV]: keepStderr ? "keep" : "pipe",
+      ...(wrapperPath ? { [ARGV0_ENV]: wrapperPath } : {}),
+    },
   });
   return new Promise((resolve) => {
     let held = Buffer.alloc(0);
@@ -99,8 +137,9 @@ export function daemonize(
   });
 }
 
-function signalNumber(signal: string | null): number {
-  return { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 }[signal ?? ""] ?? 0;
+/** The number of a signal by name (0 for none), as the kernel numbers it here. */
+export function signalNumber(signal: string | null): number {
+  return constants.signals[signal as NodeJS.Signals] ?? 0;
 }
 
 /** Runtime.daemonReady: `writeStdout` is the adapter's own stdout writer. */

@@ -24,9 +24,11 @@ import { listenInherited } from "./node-inherited.ts";
 import {
   daemonize,
   daemonReady,
+  dieBySignal,
   exitWithParent,
-  onShutdownSignal,
+  onSignal,
   outputOpen,
+  programPath,
   writeStdout,
 } from "./node-process.ts";
 
@@ -108,6 +110,8 @@ function listening(
 export function createNodeRuntime(): Runtime {
   return {
     name: "node",
+    // Node gives the script as it was started, links kept: "/usr/local/bin/nbdkit".
+    programPath: programPath(process.argv[1] ?? "nbdts"),
     args: process.argv.slice(2),
     pid: process.pid,
     getEnv: (name) => process.env[name],
@@ -176,7 +180,8 @@ export function createNodeRuntime(): Runtime {
     removePath: (path) => rm(path, { recursive: true, force: true }),
     writeTextFile: (path, text) => writeFile(path, text),
 
-    onShutdownSignal,
+    onSignal,
+    dieBySignal,
     exitWithParent,
     daemonize: (keepStderr) =>
       daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),

@@ -24,3 +24,9 @@ test("debug lines appear only when verbose", () => {
   new Log((line) => lines.push(line)).debug("memory[1]", "quiet");
   expect(lines).toEqual([]);
 });
+
+test("a program answering as nbdkit starts its lines with nbdkit's name", () => {
+  const lines: string[] = [];
+  new Log((line) => lines.push(line), false, "nbdkit").error("memory[1]", "failed");
+  expect(lines).toEqual(["nbdkit: memory[1]: error: failed\n"]);
+});

@@ -18,7 +18,7 @@ describe("applyDebugFlags", () => {
     expect(applyDebugFlags(given, "memory", target, used)).toEqual([]);
     expect(target).toEqual({ verbose: 2 });
     expect(unusedDebugFlags(given, used)).toEqual([
-      "nbdts: warning: debug flag -D other.verbose was not used",
+      "warning: debug flag -D other.verbose was not used",
     ]);
   });
 
@@ -27,7 +27,7 @@ describe("applyDebugFlags", () => {
     const used = new Set<DebugFlag>();
     const given = flags("memory.a.b=1");
     expect(applyDebugFlags(given, "memory", target, used)).toEqual([
-      "nbdts: warning: -D memory.a.b: memory does not contain a global variable called memory_debug_a_b",
+      "warning: -D memory.a.b: memory does not contain a global variable called memory_debug_a_b",
     ]);
     expect(target).toEqual({ verbose: 0 });
     expect(unusedDebugFlags(given, used)).toEqual([]);
@@ -42,7 +42,7 @@ describe("applyDebugFlags", () => {
     const used = new Set<DebugFlag>();
     const given = flags("nbdkit.backend.datapath=0", "nbdkit.nosuch=1");
     expect(applyDebugFlags(given, "nbdkit", undefined, used)).toEqual([
-      "nbdts: warning: -D nbdkit.nosuch: nbdkit does not contain a global variable called nbdkit_debug_nosuch",
+      "warning: -D nbdkit.nosuch: nbdkit does not contain a global variable called nbdkit_debug_nosuch",
     ]);
   });
 

@@ -23,6 +23,13 @@ describe("usageText", () => {
     expect(usage.endsWith("\n")).toBe(true);
   });
 
+  test("started as nbdkit, every synopsis line names nbdkit", () => {
+    const asNbdkit = usageText("nbdkit");
+    expect(asNbdkit.startsWith("nbdkit [")).toBe(true);
+    expect(asNbdkit).toContain("\nnbdkit --dump-config\n");
+    expect(asNbdkit).toContain("\n       [--exit-with-parent]");
+  });
+
   test("lists the options nbdts reads, short and long", () => {
     for (
       const form of [
@@ -63,16 +70,16 @@ describe("usageText", () => {
 
 describe("versionText", () => {
   test("our name and version, then the plugin's as nbdkit prints them", () => {
-    expect(versionText("0.1.0")).toBe("nbdts 0.1.0\n");
-    expect(versionText("0.1.0", { name: "memory", version: "0.1.0" })).toBe(
+    expect(versionText("nbdts 0.1.0")).toBe("nbdts 0.1.0\n");
+    expect(versionText("nbdts 0.1.0", { name: "memory", version: "0.1.0" })).toBe(
       "nbdts 0.1.0\nmemory 0.1.0\n",
     );
-    expect(versionText("0.1.0", { name: "mine" })).toBe("nbdts 0.1.0\nmine\n");
+    expect(versionText("nbdts 0.1.0", { name: "mine" })).toBe("nbdts 0.1.0\nmine\n");
   });
 
   test("with filters, each filter's line comes first, outermost first, then the plugin's", () => {
     const layers = [{ name: "ip", version: "0.1.0" }, { name: "limit" }, { name: "memory" }];
-    expect(versionText("0.1.0", ...layers)).toBe("nbdts 0.1.0\nip 0.1.0\nlimit\nmemory\n");
+    expect(versionText("nbdts 0.1.0", ...layers)).toBe("nbdts 0.1.0\nip 0.1.0\nlimit\nmemory\n");
   });
 });
 

@@ -11,16 +11,19 @@ import { captive, expectSuccess, runServer, scratchDir } from "../helpers/captiv
 import { servers } from "../helpers/servers.ts";
 
 describe.each(servers)("nbdkit parity on the command line ($name)", (server) => {
-  test("--dump-config names the nbdkit release it behaves as, 1.32", async () => {
+  test("--dump-config's version agrees with version_major and version_minor", async () => {
+    // Under its own name nbdts gives its own version; under the name nbdkit, nbdkit 1.32.5's
+    // (scripts-for-nbdkit-run-it-under-that-name.test.ts).
     const { stdout } = expectSuccess(await runServer(server, ["--dump-config"]));
     const config = new Map(
       stdout.trimEnd().split("\n").map((line) => line.split("=", 2) as [string, string]),
     );
-    expect(config.get("version_major")).toBe("1");
-    expect(config.get("version_minor")).toBe("32");
+    const [major, minor] = config.get("version")!.split(".");
+    expect(config.get("version_major")).toBe(major);
+    expect(config.get("version_minor")).toBe(minor);
+    expect(config.get("bindir")).toMatch(/^\//);
     expect(config.get("exit_with_parent")).toBe("yes");
     expect(config.get("tls")).toMatch(/^(yes|no)$/);
-    expect(config.has("version")).toBe(true);
   });
 
   test("PLUGIN --version prints the server's and the plugin's names", async () => {
