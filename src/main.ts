@@ -14,7 +14,13 @@ import {
 } from "./cli/args.ts";
 import { resolveParams } from "./cli/params.ts";
 import { captiveEnvironment, captiveScript } from "./cli/captive-env.ts";
-import { applyDebugFlags, SERVER_DEBUG_NAME, unusedDebugFlags } from "./cli/debug-flags.ts";
+import {
+  applyDebugFlags,
+  backendSwitches,
+  SERVER_DEBUG_NAME,
+  serverDebugFlags,
+  unusedDebugFlags,
+} from "./cli/debug-flags.ts";
 import { dumpConfigText } from "./cli/dump-config.ts";
 import { buildUri } from "./cli/uri.ts";
 import {
@@ -100,7 +106,9 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   const warnings = [named, ...filters].flatMap((layer) =>
     applyDebugFlags(line.debugFlags, layer.name, layer.debugFlags, used)
   );
-  warnings.push(...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, undefined, used));
+  const serverFlags = serverDebugFlags();
+  warnings.push(...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, serverFlags, used));
+  const log = new Log(runtime.stderr, { verbose: line.verbose, ...backendSwitches(serverFlags) });
   // From here on the server sees one plugin: the filters stacked in front of the named one.
   const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning) + "\n");
@@ -125,7 +133,6 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
     return 0;
   }
   await finishConfiguration(plugin);
-  const log = new Log(runtime.stderr, line.verbose);
   const options = { readonly: line.readOnly, noStructuredReplies: line.noSr, tls: tls.mode };
   const server = await buildServer(plugin, options, log);
   const accept = tls.offer ? tls.offer(server.accept) : server.accept;

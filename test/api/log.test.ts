@@ -24,3 +24,21 @@ test("debug lines appear only when verbose", () => {
   new Log((line) => lines.push(line)).debug("memory[1]", "quiet");
   expect(lines).toEqual([]);
 });
+
+test("the -D switches turn off their kind of lines, and nothing is on without -v", () => {
+  const sink = () => {};
+  expect(new Log(sink, true)).toMatchObject({ controlpath: true, datapath: true });
+  expect(new Log(sink, { verbose: true, datapath: false })).toMatchObject({
+    controlpath: true,
+    datapath: false,
+  });
+  expect(new Log(sink, { verbose: true, controlpath: false })).toMatchObject({
+    controlpath: false,
+    datapath: true,
+  });
+  expect(new Log(sink, { datapath: true, controlpath: true })).toMatchObject({
+    verbose: false,
+    controlpath: false,
+    datapath: false,
+  });
+});
