@@ -11,6 +11,7 @@ export { stackFilters } from "./backend/filter-stack.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
 export { ConfigError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
+export { debug } from "./api/debug.ts";
 export { parseBool, parseSize, toOffset } from "./api/parse.ts";
 export {
   type ByteStream,

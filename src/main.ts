@@ -109,6 +109,7 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   const serverFlags = serverDebugFlags();
   warnings.push(...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, serverFlags, used));
   const log = new Log(runtime.stderr, { verbose: line.verbose, ...backendSwitches(serverFlags) });
+  log.takePluginDebug(named.name); // before load(), as nbdkit_debug works from load on
   // From here on the server sees one plugin: the filters stacked in front of the named one.
   const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning) + "\n");

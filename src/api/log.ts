@@ -6,6 +6,8 @@
  * message: a request costs nothing here when -v is off.
  */
 
+import { routeDebug } from "./debug.ts";
+
 export const PROGRAM = "nbdts";
 
 /** What debug lines print; the -D switches are on unless given as false. */
@@ -43,6 +45,14 @@ export class Log {
   /** Printed only with -v. */
   debug(where: string, message: string): void {
     if (this.verbose) this.sink(`${PROGRAM}: ${where}: debug: ${oneEnd(message)}\n`);
+  }
+
+  /**
+   * Makes plugins' and filters' debug() calls (api/debug.ts) print here, named after the
+   * plugin `name` as nbdkit names its lines; without -v they print nowhere.
+   */
+  takePluginDebug(name: string): void {
+    routeDebug(this.verbose ? (message) => this.debug(name, message) : undefined);
   }
 }
 

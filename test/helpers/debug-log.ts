@@ -8,13 +8,16 @@
 /** One line of the log, split as nbdkit writes it. */
 export interface LogLine {
   readonly program: string;
-  /** "memory[1]", "memory.0", or undefined for a line about the whole server. */
+  /**
+   * "memory[1]", "memory.0", "memory" (nbdts names a plugin's own debug() lines so), or
+   * undefined for a line about the whole server.
+   */
   readonly thread: string | undefined;
   readonly level: "debug" | "error";
   readonly message: string;
 }
 
-const LINE = /^([\w-]+): (?:([\w-]+(?:\[\d+\]|\.\d+)): )?(debug|error): (.*)$/;
+const LINE = /^([\w-]+): (?:([\w-]+(?:\[\d+\]|\.\d+)?): )?(debug|error): (.*)$/;
 
 /** The log's lines; continuation lines (a stack, a traceback) are left out. */
 export function logLines(stderr: string): LogLine[] {
