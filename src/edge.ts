@@ -31,6 +31,7 @@ export { createProtectFilter } from "./filters/protect.ts";
 export { createSwabFilter } from "./filters/swab.ts";
 export { createTruncateFilter } from "./filters/truncate.ts";
 export { ConfigError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
+export { debug } from "./api/debug.ts";
 export { parseBool, parseSize, toOffset } from "./api/parse.ts";
 export {
   type ByteStream,

@@ -15,7 +15,13 @@ import {
 } from "./cli/args.ts";
 import { resolveParams } from "./cli/params.ts";
 import { captiveEnvironment, captiveScript } from "./cli/captive-env.ts";
-import { applyDebugFlags, SERVER_DEBUG_NAME, unusedDebugFlags } from "./cli/debug-flags.ts";
+import {
+  applyDebugFlags,
+  backendSwitches,
+  SERVER_DEBUG_NAME,
+  serverDebugFlags,
+  unusedDebugFlags,
+} from "./cli/debug-flags.ts";
 import { answerWithoutPlugin } from "./cli/answer-without-plugin.ts";
 import { buildUri } from "./cli/uri.ts";
 import { dumpPluginText, pluginHelpText, usageText, versionText } from "./cli/help.ts";
@@ -96,7 +102,11 @@ async function run(
   const warnings = [named, ...filters].flatMap((layer) =>
     applyDebugFlags(line.debugFlags, layer.name, layer.debugFlags, used)
   );
-  warnings.push(...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, undefined, used));
+  const serverFlags = serverDebugFlags();
+  warnings.push(...applyDebugFlags(line.debugFlags, SERVER_DEBUG_NAME, serverFlags, used));
+  const switches = { verbose: line.verbose, ...backendSwitches(serverFlags) };
+  const log = new Log(runtime.stderr, switches, self.name);
+  log.takePluginDebug(named.name); // before load(), as nbdkit_debug works from load on
   // From here on the server sees one plugin: the filters stacked in front of the named one.
   const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning, self.name) + "\n");
@@ -122,7 +132,6 @@ async function run(
     return 0;
   }
   await finishConfiguration(plugin);
-  const log = new Log(runtime.stderr, line.verbose, self.name);
   const options = { readonly: line.readOnly, noStructuredReplies: line.noSr, tls: tls.mode };
   const server = await buildServer(plugin, options, log);
   const accept = tls.offer ? tls.offer(server.accept) : server.accept;

@@ -74,24 +74,32 @@ export class Backend {
     this.caps = caps;
   }
 
-  /** Opens a handle and reads its capabilities; a readonly open never asks about writes. */
-  static async open(plugin: Plugin, readonly: boolean, exportName: string): Promise<Backend> {
-    return await Backend.over(await plugin.open(readonly, exportName), readonly);
+  /**
+   * Opens a handle and reads its capabilities; a readonly open never asks about writes. `trace`
+   * is told of each capability question, in nbdkit's words, for the -v log.
+   */
+  static async open(
+    plugin: Plugin,
+    readonly: boolean,
+    exportName: string,
+    trace?: Trace,
+  ): Promise<Backend> {
+    return await Backend.over(await plugin.open(readonly, exportName), readonly, trace);
   }
 
   /**
    * Checks an open handle and reads its capabilities; a failure leaves it open (a filter
    * stack closes its layers itself).
    */
-  static async read(opened: unknown, readonly: boolean): Promise<Backend> {
+  static async read(opened: unknown, readonly: boolean, trace?: Trace): Promise<Backend> {
     const handle = checkHandle(opened);
-    return new Backend(handle, await readCapabilities(handle, readonly));
+    return new Backend(handle, await readCapabilities(handle, readonly, trace));
   }
 
   /** Reads an open handle's capabilities; a failure (a handle that is not one too) closes it. */
-  static async over(opened: unknown, readonly: boolean): Promise<Backend> {
+  static async over(opened: unknown, readonly: boolean, trace?: Trace): Promise<Backend> {
     try {
-      return await Backend.read(opened, readonly);
+      return await Backend.read(opened, readonly, trace);
     } catch (error) {
       // nbdkit closes a handle whose open fails after .open (protocol-handshake-newstyle.c).
       try {
@@ -215,32 +223,73 @@ export class Backend {
   }
 }
 
-async function readCapabilities(handle: Handle, readonly: boolean): Promise<Capabilities> {
+/** Told of each plugin call outside requests, in nbdkit's words ("get_size"), for the -v log. */
+export type Trace = (call: string) => void;
+
+/** A capability question's name in nbdkit's logs. */
+const NBDKIT_NAME = {
+  canWrite: "can_write",
+  canFlush: "can_flush",
+  canTrim: "can_trim",
+  canZero: "can_zero",
+  canFastZero: "can_fast_zero",
+  canExtents: "can_extents",
+  canMultiConn: "can_multi_conn",
+  isRotational: "is_rotational",
+} as const;
+
+async function readCapabilities(
+  handle: Handle,
+  readonly: boolean,
+  trace: Trace | undefined,
+): Promise<Capabilities> {
+  trace?.("get_size");
   const size = checkSize(await handle.getSize());
+  // In nbdkit's order (protocol-handshake.c), so a plugin and a log see the questions as there.
   /** Asks `question` when the plugin has it, else answers `otherwise`. */
-  const ask = async (question: keyof Handle & `${"can" | "is"}${string}`, otherwise: boolean) => {
+  const ask = async (question: keyof typeof NBDKIT_NAME, otherwise: boolean) => {
+    trace?.(NBDKIT_NAME[question]);
     const callback = handle[question] as (() => unknown) | undefined;
     return callback ? checkBoolean(question, await callback.call(handle)) : otherwise;
   };
+  /** canFua and canCache, which may answer a mode. */
+  const askMode = (question: "canFua" | "canCache") => {
+    trace?.(question === "canFua" ? "can_fua" : "can_cache");
+    return handle[question]?.();
+  };
   const writable = !readonly && await ask("canWrite", handle.writeAt !== undefined);
   // As nbdkit's backend_can_*: what cannot write cannot zero, trim or FUA, and is never asked.
-  const zero = writable
-    ? zeroMode(checkMode("canZero", await handle.canZero?.()), handle)
-    : ZERO_MODE.NONE;
+  let zero: ZeroMode = ZERO_MODE.NONE;
+  if (writable) {
+    trace?.("can_zero");
+    zero = zeroMode(checkMode("canZero", await handle.canZero?.()), handle);
+  }
+  const fastZero = zero !== ZERO_MODE.NONE && await ask("canFastZero", zero !== ZERO_MODE.NATIVE);
+  const trim = writable && await ask("canTrim", handle.trim !== undefined);
+  const fua = writable
+    ? fuaMode(checkMode("canFua", await askMode("canFua")), handle)
+    : FUA_MODE.NONE;
+  const flush = await ask("canFlush", handle.flush !== undefined);
+  const rotational = await ask("isRotational", false);
+  const multiConn = await ask("canMultiConn", false);
+  const cache = cacheMode(checkMode("canCache", await askMode("canCache")), handle);
+  const extents = await ask("canExtents", handle.extents !== undefined);
+  trace?.("block_size");
+  const blockSize = checkBlockSize(await handle.blockSize?.());
   return {
     size,
     writable,
-    flush: await ask("canFlush", handle.flush !== undefined),
-    fua: writable ? fuaMode(checkMode("canFua", await handle.canFua?.()), handle) : FUA_MODE.NONE,
-    trim: writable && await ask("canTrim", handle.trim !== undefined),
+    flush,
+    fua,
+    trim,
     zeroNative: zero === ZERO_MODE.NATIVE,
     zeroNone: writable && zero === ZERO_MODE.NONE ? true : undefined,
-    fastZero: zero !== ZERO_MODE.NONE && await ask("canFastZero", zero !== ZERO_MODE.NATIVE),
-    extents: await ask("canExtents", handle.extents !== undefined),
-    multiConn: await ask("canMultiConn", false),
-    cache: cacheMode(checkMode("canCache", await handle.canCache?.()), handle),
-    rotational: await ask("isRotational", false),
-    blockSize: checkBlockSize(await handle.blockSize?.()),
+    fastZero,
+    extents,
+    multiConn,
+    cache,
+    rotational,
+    blockSize,
   };
 }
 

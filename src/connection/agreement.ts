@@ -33,7 +33,8 @@ export interface OpenExport {
 /** What to do after an option; `limits` are the limits it went over, for the log. */
 export type Outcome =
   & (
-    | { next: "options"; replies: Uint8Array[] }
+    /** `release`: an export INFO opened, to close once the replies are queued. */
+    | { next: "options"; replies: Uint8Array[]; release?: Backend }
     | { next: "transmission"; replies: Uint8Array[]; opened: OpenExport }
     /** Send the replies in clear, then upgrade to TLS (then close, when the budget is spent). */
     | { next: "starttls"; replies: Uint8Array[]; thenClose?: boolean }

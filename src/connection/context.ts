@@ -4,7 +4,9 @@
  * locks, the timers and the log.
  */
 
-import { Backend } from "../backend/backend.ts";
+import { Backend, type Trace } from "../backend/backend.ts";
+import { FinalizeError } from "../backend/layer.ts";
+import type { ConnectionLog } from "./connection-log.ts";
 import { messageOf } from "../api/errors.ts";
 import { webTimers } from "./timers.ts";
 import type { Timers } from "../io.ts";
@@ -68,20 +70,34 @@ export class ServerContext {
     return undefined;
   }
 
-  /** Opens the plugin for one export of one connection; `exportName` is already resolved. */
-  openBackend(exportName: string): Promise<Backend> {
-    const open = () => Backend.open(this.plugin, this.readonly, exportName);
+  /**
+   * Opens the plugin for one export of one connection; `exportName` is already resolved.
+   * `trace` hears of each capability question, for the -v log.
+   */
+  openBackend(exportName: string, trace?: Trace): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
       ? this.requestLock.run(open)
       : open();
   }
 
-  /** Closes what openBackend() opened, if anything; a failure is logged, never thrown. */
-  async closeBackend(backend: Backend | undefined, where: string): Promise<void> {
+  /**
+   * Closes what openBackend() opened, if anything; a failure is logged, never thrown. False
+   * when a filter's finalize failed: the connection must then end.
+   */
+  async closeBackend(backend: Backend | undefined, log: ConnectionLog): Promise<boolean> {
+    if (!backend) return true;
+    log.control("close");
     try {
-      await backend?.close();
+      await backend.close();
     } catch (error) {
-      this.log.error(where, `close: ${messageOf(error)}`);
+      // A filter's finalize failing ends the connection, as in nbdkit (the replies go first).
+      if (error instanceof FinalizeError) {
+        log.error(`finalize: ${messageOf(error)}`);
+        return false;
+      }
+      log.error(`close: ${messageOf(error)}`);
     }
+    return true;
   }
 }

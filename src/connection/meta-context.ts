@@ -12,8 +12,16 @@ import {
 } from "../protocol/handshake.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { type Agreement, type Outcome, stringHits } from "./agreement.ts";
+import type { ConnectionLog } from "./connection-log.ts";
+import { optionLine } from "./debug-lines.ts";
 
-export function metaContext(state: Agreement, option: number, data: Uint8Array): Outcome {
+/** Answers one META_CONTEXT option, telling `log` what nbdkit's -v tells of it. */
+export function metaContext(
+  state: Agreement,
+  option: number,
+  data: Uint8Array,
+  log: ConnectionLog,
+): Outcome {
   const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
   const isSet = option === OPT.SET_META_CONTEXT;
   if (isSet) {
@@ -39,13 +47,18 @@ export function metaContext(state: Agreement, option: number, data: Uint8Array):
     return { next: "options", replies: [reply(REP.ERR_INVALID)], limits: hits };
   }
   const replies: Uint8Array[] = [];
+  const verb = isSet ? "set" : "query";
+  if (log.verbose) {
+    log.debug(optionLine(option, `client requested export '${request.name}'`));
+    log.debug(optionLine(option, `${verb} count: ${request.queries.length}`));
+    for (const query of request.queries) log.debug(optionLine(option, `${verb} ${query}`));
+  }
+  const id = isSet ? BASE_ALLOCATION_ID : 0;
   if (isSet) {
     state.metaContextExport = request.name;
     if (request.queries.includes(BASE_ALLOCATION)) {
       state.baseAllocation = true;
-      replies.push(
-        reply(REP.META_CONTEXT, encodeMetaContextReply(BASE_ALLOCATION_ID, BASE_ALLOCATION)),
-      );
+      replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(id, BASE_ALLOCATION)));
     }
   } else {
     // No query lists everything; else one reply per matching query, as nbdkit answers.
@@ -53,9 +66,13 @@ export function metaContext(state: Agreement, option: number, data: Uint8Array):
       ? 1
       : request.queries.filter((q) => q === "base:" || q === BASE_ALLOCATION).length;
     for (let i = 0; i < matches; i++) {
-      replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(0, BASE_ALLOCATION)));
+      replies.push(reply(REP.META_CONTEXT, encodeMetaContextReply(id, BASE_ALLOCATION)));
     }
   }
+  if (replies.length > 0) {
+    log.debug(optionLine(option, `replying with ${BASE_ALLOCATION} id ${id}`));
+  }
   replies.push(reply(REP.ACK));
+  log.debug(optionLine(option, "reply complete"));
   return { next: "options", replies };
 }

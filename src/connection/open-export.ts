@@ -8,7 +8,6 @@ import { messageOf } from "../api/errors.ts";
 import { THREAD_MODEL } from "../api/plugin.ts";
 import type { Capabilities } from "../backend/backend.ts";
 import { resolveExportName } from "../backend/exports.ts";
-import { FinalizeError } from "../backend/layer.ts";
 import { INFO, OPT, REP, TX_FLAG } from "../protocol/constants.ts";
 import {
   decodeString,
@@ -21,7 +20,9 @@ import {
 } from "../protocol/handshake.ts";
 import { advertisedBlockSize, LIMITS } from "../protocol/limits.ts";
 import { type Agreement, type OpenExport, type Outcome, stringHits } from "./agreement.ts";
+import type { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
+import { optionLine } from "./debug-lines.ts";
 
 /** The transmission flags of an export, exactly as its capabilities say. */
 export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: number): number {
@@ -43,16 +44,39 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
   return flags;
 }
 
-/** Opens the export the client named ("" is the plugin's default export). */
-async function openExport(ctx: ServerContext, state: Agreement, requested: string) {
+/**
+ * Opens the export the client named ("" is the plugin's default export), telling `log` of each
+ * plugin call and of the flags it leads to, as nbdkit's -v does.
+ */
+async function openExport(
+  ctx: ServerContext,
+  state: Agreement,
+  requested: string,
+  log: ConnectionLog,
+) {
+  const modes = `readonly=${Number(ctx.readonly)}`;
+  const tls = `tls=${Number(state.usingTls)}`;
+  log.control(`open ${modes} exportname=${JSON.stringify(requested)} ${tls}`);
+  if (requested === "") log.control(`default_export ${modes} ${tls}`);
   const name = await resolveExportName(ctx.plugin, ctx.readonly, requested);
-  const backend = await ctx.openBackend(name);
+  const backend = await ctx.openBackend(name, log.trace);
   const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
+  log.debug(`newstyle negotiation: flags: export 0x${flags.toString(16)}`);
   return { backend, name, flags };
 }
 
+/** nbdkit's line naming the export an option asks for. */
+function requestedExport(log: ConnectionLog, option: number, name: string): void {
+  log.debug(optionLine(option, `client requested export '${name}'`));
+}
+
 /** EXPORT_NAME has no error reply: any failure closes the connection. */
-export async function exportName(ctx: ServerContext, state: Agreement, data: Uint8Array) {
+export async function exportName(
+  ctx: ServerContext,
+  state: Agreement,
+  data: Uint8Array,
+  log: ConnectionLog,
+) {
   if (data.length > LIMITS.MAX_STRING) {
     const what = `export name of ${data.length} bytes in option ${OPT.EXPORT_NAME}`;
     const hit = {
@@ -65,9 +89,10 @@ export async function exportName(ctx: ServerContext, state: Agreement, data: Uin
   }
   const name = decodeString(data);
   if (name === undefined) return closeWith("export name is not a valid string");
+  requestedExport(log, OPT.EXPORT_NAME, name);
   let opened: OpenExport;
   try {
-    opened = await openExport(ctx, state, name);
+    opened = await openExport(ctx, state, name, log);
   } catch (error) {
     return closeWith(`cannot open export "${name}": ${messageOf(error)}`);
   }
@@ -91,6 +116,7 @@ export async function infoOrGo(
   state: Agreement,
   option: number,
   data: Uint8Array,
+  log: ConnectionLog,
 ) {
   const reply = (type: number, payload?: Uint8Array) => encodeOptionReply(option, type, payload);
   const { hits, tooLong } = stringHits(option);
@@ -98,11 +124,12 @@ export async function infoOrGo(
   if (request === undefined) {
     return { next: "options" as const, replies: [reply(REP.ERR_INVALID)], limits: hits };
   }
+  requestedExport(log, option, request.name);
   let opened: OpenExport;
   try {
-    opened = await openExport(ctx, state, request.name);
+    opened = await openExport(ctx, state, request.name, log);
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${messageOf(error)}`);
+    log.error(`open of export "${request.name}": ${messageOf(error)}`);
     return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
   }
   const { caps } = opened.backend;
@@ -111,38 +138,33 @@ export async function infoOrGo(
   // Each requested item in request order, as nbdkit answers them; unknown codes are ignored.
   for (const info of request.infos) {
     if (info === INFO.NAME) replies.push(reply(REP.INFO, encodeInfoString(INFO.NAME, opened.name)));
-    if (info === INFO.DESCRIPTION) {
-      const text = await describe(ctx, opened);
+    else if (info === INFO.DESCRIPTION) {
+      const text = await describe(opened, log);
       if (text !== undefined) replies.push(reply(REP.INFO, encodeInfoString(info, text)));
-    }
-    if (info === INFO.BLOCK_SIZE && blockSize) {
-      const { minimum, preferred, maximum } = blockSize;
-      replies.push(reply(REP.INFO, encodeInfoBlockSize(minimum, preferred, maximum)));
+      else log.debug(optionLine(option, "NBD_INFO_DESCRIPTION: no description to send"));
+    } else if (info === INFO.BLOCK_SIZE) {
+      if (blockSize) {
+        const { minimum, preferred, maximum } = blockSize;
+        replies.push(reply(REP.INFO, encodeInfoBlockSize(minimum, preferred, maximum)));
+      } else log.debug(optionLine(option, "NBD_INFO_BLOCK_SIZE: no block size to send"));
+    } else if (info !== INFO.EXPORT) {
+      log.debug(optionLine(option, `ignoring unknown information request ${info}`));
     }
   }
   replies.push(reply(REP.ACK));
-  if (option === OPT.INFO) {
-    try {
-      await opened.backend.close();
-    } catch (error) {
-      // A filter's finalize failing disconnects the client, as in nbdkit; the replies go first.
-      if (error instanceof FinalizeError) {
-        return { next: "close" as const, replies, reason: `finalize: ${messageOf(error)}` };
-      }
-      ctx.log.error(ctx.pluginName, `close: ${messageOf(error)}`);
-    }
-    return { next: "options" as const, replies };
-  }
+  // INFO's export is closed once the replies are queued (option-phase.ts), as nbdkit does.
+  if (option === OPT.INFO) return { next: "options" as const, replies, release: opened.backend };
   selectExport(state, request.name);
   return { next: "transmission" as const, replies, opened };
 }
 
 /** The export description; a plugin failing to give one just sends none. */
-async function describe(ctx: ServerContext, opened: OpenExport): Promise<string | undefined> {
+async function describe(opened: OpenExport, log: ConnectionLog): Promise<string | undefined> {
+  log.control("export_description");
   try {
     return await opened.backend.description();
   } catch (error) {
-    ctx.log.error(ctx.pluginName, `export_description: ${messageOf(error)}`);
+    log.error(`export_description: ${messageOf(error)}`);
     return undefined;
   }
 }

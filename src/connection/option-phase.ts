@@ -8,9 +8,14 @@
 import { messageOf } from "../api/errors.ts";
 import type { Channel } from "../io.ts";
 import type { Codec } from "../protocol/codec.ts";
+import { bareReplyType } from "../protocol/handshake.ts";
+import { THREAD_MODEL } from "../api/plugin.ts";
+import { OPT } from "../protocol/constants.ts";
 import { type Agreement, clientFlagsAcceptable, newAgreement } from "./agreement.ts";
 import type { BufferPool } from "./buffer-pool.ts";
+import type { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
+import { optionName, replyName } from "./debug-lines.ts";
 import type { LimitWatch } from "./limit-watch.ts";
 import { negotiate } from "./negotiation.ts";
 import type { Output } from "./output.ts";
@@ -27,8 +32,8 @@ export interface OptionPhaseSetup {
   /** The connection's pool, handed on to its Transmission. */
   readonly pool: BufferPool;
   readonly watch: LimitWatch;
-  /** The connection's name in logs. */
-  readonly where: string;
+  /** The connection's lines in the server log. */
+  readonly log: ConnectionLog;
   /** Whether the connection closed meanwhile (handshake deadline, shutdown). */
   readonly closed: () => boolean;
 }
@@ -61,28 +66,37 @@ export class OptionPhase {
    * expect, and when the TLS handshake fails.
    */
   async run(option: number, data: Uint8Array): Promise<AfterOption> {
-    const { ctx, channel, codec, output, watch, where } = this.setup;
+    const { ctx, channel, codec, output, watch, log } = this.setup;
     const agreement = this.agreement!;
-    const outcome = await negotiate(ctx, agreement, option, data);
+    const outcome = await negotiate(ctx, agreement, option, data, log);
     if (this.setup.closed()) {
       // Closed meanwhile (handshake deadline, shutdown): release what GO opened, say nothing.
-      if (outcome.next === "transmission") await ctx.closeBackend(outcome.opened.backend, where);
+      if (outcome.next === "transmission") await ctx.closeBackend(outcome.opened.backend, log);
+      if (outcome.next === "options") await ctx.closeBackend(outcome.release, log);
       return "closed";
     }
     outcome.limits?.forEach((hit) => watch.hit(hit));
     // One push each: a spread of millions of replies (a META_CONTEXT flood) overflows the stack.
     for (const reply of outcome.replies) output.push(reply);
+    if (log.verbose) logReplies(log, option, outcome.replies);
+    // INFO's export is closed once answered, as nbdkit closes it after its ACK.
+    if (outcome.next === "options" && !await ctx.closeBackend(outcome.release, log)) return "close";
     if (outcome.next === "starttls") {
+      log.debug("starting TLS handshake");
       try {
         await switchToTls(channel, output, codec, agreement);
       } catch (error) {
         throw new Error(`TLS handshake: ${messageOf(error)}`);
       }
-      ctx.log.debug(where, "using TLS on this connection");
+      log.debug("TLS handshake completed");
+      log.debug("using TLS on this connection");
       if (outcome.thenClose) return "close";
     }
     if (outcome.next === "close") {
-      if (outcome.reason) ctx.log.error(where, outcome.reason);
+      if (outcome.reason) log.error(outcome.reason);
+      if (option === OPT.ABORT) {
+        log.debug(`client sent ${optionName(option)} to abort the connection`);
+      }
       return "close";
     }
     if (outcome.next === "transmission") {
@@ -102,12 +116,24 @@ export class OptionPhase {
         structuredReplies,
         output,
         pool: this.setup.pool,
-        log: ctx.log,
-        where,
+        log,
       });
       codec.setPhase("transmission");
+      const serially = ctx.threadModel < THREAD_MODEL.PARALLEL;
+      log.debug(`handshake complete, processing requests ${serially ? "serially" : "in parallel"}`);
       return transmission;
     }
     return "options";
+  }
+}
+
+/**
+ * nbdkit's line for each ACK or error sent ("replying to NBD_OPT_GO with NBD_REP_ACK"); replies
+ * with a payload (INFO, SERVER, META_CONTEXT) have lines of their own, or none, as there.
+ */
+function logReplies(log: ConnectionLog, option: number, replies: readonly Uint8Array[]): void {
+  for (const reply of replies) {
+    const type = bareReplyType(reply);
+    if (type !== undefined) log.debug(`replying to ${optionName(option)} with ${replyName(type)}`);
   }
 }

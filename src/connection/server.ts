@@ -40,10 +40,12 @@ export class Server {
   };
 
   private async begin(session: Session, channel: Channel): Promise<void> {
+    session.log.debug(`new connection from ${channel.peer}`);
+    session.log.control("preconnect");
     try {
       await this.ctx.plugin.preconnect?.(this.ctx.readonly, channel.address);
     } catch (error) {
-      this.ctx.log.error(this.ctx.pluginName, `preconnect: ${messageOf(error)}`);
+      session.log.error(`preconnect: ${messageOf(error)}`);
       channel.close();
       return void session.shutdown();
     }

@@ -9,6 +9,7 @@
  */
 
 import { BufferPool } from "./buffer-pool.ts";
+import { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
 import { messageOf, ProtocolError } from "../api/errors.ts";
 import type { Channel, Receiver } from "../io.ts";
@@ -19,7 +20,7 @@ import { OptionPhase } from "./option-phase.ts";
 import { Output } from "./output.ts";
 import { Codec, type Request } from "../protocol/codec.ts";
 import { CMD, NBD_ERR } from "../protocol/constants.ts";
-import { encodeGreeting } from "../protocol/handshake.ts";
+import { encodeGreeting, SERVER_FLAGS } from "../protocol/handshake.ts";
 import type { Transmission } from "./transmission.ts";
 import { validateRequest } from "./validate.ts";
 
@@ -50,7 +51,8 @@ export class Session implements Receiver {
   private paused = false;
   private finished = false;
   private readonly watch: LimitWatch;
-  private readonly where: string;
+  /** This connection's lines in the server log. */
+  readonly log: ConnectionLog;
   /** Settles when the connection is fully closed and the plugin handle released. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -66,8 +68,8 @@ export class Session implements Receiver {
       ctx.limits,
     );
     this.output = new Output(channel, () => this.pump(), this.pool);
-    this.where = `${ctx.pluginName}[${id}]`;
-    this.watch = new LimitWatch(ctx, this.where, channel.peer);
+    this.log = new ConnectionLog(ctx.log, ctx.pluginName, id);
+    this.watch = new LimitWatch(ctx, this.log.where, channel.peer);
     this.options = new OptionPhase({
       ctx,
       channel,
@@ -75,7 +77,7 @@ export class Session implements Receiver {
       output: this.output,
       pool: this.pool,
       watch: this.watch,
-      where: this.where,
+      log: this.log,
       closed: () => this.finished,
     });
     this.serial = ctx.serialLock();
@@ -85,7 +87,7 @@ export class Session implements Receiver {
   /** Greets the client; bytes received before this wait in the codec. */
   start(): void {
     if (this.finished) return; // closed while it waited for its turn
-    this.ctx.log.debug(this.where, `new connection from ${this.channel.peer}`);
+    this.log.debug(`newstyle negotiation: flags: global 0x${SERVER_FLAGS.toString(16)}`);
     this.output.push(encodeGreeting());
     this.watch.startDeadline(() => void this.finish());
     this.busy = false;
@@ -115,7 +117,7 @@ export class Session implements Receiver {
     if (error) {
       // The connection failed: no reply can reach the client, so requests it sent but we have
       // not started are dropped, as nbdkit stops at its first failed write (STATUS_DEAD).
-      this.ctx.log.debug(this.where, `connection error: ${error.message}`);
+      this.log.debug(`connection error: ${error.message}`);
       return void this.finish();
     }
     this.codec.receive(END_OF_STREAM);
@@ -141,12 +143,16 @@ export class Session implements Receiver {
         case "need-data":
           return this.resume();
         case "closed":
+          this.log.debug("client closed input socket, closing connection");
           return void this.finish();
-        case "client-flags":
+        case "client-flags": {
+          const flags = `0x${event.flags.toString(16)}`;
+          this.log.debug(`newstyle negotiation: client flags: ${flags}`);
           if (!this.options.begin(event.flags)) {
-            return this.fail(new ProtocolError("client requested unexpected flags"));
+            return this.fail(new ProtocolError(`client requested unexpected flags ${flags}`));
           }
           break;
+        }
         case "option":
           this.busy = true;
           this.pause(); // options are answered one at a time: read nothing more meanwhile
@@ -192,6 +198,7 @@ export class Session implements Receiver {
 
   private request(req: Request): void {
     if (req.type === CMD.DISC) {
+      this.log.debug("client sent NBD_CMD_DISC, closing connection");
       void this.finish();
       return;
     }
@@ -232,7 +239,7 @@ export class Session implements Receiver {
 
   private fail(error: unknown): void {
     if (error instanceof LimitError) this.watch.hit(error.hit);
-    else this.ctx.log.error(this.where, messageOf(error));
+    else this.log.error(messageOf(error));
     void this.finish();
   }
 
@@ -254,8 +261,8 @@ export class Session implements Receiver {
       // The peer is gone: nothing left to tell it.
     }
     this.channel.close();
-    await this.ctx.closeBackend(this.transmission?.backend, this.where);
-    this.ctx.log.debug(this.where, "connection closed");
+    await this.ctx.closeBackend(this.transmission?.backend, this.log);
+    this.log.debug("connection closed");
     this.resolveDone();
   }
 }

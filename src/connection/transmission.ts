@@ -9,7 +9,8 @@ import type { BufferPool } from "./buffer-pool.ts";
 import { errnoOf, messageOf, NbdError } from "../api/errors.ts";
 import { wireError } from "../protocol/wire-error.ts";
 import { ExtentList } from "../backend/extents.ts";
-import type { Log } from "../api/log.ts";
+import type { ConnectionLog } from "./connection-log.ts";
+import { requestLine } from "./debug-lines.ts";
 import type { Output } from "./output.ts";
 import { checkReadResult, isThenable } from "../backend/plugin-answers.ts";
 import type { Offset, ReadViews } from "../api/plugin.ts";
@@ -39,9 +40,8 @@ export interface TransmissionSetup {
   readonly output: Output;
   /** The connection's pool: read replies and write payloads reuse its buffers. */
   readonly pool: BufferPool;
-  readonly log: Log;
-  /** The connection's name in logs. */
-  readonly where: string;
+  /** The connection's lines in the server log. */
+  readonly log: ConnectionLog;
 }
 
 export class Transmission {
@@ -50,8 +50,9 @@ export class Transmission {
   private readonly structuredReplies: boolean;
   private readonly output: Output;
   private readonly pool: BufferPool;
-  private readonly log: Log;
-  private readonly where: string;
+  private readonly log: ConnectionLog;
+  /** Copied from the log: one line per request (-v, nbdkit.backend.datapath). */
+  private readonly datapath: boolean;
   /** Bytes in front of a READ's data in its reply buffer: the simple or structured header. */
   private readonly readPrefix: number;
   /** Payloads received into the plugin's own storage: never handed to the pool. */
@@ -64,7 +65,7 @@ export class Transmission {
     this.output = setup.output;
     this.pool = setup.pool;
     this.log = setup.log;
-    this.where = setup.where;
+    this.datapath = setup.log.datapath;
     this.readPrefix = setup.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
   }
 
@@ -74,6 +75,7 @@ export class Transmission {
    * otherwise the promise settles once the reply is queued.
    */
   execute(req: Request): Promise<void> | undefined {
+    if (this.datapath) this.log.debug(requestLine(this.log.layer, req));
     let running: void | PromiseLike<void>;
     try {
       running = this.run(req);
@@ -262,12 +264,12 @@ export class Transmission {
     this.output.push(encodeBlockStatus(req, BASE_ALLOCATION_ID, lengths, statuses));
   }
 
-  /** A plugin failure: its errno on the wire; anything that is not an NbdError is logged. */
+  /** A plugin failure: logged (connection-log.ts), and its errno on the wire. */
   private replyFailure(req: Request, error: unknown): void {
     const message = messageOf(error);
-    if (error instanceof NbdError) this.log.debug(this.where, message);
-    else this.log.error(this.where, message);
-    const wire = wireError(errnoOf(error), req.flags);
+    const errno = errnoOf(error);
+    this.log.failed(req, error, errno);
+    const wire = wireError(errno, req.flags);
     const at = error instanceof NbdError ? error.offset : undefined;
     if (this.structuredReplies && req.type === CMD.READ && at !== undefined && within(req, at)) {
       return this.output.push(encodeErrorOffsetChunk(req, wire, message, at));

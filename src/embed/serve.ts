@@ -33,10 +33,11 @@ export async function createServer(plugin: Plugin, options: EmbedOptions = {}): 
   const params = Array.isArray(options.params)
     ? options.params as readonly Param[]
     : Object.entries(options.params ?? {}).map(([key, value]) => ({ key, value }));
+  const log = new Log(options.log ?? ((line) => console.error(line.trimEnd())), options.verbose);
+  log.takePluginDebug(plugin.name); // the plugin's debug() lines go to this server's log
   await pluginStep(plugin, () => plugin.load?.());
   await applyParams(plugin, params);
   await finishConfiguration(plugin);
-  const log = new Log(options.log ?? ((line) => console.error(line.trimEnd())), options.verbose);
   const server = await buildServer(plugin, options, log);
   await pluginStep(plugin, () => plugin.afterFork?.());
   return server;

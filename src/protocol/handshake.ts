@@ -24,14 +24,17 @@ import type { Offset } from "../api/plugin.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** The 18-byte fixed-newstyle greeting, advertising FIXED_NEWSTYLE and NO_ZEROES. */
+/** The handshake flags the greeting advertises: FIXED_NEWSTYLE and NO_ZEROES. */
+export const SERVER_FLAGS = HANDSHAKE_FLAG.FIXED_NEWSTYLE | HANDSHAKE_FLAG.NO_ZEROES;
+
+/** The 18-byte fixed-newstyle greeting, advertising SERVER_FLAGS. */
 export function encodeGreeting(): Uint8Array {
   const buf = new Uint8Array(GREETING.size);
   setU32(buf, 0, MAGIC.NBDMAGIC_HI);
   setU32(buf, 4, MAGIC.NBDMAGIC_LO);
   setU32(buf, 8, MAGIC.IHAVEOPT_HI);
   setU32(buf, 12, MAGIC.IHAVEOPT_LO);
-  setU16(buf, GREETING.flags, HANDSHAKE_FLAG.FIXED_NEWSTYLE | HANDSHAKE_FLAG.NO_ZEROES);
+  setU16(buf, GREETING.flags, SERVER_FLAGS);
   return buf;
 }
 
@@ -46,6 +49,17 @@ export function encodeOptionReply(option: number, type: number, data?: Uint8Arra
   setU32(buf, OPTION_REPLY.length, length);
   if (data) buf.set(data, OPTION_REPLY.size);
   return buf;
+}
+
+/**
+ * The type of an option reply without payload (ACK or an error), or undefined for any other
+ * reply: nbdkit logs each of those ("replying to NBD_OPT_GO with NBD_REP_ACK").
+ */
+export function bareReplyType(reply: Uint8Array): number | undefined {
+  const bare = reply.length === OPTION_REPLY.size &&
+    getU32(reply, OPTION_REPLY.magic) === MAGIC.REP_HI &&
+    getU32(reply, OPTION_REPLY.magic + 4) === MAGIC.REP_LO;
+  return bare ? getU32(reply, OPTION_REPLY.type) : undefined;
 }
 
 /** The reply to NBD_OPT_EXPORT_NAME: size and flags, then 124 zeroes unless NO_ZEROES. */

@@ -30,3 +30,21 @@ test("a program answering as nbdkit starts its lines with nbdkit's name", () => 
   new Log((line) => lines.push(line), false, "nbdkit").error("memory[1]", "failed");
   expect(lines).toEqual(["nbdkit: memory[1]: error: failed\n"]);
 });
+
+test("the -D switches turn off their kind of lines, and nothing is on without -v", () => {
+  const sink = () => {};
+  expect(new Log(sink, true)).toMatchObject({ controlpath: true, datapath: true });
+  expect(new Log(sink, { verbose: true, datapath: false })).toMatchObject({
+    controlpath: true,
+    datapath: false,
+  });
+  expect(new Log(sink, { verbose: true, controlpath: false })).toMatchObject({
+    controlpath: false,
+    datapath: true,
+  });
+  expect(new Log(sink, { datapath: true, controlpath: true })).toMatchObject({
+    verbose: false,
+    controlpath: false,
+    datapath: false,
+  });
+});

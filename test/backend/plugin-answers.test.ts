@@ -116,7 +116,7 @@ describe("a request whose callback answers wrongly fails with EIO and the connec
       const reply = await conn.roundTrip({ type: CMD.READ, cookie: 1, length: 512 });
       expect(errorOf(reply)).toBe(NBD_ERR.EIO);
       expect(logs.join("")).toMatch(
-        /error: readAt returned .*: it must fill the buffer it is given/,
+        /error: ram: pread count=512 offset=0: readAt returned .*: it must fill the buffer/,
       );
       expect(
         errorOf(await conn.roundTrip({ type: CMD.WRITE, cookie: 2, payload: new Uint8Array(4) })),
@@ -150,7 +150,9 @@ describe("a request whose callback answers wrongly fails with EIO and the connec
       const { conn, logs } = await transmission({ extents });
       const reply = await conn.roundTrip({ type: CMD.BLOCK_STATUS, cookie: 1, length: 4096 });
       expect(errorOf(reply)).toBe(NBD_ERR.EIO);
-      expect(logs.join("")).toMatch(/error: extents: add\(.*\) needs integer offset and length/);
+      expect(logs.join("")).toMatch(
+        /error: ram: extents count=4096 offset=0 req_one=0: extents: add\(.*\) needs integer/,
+      );
       expect(errorOf(await conn.roundTrip({ type: CMD.READ, cookie: 2, length: 512 }))).toBe(0);
     });
   }

@@ -4,7 +4,12 @@
  */
 
 import { describe, expect, test } from "vitest";
-import { applyDebugFlags, unusedDebugFlags } from "../../src/cli/debug-flags.ts";
+import {
+  applyDebugFlags,
+  backendSwitches,
+  serverDebugFlags,
+  unusedDebugFlags,
+} from "../../src/cli/debug-flags.ts";
 import { parseDebugFlag } from "../../src/cli/option-values.ts";
 import type { DebugFlag } from "../../src/cli/args.ts";
 
@@ -38,12 +43,16 @@ describe("applyDebugFlags", () => {
     expect(applyDebugFlags(flags("null.x=1"), "null", undefined, used)).toHaveLength(1);
   });
 
-  test("nbdkit's own server flags are accepted silently", () => {
+  test("nbdkit's own server flags are set silently, and turn off kinds of -v lines", () => {
     const used = new Set<DebugFlag>();
     const given = flags("nbdkit.backend.datapath=0", "nbdkit.nosuch=1");
-    expect(applyDebugFlags(given, "nbdkit", undefined, used)).toEqual([
+    const server = serverDebugFlags();
+    expect(applyDebugFlags(given, "nbdkit", server, used)).toEqual([
       "warning: -D nbdkit.nosuch: nbdkit does not contain a global variable called nbdkit_debug_nosuch",
     ]);
+    expect(server["backend.datapath"]).toBe(0);
+    expect(backendSwitches(server)).toEqual({ controlpath: true, datapath: false });
+    expect(backendSwitches(serverDebugFlags())).toEqual({ controlpath: true, datapath: true });
   });
 
   test("of two equal flags the first given wins, as in nbdkit", () => {

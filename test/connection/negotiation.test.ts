@@ -612,6 +612,19 @@ describe("limits on negotiation", () => {
     expect(logs.join("")).toMatch(/limit MAX_OPTIONS=32 exceeded by test/);
   });
 
+  test("a 32nd option that is INFO is answered and its export closed before the connection", async () => {
+    const ram = ramPlugin();
+    const { conn } = await negotiating(ram.plugin);
+    for (let i = 0; i < 31; i++) await conn.option(99);
+    expect(kinds(await conn.option(OPT.INFO, infoData("")))).toEqual([
+      [OPT.INFO, REP.INFO],
+      [OPT.INFO, REP.ACK],
+    ]);
+    await conn.closed();
+    await conn.settle();
+    expect([ram.opens, ram.closes]).toEqual([1, 1]);
+  });
+
   test("the 32nd option may still be GO", async () => {
     const { conn } = await negotiating();
     for (let i = 0; i < 31; i++) await conn.option(99);

@@ -685,7 +685,7 @@ describe("plugin failures", () => {
     });
     const { conn, logs } = await transmission(ram.plugin);
     expect(errorOf(await conn.roundTrip({ type: CMD.FLUSH, cookie: 1 }))).toBe(NBD_ERR.EIO);
-    expect(logs).toEqual(["nbdts: ram[1]: error: disk on fire\n"]);
+    expect(logs).toEqual(["nbdts: ram[1]: error: ram: flush: disk on fire\n"]);
     await stillServes(conn);
   });
 
@@ -707,7 +707,9 @@ describe("plugin failures", () => {
     expect(quiet.logs).toEqual([]);
     const verbose = await transmission(ramPlugin({ with: failing }).plugin, { verbose: true });
     await verbose.conn.roundTrip({ type: CMD.FLUSH, cookie: 1 });
-    expect(verbose.logs.join("")).toMatch(/debug: flush failed/);
+    expect(verbose.logs.join("")).toMatch(
+      /debug: ram: flush: flush failed\n.*debug: sending error reply: Input\/output error\n/,
+    );
   });
 
   test("a READ error with SR is one ERROR chunk carrying the errno and a message", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { Backend } from "../../src/backend/backend.ts";
 import { BufferPool } from "../../src/connection/buffer-pool.ts";
+import { ConnectionLog } from "../../src/connection/connection-log.ts";
 import { Log } from "../../src/api/log.ts";
 import { Output } from "../../src/connection/output.ts";
 import type { Handle } from "../../src/api/plugin.ts";
@@ -27,8 +28,7 @@ async function over(handle: Handle) {
     structuredReplies: false,
     output,
     pool,
-    log: new Log(() => {}),
-    where: "test",
+    log: new ConnectionLog(new Log(() => {}), "test", 1),
   });
   return { transmission, output, channel };
 }

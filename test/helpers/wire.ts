@@ -276,6 +276,9 @@ export interface TestServerOptions {
   readonly?: boolean;
   noStructuredReplies?: boolean;
   verbose?: boolean;
+  /** -D nbdkit.backend.controlpath and datapath: false turns those -v lines off. */
+  controlpath?: boolean;
+  datapath?: boolean;
   /** --tls as start-up left it; absent: a server without TLS. */
   tls?: TlsMode;
   /** maxPayload and handshakeTimeoutMs, as createServer takes them. */
@@ -289,7 +292,8 @@ export function testServer(
   options: TestServerOptions = {},
 ): { server: Server; logs: string[] } {
   const logs: string[] = [];
-  const log = new Log((line) => logs.push(line), options.verbose ?? false);
+  const { verbose = false, controlpath, datapath } = options;
+  const log = new Log((line) => logs.push(line), { verbose, controlpath, datapath });
   const ctx = new ServerContext(plugin, options.threadModel ?? THREAD_MODEL.PARALLEL, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
