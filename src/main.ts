@@ -126,7 +126,12 @@ async function run(runtime: Runtime, line: CommandLine): Promise<number> {
   }
   await finishConfiguration(plugin);
   const log = new Log(runtime.stderr, line.verbose);
-  const options = { readonly: line.readOnly, noStructuredReplies: line.noSr, tls: tls.mode };
+  const options = {
+    readonly: line.readOnly,
+    noStructuredReplies: line.noSr,
+    oldstyle: line.oldstyle,
+    tls: tls.mode,
+  };
   const server = await buildServer(plugin, options, log);
   const accept = tls.offer ? tls.offer(server.accept) : server.accept;
   if (line.exitWithParent) runtime.exitWithParent();

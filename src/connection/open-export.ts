@@ -43,10 +43,10 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
 }
 
 /** Opens the export the client named ("" is the plugin's default export). */
-async function openExport(ctx: ServerContext, state: Agreement, requested: string) {
+export async function openExport(ctx: ServerContext, sr: boolean, requested: string) {
   const name = await resolveExportName(ctx.plugin, ctx.readonly, requested);
   const backend = await ctx.openBackend(name);
-  const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
+  const flags = transmissionFlags(backend.caps, sr, ctx.threadModel);
   return { backend, name, flags };
 }
 
@@ -66,7 +66,7 @@ export async function exportName(ctx: ServerContext, state: Agreement, data: Uin
   if (name === undefined) return closeWith("export name is not a valid string");
   let opened: OpenExport;
   try {
-    opened = await openExport(ctx, state, name);
+    opened = await openExport(ctx, state.structuredReplies, name);
   } catch (error) {
     return closeWith(`cannot open export "${name}": ${messageOf(error)}`);
   }
@@ -99,7 +99,7 @@ export async function infoOrGo(
   }
   let opened: OpenExport;
   try {
-    opened = await openExport(ctx, state, request.name);
+    opened = await openExport(ctx, state.structuredReplies, request.name);
   } catch (error) {
     ctx.log.error(ctx.pluginName, `open of export "${request.name}": ${messageOf(error)}`);
     return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };

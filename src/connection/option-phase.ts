@@ -8,11 +8,12 @@
 import { messageOf } from "../api/errors.ts";
 import type { Channel } from "../io.ts";
 import type { Codec } from "../protocol/codec.ts";
-import { type Agreement, clientFlagsAcceptable, newAgreement } from "./agreement.ts";
+import { type Agreement, clientFlagsAcceptable, newAgreement, type Outcome } from "./agreement.ts";
 import type { BufferPool } from "./buffer-pool.ts";
 import type { ServerContext } from "./context.ts";
 import type { LimitWatch } from "./limit-watch.ts";
 import { negotiate } from "./negotiation.ts";
+import { negotiateOldstyle } from "./oldstyle.ts";
 import type { Output } from "./output.ts";
 import { switchToTls } from "./starttls.ts";
 import { Transmission } from "./transmission.ts";
@@ -61,9 +62,18 @@ export class OptionPhase {
    * expect, and when the TLS handshake fails.
    */
   async run(option: number, data: Uint8Array): Promise<AfterOption> {
+    return this.carryOut(await negotiate(this.setup.ctx, this.agreement!, option, data));
+  }
+
+  /** Oldstyle (oldstyle.ts): no options, nothing agreed; the greeting starts transmission. */
+  async oldstyle(): Promise<AfterOption> {
+    this.agreement = newAgreement(0);
+    return this.carryOut(await negotiateOldstyle(this.setup.ctx));
+  }
+
+  private async carryOut(outcome: Outcome): Promise<AfterOption> {
     const { ctx, channel, codec, output, watch, where } = this.setup;
     const agreement = this.agreement!;
-    const outcome = await negotiate(ctx, agreement, option, data);
     if (this.setup.closed()) {
       // Closed meanwhile (handshake deadline, shutdown): release what GO opened, say nothing.
       if (outcome.next === "transmission") await ctx.closeBackend(outcome.opened.backend, where);

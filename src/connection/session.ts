@@ -15,7 +15,7 @@ import type { Channel, Receiver } from "../io.ts";
 import { LimitError } from "../protocol/limits.ts";
 import { LimitWatch } from "./limit-watch.ts";
 import type { Lock } from "./lock.ts";
-import { OptionPhase } from "./option-phase.ts";
+import { type AfterOption, OptionPhase } from "./option-phase.ts";
 import { Output } from "./output.ts";
 import { Codec, type Request } from "../protocol/codec.ts";
 import { CMD, NBD_ERR } from "../protocol/constants.ts";
@@ -86,8 +86,9 @@ export class Session implements Receiver {
   start(): void {
     if (this.finished) return; // closed while it waited for its turn
     this.ctx.log.debug(this.where, `new connection from ${this.channel.peer}`);
-    this.output.push(encodeGreeting());
     this.watch.startDeadline(() => void this.finish());
+    if (this.ctx.oldstyle) return void this.proceed(this.options.oldstyle()); // greets at once
+    this.output.push(encodeGreeting());
     this.busy = false;
     this.pump();
   }
@@ -174,10 +175,15 @@ export class Session implements Receiver {
   }
 
   /** Runs one option (option-phase.ts); reading stays paused until it is done. */
-  private async option(option: number, data: Uint8Array): Promise<void> {
+  private option(option: number, data: Uint8Array): Promise<void> {
+    return this.proceed(this.options.run(option, data));
+  }
+
+  /** Goes on as an option (or the oldstyle handshake) says, once it is done. */
+  private async proceed(step: Promise<AfterOption>): Promise<void> {
     let next;
     try {
-      next = await this.options.run(option, data);
+      next = await step;
     } catch (error) {
       // negotiate() answers every failure it expects; anything else (a failed TLS handshake
       // too) ends this connection only.

@@ -275,6 +275,8 @@ export interface TestServerOptions {
   threadModel?: ThreadModel;
   readonly?: boolean;
   noStructuredReplies?: boolean;
+  /** -o: the oldstyle handshake. */
+  oldstyle?: boolean;
   verbose?: boolean;
   /** --tls as start-up left it; absent: a server without TLS. */
   tls?: TlsMode;
@@ -293,6 +295,7 @@ export function testServer(
   const ctx = new ServerContext(plugin, options.threadModel ?? THREAD_MODEL.PARALLEL, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    oldstyle: options.oldstyle,
     tls: options.tls,
     limits: resolveLimits(options.limits),
     timers: options.timers,
