@@ -17,6 +17,8 @@ export interface ServeOptions extends LimitOptions {
   readonly?: boolean;
   /** --no-sr: refuse structured replies. */
   noStructuredReplies?: boolean;
+  /** -o: greet in oldstyle, serving the one export "" without options. */
+  oldstyle?: boolean;
   /** --tls after start-up; absent for a server without TLS (see ServerContext). */
   tls?: TlsMode;
   /** The clock of the handshake deadline (tests drive their own); setTimeout by default. */
@@ -34,6 +36,7 @@ export async function buildServer(
   const ctx = new ServerContext(plugin, threadModel, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    oldstyle: options.oldstyle ?? false,
     tls: options.tls,
     limits,
     timers: options.timers,
