@@ -31,6 +31,8 @@ export interface OptionPhaseSetup {
   readonly where: string;
   /** Whether the connection closed meanwhile (handshake deadline, shutdown). */
   readonly closed: () => boolean;
+  /** Ends the connection from transmission (a callback threw DisconnectError). */
+  readonly disconnect: () => void;
 }
 
 /**
@@ -104,6 +106,7 @@ export class OptionPhase {
         pool: this.setup.pool,
         log: ctx.log,
         where,
+        disconnect: this.setup.disconnect,
       });
       codec.setPhase("transmission");
       return transmission;

@@ -77,6 +77,7 @@ export class Session implements Receiver {
       watch: this.watch,
       where: this.where,
       closed: () => this.finished,
+      disconnect: () => void this.finish(),
     });
     this.serial = ctx.serialLock();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));

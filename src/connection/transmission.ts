@@ -6,7 +6,7 @@
 
 import type { Backend } from "../backend/backend.ts";
 import type { BufferPool } from "./buffer-pool.ts";
-import { errnoOf, messageOf, NbdError } from "../api/errors.ts";
+import { DisconnectError, errnoOf, messageOf, NbdError } from "../api/errors.ts";
 import { wireError } from "../protocol/wire-error.ts";
 import { ExtentList } from "../backend/extents.ts";
 import type { Log } from "../api/log.ts";
@@ -42,6 +42,8 @@ export interface TransmissionSetup {
   readonly log: Log;
   /** The connection's name in logs. */
   readonly where: string;
+  /** Ends the connection: a callback threw DisconnectError. */
+  readonly disconnect: () => void;
 }
 
 export class Transmission {
@@ -52,6 +54,7 @@ export class Transmission {
   private readonly pool: BufferPool;
   private readonly log: Log;
   private readonly where: string;
+  private readonly disconnect: () => void;
   /** Bytes in front of a READ's data in its reply buffer: the simple or structured header. */
   private readonly readPrefix: number;
   /** Payloads received into the plugin's own storage: never handed to the pool. */
@@ -65,6 +68,7 @@ export class Transmission {
     this.pool = setup.pool;
     this.log = setup.log;
     this.where = setup.where;
+    this.disconnect = setup.disconnect;
     this.readPrefix = setup.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
   }
 
@@ -262,9 +266,16 @@ export class Transmission {
     this.output.push(encodeBlockStatus(req, BASE_ALLOCATION_ID, lengths, statuses));
   }
 
-  /** A plugin failure: its errno on the wire; anything that is not an NbdError is logged. */
+  /**
+   * A plugin failure: its errno on the wire; anything that is not an NbdError is logged. A
+   * DisconnectError gets no reply: the connection ends instead (nbdkit_disconnect).
+   */
   private replyFailure(req: Request, error: unknown): void {
     const message = messageOf(error);
+    if (error instanceof DisconnectError) {
+      this.log.error(this.where, message);
+      return this.disconnect();
+    }
     if (error instanceof NbdError) this.log.debug(this.where, message);
     else this.log.error(this.where, message);
     const wire = wireError(errnoOf(error), req.flags);
