@@ -95,13 +95,15 @@ function prefetchAfter(
 
 /**
  * One connection's prefetches, run in the order asked, one at a time, in the background: a
- * queue of offsets and lengths and the loop that works through it.
+ * queue of offsets and lengths, whose slots are reused once it empties, and the loop that
+ * works through it.
  */
 class Prefetches {
   private readonly below: NextHandle;
   private readonly offsets: Offset[] = [];
   private readonly lengths: number[] = [];
   private head = 0;
+  private tail = 0;
   /** The loop working through the queue, while it runs. */
   private running: Promise<void> | undefined;
 
@@ -110,8 +112,9 @@ class Prefetches {
   }
 
   add(offset: Offset, length: number): void {
-    this.offsets.push(offset);
-    this.lengths.push(length);
+    this.offsets[this.tail] = offset;
+    this.lengths[this.tail] = length;
+    this.tail++;
     this.running ??= this.run();
   }
 
@@ -121,7 +124,7 @@ class Prefetches {
   }
 
   private async run(): Promise<void> {
-    while (this.head < this.offsets.length) {
+    while (this.head < this.tail) {
       await nextTurn(); // the read that asked goes first
       const at = this.head++;
       try {
@@ -130,7 +133,7 @@ class Prefetches {
         // Advisory: nobody to tell (nbdkit ignores these too).
       }
     }
-    this.offsets.length = this.lengths.length = this.head = 0;
+    this.head = this.tail = 0;
     this.running = undefined;
   }
 }
