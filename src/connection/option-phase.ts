@@ -37,6 +37,8 @@ export interface OptionPhaseSetup {
   readonly log: ConnectionLog;
   /** Whether the connection closed meanwhile (handshake deadline, shutdown). */
   readonly closed: () => boolean;
+  /** Ends the connection from transmission (a callback threw DisconnectError). */
+  readonly disconnect: () => void;
 }
 
 /**
@@ -129,6 +131,7 @@ export class OptionPhase {
         output,
         pool: this.setup.pool,
         log,
+        disconnect: this.setup.disconnect,
       });
       codec.setPhase("transmission");
       const serially = ctx.threadModel < THREAD_MODEL.PARALLEL;

@@ -79,6 +79,7 @@ export class Session implements Receiver {
       watch: this.watch,
       log: this.log,
       closed: () => this.finished,
+      disconnect: () => void this.finish(),
     });
     this.serial = ctx.serialLock();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
