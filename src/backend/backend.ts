@@ -8,6 +8,7 @@
 import { ERRNO, NbdError } from "../api/errors.ts";
 import { ZERO_MODE, type ZeroMode } from "../api/filter.ts";
 import { checkBlockSize } from "./exports.ts";
+import type { StackHandle } from "./layer.ts";
 import {
   checkBoolean,
   checkHandle,
@@ -76,15 +77,17 @@ export class Backend {
 
   /**
    * Opens a handle and reads its capabilities; a readonly open never asks about writes. `trace`
-   * is told of each capability question, in nbdkit's words, for the -v log.
+   * is told of each capability question, in nbdkit's words, for the -v log; `tls` says whether
+   * the connection runs over TLS.
    */
   static async open(
     plugin: Plugin,
     readonly: boolean,
     exportName: string,
     trace?: Trace,
+    tls = false,
   ): Promise<Backend> {
-    return await Backend.over(await plugin.open(readonly, exportName), readonly, trace);
+    return await Backend.over(await plugin.open(readonly, exportName, tls), readonly, trace);
   }
 
   /**
@@ -109,6 +112,14 @@ export class Backend {
       }
       throw error;
     }
+  }
+
+  /**
+   * Finalizes a stack of filters (nbdkit runs finalize with the client still connected, then
+   * closes its socket, then the handles); nothing for a plugin alone. Throws FinalizeError.
+   */
+  async finalize(): Promise<void> {
+    await (this.handle as StackHandle).finalize?.();
   }
 
   async close(): Promise<void> {

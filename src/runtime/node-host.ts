@@ -6,7 +6,17 @@
 
 import { spawn } from "node:child_process";
 import { messageOf } from "../api/errors.ts";
-import type { Stats } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  type Stats,
+  writeSync,
+} from "node:fs";
+import { Socket } from "node:net";
+import { constants as osConstants } from "node:os";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
 import type {
@@ -14,8 +24,11 @@ import type {
   DirectoryEntry,
   DiskFile,
   FileKind,
+  PipeState,
   PluginHost,
   ReadableFile,
+  ShellEnd,
+  TextOutput,
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
 
@@ -178,12 +191,71 @@ function runCommand(script: string, limit: number | undefined): Promise<CommandR
   });
 }
 
+function exists(path: string, readable = false): boolean {
+  try {
+    accessSync(path, readable ? constants.R_OK : constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes go straight to the descriptor (writeSync), so lines land in order and at once. */
+function openTextOutput(path: string, append: boolean): Promise<TextOutput> {
+  let fd: number;
+  try {
+    fd = openSync(path, append ? "a" : "w", 0o666);
+  } catch (error) {
+    return Promise.reject(reason(error));
+  }
+  const encoder = new TextEncoder();
+  return Promise.resolve({
+    write(text) {
+      const bytes = encoder.encode(text);
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+    },
+    close: () => closeSync(fd),
+  });
+}
+
+function runShell(script: string): Promise<ShellEnd> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", script], { stdio: "inherit" });
+    child.on("error", () => resolve({ status: 127 }));
+    child.on("exit", (code, name) => {
+      const signal = name ? osConstants.signals[name] ?? 0 : undefined;
+      resolve(signal === undefined ? { status: code ?? 1 } : { status: 128 + signal, signal });
+    });
+  });
+}
+
+/**
+ * A pipe watched through a node:net socket on its descriptor (Node's and Deno's take one):
+ * reading it is how the end of the other side shows. Unreferenced, so it never keeps the
+ * process alive.
+ */
+export function watchPipe(fd: number): () => PipeState {
+  let state: PipeState = "open";
+  try {
+    if (!fstatSync(fd).isFIFO() && !fstatSync(fd).isSocket()) return () => "invalid";
+    const socket = new Socket({ fd, readable: true, writable: false });
+    socket.on("data", () => {}); // nbdkit never reads it: what comes is dropped
+    socket.on("close", () => (state = "closed"));
+    socket.on("error", () => (state = "closed"));
+    socket.unref();
+  } catch {
+    return () => "invalid";
+  }
+  return () => state;
+}
+
 /**
  * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
  * be loaded). It is asked once, when the first file is opened.
  */
 export function createNodeHost(
   loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
+  watch: (fd: number) => () => PipeState = watchPipe,
 ): PluginHost {
   let libc: Promise<Libc | undefined> | undefined;
   return {
@@ -198,6 +270,10 @@ export function createNodeHost(
       return openFile(path, readonly, await libc);
     },
     listDirectory,
+    exists,
+    openTextOutput,
+    runShell,
+    watchPipe: watch,
   };
 }
 
