@@ -73,6 +73,7 @@ function filterLayer(
   let joined: Handle | undefined;
   return {
     readonly,
+    filter: true,
     prepare: () =>
       preparing ??= (async () => {
         await next?.ready(); // the layers below, inside out, each then asked its capabilities

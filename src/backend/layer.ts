@@ -34,6 +34,8 @@ export const HANDLE_METHODS = [
 export interface Layer {
   /** What the layer was opened with: a read-only layer is never asked about writes. */
   readonly readonly: boolean;
+  /** A filter's layer (FUA passes to it as sent), or the plugin's (Backend.passesFua). */
+  readonly filter: boolean;
   /** Prepares the layers below, then this one; the first call does it, later ones wait for it. */
   prepare(): Promise<void>;
   /** The layer as the one above calls it, once prepared; unchecked until a Backend reads it. */
@@ -55,7 +57,12 @@ export type OpenLayer = (readonly: boolean, exportName: string, tls: boolean) =>
  * apart from close, so the server can do it while the client is still connected, as nbdkit does.
  */
 export interface StackHandle extends Handle {
-  finalize?(): Promise<void>;
+  finalize(): Promise<void>;
+}
+
+/** Whether `handle` is a stack's top, which openStack made (no plugin has a finalize). */
+export function isStackHandle(handle: Handle): handle is StackHandle {
+  return typeof (handle as Partial<StackHandle>).finalize === "function";
 }
 
 /** A finalize failed: nbdkit then disconnects the client (its .finalize contract). */
@@ -75,6 +82,7 @@ export function pluginOpener(plugin: Plugin): OpenLayer {
     let closed = false;
     return {
       readonly,
+      filter: false,
       prepare: () => DONE,
       handle: () => opened,
       finalize: () => DONE,

@@ -80,11 +80,11 @@ export function createLogFilter(host?: PluginHost): Filter {
         }
       }
       output = new LogOutput(file, logscript, host);
-      await output.write(entry("Ready", "PRINT", 0, `thread_model=${threadModel}`));
+      output.write(entry("Ready", "PRINT", 0, `thread_model=${threadModel}`));
     },
 
-    async afterFork(forked) {
-      if (forked) await output.write(entry("Fork", "PRINT", 0, ""));
+    afterFork(forked) {
+      if (forked) output.write(entry("Fork", "PRINT", 0, ""));
     },
 
     unload() {
@@ -93,29 +93,29 @@ export function createLogFilter(host?: PluginHost): Filter {
 
     async preconnect(next, readonly) {
       const id = ++preconnects;
-      await output.write(entry("Preconnect", "ENTER", id, `readonly=${Number(readonly)}`));
+      output.write(entry("Preconnect", "ENTER", id, `readonly=${Number(readonly)}`));
       try {
         await next(readonly);
       } catch (error) {
-        await output.write(entry("Preconnect", "LEAVE", id, outcome(error)));
+        output.write(entry("Preconnect", "LEAVE", id, outcome(error)));
         throw error;
       }
-      await output.write(entry("Preconnect", "LEAVE", id, outcome()));
+      output.write(entry("Preconnect", "LEAVE", id, outcome()));
     },
 
     async listExports(next, readonly, tls) {
       const id = ++lists;
       const fields = `readonly=${Number(readonly)} tls=${Number(tls)}`;
-      await output.write(entry("ListExports", "ENTER", id, fields));
+      output.write(entry("ListExports", "ENTER", id, fields));
       let exports;
       try {
         exports = await next(readonly);
       } catch (error) {
-        await output.write(entry("ListExports", "LEAVE", id, outcome(error)));
+        output.write(entry("ListExports", "LEAVE", id, outcome(error)));
         throw error;
       }
       const names = exports.map((one) => shellQuote(one.name)).join(" ");
-      await output.write(entry("ListExports", "LEAVE", id, `exports=(${names}) return=0`));
+      output.write(entry("ListExports", "LEAVE", id, `exports=(${names}) return=0`));
       return exports;
     },
 
@@ -127,11 +127,11 @@ export function createLogFilter(host?: PluginHost): Filter {
       return {
         async prepare() {
           const fields = await connectFields(below, exportName, tls);
-          await output.write({ ...log.entry("Connect", "PRINT", 0), fields });
+          output.write({ ...log.entry("Connect", "PRINT", 0), fields });
         },
-        async finalize() {
+        finalize() {
           const fields = `transactions=${connection.id}`;
-          await output.write({ ...log.entry("Disconnect", "PRINT", 0), fields });
+          output.write({ ...log.entry("Disconnect", "PRINT", 0), fields });
         },
         readAt: (buf, offset) =>
           log.request(
@@ -211,14 +211,14 @@ class ConnectionLog {
   /** Logs the request, runs `call`, then logs how it ended; failures go on to the client. */
   async request(act: string, fields: string, call: () => unknown): Promise<void> {
     const id = ++this.connection.id;
-    await this.output.write({ ...this.entry(act, "ENTER", id), fields });
+    this.output.write({ ...this.entry(act, "ENTER", id), fields });
     try {
       await call();
     } catch (error) {
-      await this.output.write({ ...this.entry(act, "LEAVE", id), fields: outcome(error) });
+      this.output.write({ ...this.entry(act, "LEAVE", id), fields: outcome(error) });
       throw error;
     }
-    await this.output.write({ ...this.entry(act, "LEAVE", id), fields: outcome() });
+    this.output.write({ ...this.entry(act, "LEAVE", id), fields: outcome() });
   }
 
   /**
@@ -228,12 +228,12 @@ class ConnectionLog {
   async extents(count: number, offset: Offset, flags: number, sink: ExtentSink): Promise<void> {
     const id = ++this.connection.id;
     const fields = `offset=${hex(offset)} count=${hex(count)} req_one=${bit(flags, FLAG.REQ_ONE)}`;
-    await this.output.write({ ...this.entry("Extents", "ENTER", id), fields });
+    this.output.write({ ...this.entry("Extents", "ENTER", id), fields });
     const list = new Extents(offset, await this.below.getSize());
     try {
       await this.below.extents(count, offset, flags, list);
     } catch (error) {
-      await this.output.write({ ...this.entry("Extents", "LEAVE", id), fields: outcome(error) });
+      this.output.write({ ...this.entry("Extents", "LEAVE", id), fields: outcome(error) });
       throw error;
     }
     const described: string[] = [];
@@ -244,6 +244,6 @@ class ConnectionLog {
       described.push(`${hex(start)} ${hex(length)} "${kinds.filter(Boolean).join(",")}"`);
     }
     const leave = `extents=(${described.join(" ")}) return=0`;
-    await this.output.write({ ...this.entry("Extents", "LEAVE", id), fields: leave });
+    this.output.write({ ...this.entry("Extents", "LEAVE", id), fields: leave });
   }
 }

@@ -7,7 +7,6 @@
  */
 
 import { busyPoll } from "./busy-poll.ts";
-import { fstatSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import process from "node:process";
@@ -28,7 +27,7 @@ import { serveStdio } from "./bun-stdio.ts";
 import { WebSocketShim } from "./bun-websocket.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { GcNudge } from "./gc-nudge.ts";
-import { createNodeHost } from "./node-host.ts";
+import { createNodeHost, isPipe } from "./node-host.ts";
 import { bunLibc } from "./bun-libc.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
@@ -52,7 +51,7 @@ const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim
 function watchPipe(fd: number): () => PipeState {
   let state: PipeState = "open";
   try {
-    if (!fstatSync(fd).isFIFO() && !fstatSync(fd).isSocket()) return () => "invalid";
+    if (!isPipe(fd)) return () => "invalid";
     const reader = Bun.file(fd).stream().getReader();
     const drain = (): Promise<void> =>
       reader.read().then(({ done }) => (done ? void (state = "closed") : drain()));

@@ -12,7 +12,8 @@ import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
-import { createNodeHost } from "./node-host.ts";
+import { createNodeHost, watchPipe } from "./node-host.ts";
+import { isPipeByLibc } from "./libc-file.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { daemonize, daemonReady, outputOpen, programPath } from "./node-process.ts";
@@ -210,7 +211,11 @@ export function createDenoRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed. libc, through
     // Deno.dlopen, finds and punches holes in files.
-    host: createNodeHost(denoLibc),
+    // Deno's node:fs cannot stat descriptors it did not open: libc's lseek tells a pipe.
+    host: createNodeHost(denoLibc, (fd) => {
+      const libc = denoLibc();
+      return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
+    }),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.
     tls: nodeTlsSupport(

@@ -229,15 +229,25 @@ function runShell(script: string): Promise<ShellEnd> {
   });
 }
 
+/** Whether `fd` is a pipe or socket, by fstat (node:fs on Node and Bun). */
+export function isPipe(fd: number): boolean {
+  try {
+    const stats = fstatSync(fd);
+    return stats.isFIFO() || stats.isSocket();
+  } catch {
+    return false; // not open
+  }
+}
+
 /**
  * A pipe watched through a node:net socket on its descriptor (Node's and Deno's take one):
  * reading it is how the end of the other side shows. Unreferenced, so it never keeps the
- * process alive.
+ * process alive. `pipe` says whether a descriptor is a pipe or socket (fstat by default).
  */
-export function watchPipe(fd: number): () => PipeState {
+export function watchPipe(fd: number, pipe: (fd: number) => boolean = isPipe): () => PipeState {
   let state: PipeState = "open";
   try {
-    if (!fstatSync(fd).isFIFO() && !fstatSync(fd).isSocket()) return () => "invalid";
+    if (!pipe(fd)) return () => "invalid";
     const socket = new Socket({ fd, readable: true, writable: false });
     socket.on("data", () => {}); // nbdkit never reads it: what comes is dropped
     socket.on("close", () => (state = "closed"));
