@@ -95,7 +95,9 @@ async function run(
     if (role !== "background") return role;
   }
 
-  const named = await loadPlugin(runtime, line.plugin);
+  const warn = (message: string) =>
+    runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
+  const named = await loadPlugin(runtime, line.plugin, warn);
   const filters = await loadFilters(runtime, line.filters);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
@@ -110,7 +112,7 @@ async function run(
   // From here on the server sees one plugin: the filters stacked in front of the named one.
   const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning, self.name) + "\n");
-  await plugin.load?.();
+  await pluginStep(plugin, () => plugin.load?.());
   for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
     runtime.stderr(errorLine(warning, self.name) + "\n");
   }

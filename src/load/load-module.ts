@@ -5,7 +5,7 @@
  * load-plugin.ts and load-filter.ts check what they need of it.
  */
 
-import { isShortPluginName } from "./config-key.ts";
+import { isShortPluginName, pluginNameMistake } from "./config-key.ts";
 import { ConfigError, messageOf } from "../api/errors.ts";
 import type { PluginHost, Runtime } from "../io.ts";
 
@@ -38,23 +38,25 @@ export async function loadLayerObject<T>(
   if (exported === undefined) {
     throw new ConfigError(`${kind} "${word}" exports no ${kind} (expected "default" or "${kind}")`);
   }
-  return (typeof exported === "function" ? exported() : exported) as T;
+  if (typeof exported !== "function") return exported as T;
+  try {
+    return exported() as T;
+  } catch (error) {
+    throw new ConfigError(`cannot open ${kind} "${word}": its factory failed: ${messageOf(error)}`);
+  }
 }
 
-/** Refuses a loaded object that is not an object or whose name is not a valid short name. */
-export function checkLayerName(
-  object: unknown,
-  word: string,
-  kind: LayerKind,
-  isValidName: (name: string) => boolean,
-): void {
+/**
+ * Refuses a loaded object that is not an object or whose name nbdkit would refuse, with
+ * nbdkit's message: "./my.ts: plugin.name ('my_disk') field must contain only ASCII
+ * alphanumeric or dash characters".
+ */
+export function checkLayerName(object: unknown, word: string, kind: LayerKind): void {
   if (typeof object !== "object" || object === null) {
     throw new ConfigError(`${kind} "${word}" is not an object`);
   }
   const name = (object as { name?: unknown }).name;
-  if (typeof name !== "string" || !isValidName(name)) {
-    throw new ConfigError(
-      `${kind} "${word}" has an invalid name "${name}": use ASCII letters and digits`,
-    );
-  }
+  if (name === undefined) throw new ConfigError(`${word}: ${kind} must have a .name field`);
+  const mistake = pluginNameMistake(name);
+  if (mistake !== undefined) throw new ConfigError(`${word}: ${kind}.name ${mistake}`);
 }
