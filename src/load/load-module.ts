@@ -8,6 +8,7 @@
 import { isShortPluginName, pluginNameMistake } from "./config-key.ts";
 import { ConfigError, messageOf } from "../api/errors.ts";
 import type { PluginHost, Runtime } from "../io.ts";
+import { loadHint } from "./load-hints.ts";
 
 export type LayerKind = "plugin" | "filter";
 
@@ -32,7 +33,8 @@ export async function loadLayerObject<T>(
   try {
     module = (await runtime.importModule(word)) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError(`cannot open ${kind} "${word}": ${messageOf(error)}`);
+    const hint = loadHint(word, error);
+    throw new ConfigError(`cannot open ${kind} "${word}": ${messageOf(error)}${hint}`);
   }
   const exported = module.default ?? module[kind];
   if (exported === undefined) {

@@ -33,6 +33,7 @@ import {
   programPath,
 } from "./node-process.ts";
 import { nodeTlsSupport } from "./starttls.ts";
+import { bunDiagnostics, locatedError } from "./source-location.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
 
@@ -222,9 +223,15 @@ export function createBunRuntime(): Runtime {
     ),
     isRoot: () => process.geteuid?.() === 0,
 
-    importModule(path) {
+    async importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
-      return import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+      try {
+        return await import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+      } catch (error) {
+        // Bun says only "3 errors building …": its BuildMessages say where.
+        const diagnostics = bunDiagnostics(error);
+        throw diagnostics.length > 0 ? locatedError(diagnostics, process.cwd()) : error;
+      }
     },
     stdout: (text) => void (outputOpen("stdout") && process.stdout.write(text)),
     stderr: (text) => void (outputOpen("stderr") && process.stderr.write(text)),

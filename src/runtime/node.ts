@@ -8,8 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { constants, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
@@ -21,6 +20,7 @@ import { stdinPeer } from "./stdin-peer.ts";
 import { readInto } from "./node-read-into.ts";
 import { busyPoll } from "./busy-poll.ts";
 import { listenInherited } from "./node-inherited.ts";
+import { importModule } from "./node-import.ts";
 import {
   daemonize,
   daemonReady,
@@ -195,34 +195,4 @@ export function createNodeRuntime(): Runtime {
     stderr: (text) => void (outputOpen("stderr") && process.stderr.write(text)),
     exit: (code) => process.exit(code),
   };
-}
-
-/**
- * Node 20 cannot run TypeScript, so a `.ts` plugin is bundled with esbuild (a dependency of
- * nbdts's development install) into a temporary module first; `.js`/`.mjs` load directly.
- */
-async function importModule(path: string): Promise<unknown> {
-  const file = resolve(path);
-  if (!/\.[cm]?ts$/.test(file)) return import(pathToFileURL(file).href);
-  let esbuild: typeof import("esbuild");
-  try {
-    esbuild = await import("esbuild");
-  } catch {
-    throw new Error("Node cannot load a .ts plugin without esbuild: install it, or use .js");
-  }
-  const dir = await mkdtemp(join(tmpdir(), "nbdts-plugin"));
-  const out = join(dir, "plugin.mjs");
-  try {
-    await esbuild.build({
-      entryPoints: [file],
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      outfile: out,
-      logLevel: "error",
-    });
-    return await import(pathToFileURL(out).href);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
