@@ -41,6 +41,7 @@ import { loadFilters } from "./load/load-filter.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
 import { stackFilters } from "./backend/filter-stack.ts";
+import { probeHandle } from "./backend/probe-handle.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
 export async function main(runtime: Runtime): Promise<number> {
@@ -130,7 +131,8 @@ async function run(
   }
   await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
   if (line.action === ACTION.DUMP_PLUGIN) {
-    runtime.stdout(await dumpPluginText(named, line.plugin, plugin));
+    const handle = await probeHandle(named);
+    runtime.stdout(await dumpPluginText(named, line.plugin, plugin, handle));
     return 0;
   }
   await finishConfiguration(plugin);
