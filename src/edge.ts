@@ -22,16 +22,21 @@ export { afterwards, isThenable } from "./api/maybe-promise.ts";
 export { addOffset, bytesBefore, compareOffsets, subtractOffset } from "./api/offset.ts";
 export { isAllZero } from "./api/zero.ts";
 export { stackFilters } from "./backend/filter-stack.ts";
+export { createBlocksizeFilter } from "./filters/blocksize.ts";
+export { createBlocksizePolicyFilter } from "./filters/blocksize-policy.ts";
 export { createCheckwriteFilter } from "./filters/checkwrite.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
 export { createOffsetFilter } from "./filters/offset.ts";
 export { createPartitionFilter } from "./filters/partition/partition.ts";
 export { createProtectFilter } from "./filters/protect.ts";
+export { createReadaheadFilter } from "./filters/readahead.ts";
+export { createScanFilter } from "./filters/scan.ts";
 export { createSwabFilter } from "./filters/swab.ts";
 export { createTruncateFilter } from "./filters/truncate.ts";
-export { ConfigError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
+export { ConfigError, DisconnectError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
 export { debug } from "./api/debug.ts";
+export { logError } from "./api/error-log.ts";
 export { parseBool, parseSize, toOffset } from "./api/parse.ts";
 export {
   type ByteStream,

@@ -199,6 +199,12 @@ export interface PluginHost {
   openFile?(path: string, readonly: boolean): Promise<DiskFile>;
   /** The names in a directory, without "." and "..". */
   listDirectory?(path: string): Promise<DirectoryEntry[]>;
+  /**
+   * A new empty file in `directory`, open for reading and writing and already unlinked, as
+   * nbdkit's mkostemp and unlink make one: private to this process, gone once closed or when the
+   * process exits, however it ends. Rejects with the reason when the directory refuses.
+   */
+  createTempFile?(directory: string): Promise<DiskFile>;
 }
 
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */

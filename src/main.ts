@@ -136,7 +136,12 @@ async function run(
     return 0;
   }
   await finishConfiguration(plugin);
-  const options = { readonly: line.readOnly, noStructuredReplies: line.noSr, tls: tls.mode };
+  const options = {
+    readonly: line.readOnly,
+    noStructuredReplies: line.noSr,
+    oldstyle: line.oldstyle,
+    tls: tls.mode,
+  };
   const server = await buildServer(plugin, options, log);
   const accept = tls.offer ? tls.offer(server.accept) : server.accept;
   if (line.exitWithParent) runtime.exitWithParent();

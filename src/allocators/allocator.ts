@@ -21,8 +21,9 @@ export interface Allocator {
   /** Makes `count` bytes at `offset` read as zero, freeing whole pages that become empty. */
   zero(count: number, offset: Offset): void;
   /**
-   * Reports [offset, offset+count) into `sink` as runs of DATA (0) or HOLE|ZERO (3), in order,
-   * merged where adjacent runs have the same type. May report a little past offset+count.
+   * Reports [offset, offset+count) into `sink` as runs of DATA (0), ZERO (2) or HOLE|ZERO (3),
+   * in order, merged where adjacent runs have the same type, at the granularity nbdkit's
+   * allocator of the same name reports. May report a little past offset+count.
    */
   extents(count: number, offset: Offset, sink: ExtentSink): void;
   /** Bytes of memory currently held for data (for tests and --dump-plugin). */
@@ -35,10 +36,10 @@ export interface Allocator {
    */
   place?(count: number, offset: Offset): Placement | undefined;
   /**
-   * Lets the room go once the payload is in, or once it is known never to come: what the view
-   * holds stays, and pages left all zero are freed as write() frees them.
+   * Lets the room go once the payload is in, or (`written` false) once it is known never to
+   * come: what the view holds stays, and pages left all zero are freed as write() frees them.
    */
-  release?(placement: Placement): void;
+  release?(placement: Placement, written?: boolean): void;
   /**
    * Optional: the bytes at [offset, offset+count) as views of the store's own memory (holes as
    * views of one shared zero buffer), for a reply sent without copying; the pages stay put

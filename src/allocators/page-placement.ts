@@ -44,8 +44,14 @@ export function placePages(shards: Shards, count: number, offset: Offset): Place
   return new PagePlacement(view, shard, page, ptr, from);
 }
 
-/** The payload is in, or will never come: what the view holds stays where it is. */
-export function releasePlacement(placement: Placement): void {
+/**
+ * The payload is in, or will never come: what the view holds stays where it is. Answers the
+ * pages placed, [first, end), and how many of them were freed for holding only zeroes.
+ */
+export function releasePlacement(
+  placement: Placement,
+): { first: number; end: number; freed: number } {
   const { shard, page, ptr, from, view } = placement as PagePlacement;
-  shard.exports.settleRun(page, ptr, from, view.length); // unpins, frees pages left all zero
+  const freed = shard.exports.settleRun(page, ptr, from, view.length); // unpins, frees zero pages
+  return { first: page, end: page + Math.ceil((from + view.length) / PAGE_SIZE), freed };
 }

@@ -1,17 +1,29 @@
 /**
- * The test oracle: the Allocator contract in the plainest TypeScript, a Map from page index to a
- * page of bytes, with exact BigInt arithmetic everywhere. It is slow, which is fine: it never
- * serves a disk, it only checks the sparse and malloc allocators.
+ * The test oracle: nbdkit's sparse allocator (common/allocators/sparse.c) as it behaves, in the
+ * plainest TypeScript: a Map from page index to a 32 KiB page, exact BigInt arithmetic
+ * everywhere. It is slow, which is fine: it never serves a disk, it only checks the sparse and
+ * malloc allocators.
  *
- * It keeps the invariant the sparse allocator keeps: a page is stored only while it holds a
- * non-zero byte, so its extents (data where a page is stored) are the ones sparse must report.
+ * nbdkit's rules, which the sparse allocator must report the same: a write allocates every page
+ * it touches, even with zeroes; a zero frees each page it covers whole or leaves all zero;
+ * copyIn (nbdkit's blit) frees a page it leaves all zero; extents call a missing page a hole,
+ * an allocated one ZERO when every byte from the offset asked to its end is zero, else DATA.
  */
 
 import { toOffset } from "../api/parse.ts";
 import { EXTENT, type ExtentSink, type Offset } from "../api/plugin.ts";
 import type { Allocator } from "./allocator.ts";
+import { NBDKIT_PAGE_SIZE } from "./zero-pages.ts";
 
-export function createReferenceAllocator(size: bigint, pageSize = 4096): Allocator {
+export interface ReferenceAllocator extends Allocator {
+  /** Stores `buf` as nbdkit's blit does: a page left all zero is freed. */
+  copyIn(buf: Uint8Array, offset: Offset): void;
+}
+
+export function createReferenceAllocator(
+  size: bigint,
+  pageSize = NBDKIT_PAGE_SIZE,
+): ReferenceAllocator {
   const pages = new Map<number, Uint8Array>();
   const bigPage = BigInt(pageSize);
 
@@ -32,8 +44,18 @@ export function createReferenceAllocator(size: bigint, pageSize = 4096): Allocat
     }
   }
 
-  function forgetIfZero(page: number): void {
-    if (pages.get(page)?.every((byte) => byte === 0)) pages.delete(page);
+  function allZero(bytes: Uint8Array): boolean {
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+    return true;
+  }
+
+  function store(buf: Uint8Array, offset: Offset, freeZeroPages: boolean): void {
+    eachPiece(offset, buf.length, (page, from, n, done) => {
+      let stored = pages.get(page);
+      if (!stored) pages.set(page, stored = new Uint8Array(pageSize));
+      stored.set(buf.subarray(done, done + n), from);
+      if (freeZeroPages && allZero(stored)) pages.delete(page);
+    });
   }
 
   return {
@@ -45,40 +67,31 @@ export function createReferenceAllocator(size: bigint, pageSize = 4096): Allocat
         else buf.fill(0, done, done + n);
       });
     },
-    write(buf, offset) {
-      eachPiece(offset, buf.length, (page, from, n, done) => {
-        let stored = pages.get(page);
-        if (!stored) pages.set(page, stored = new Uint8Array(pageSize));
-        stored.set(buf.subarray(done, done + n), from);
-        forgetIfZero(page);
-      });
-    },
+    write: (buf, offset) => store(buf, offset, false),
+    copyIn: (buf, offset) => store(buf, offset, true),
     zero(count, offset) {
       eachPiece(offset, count, (page, from, n) => {
-        pages.get(page)?.fill(0, from, from + n);
-        forgetIfZero(page);
+        const stored = pages.get(page);
+        if (!stored) return;
+        stored.fill(0, from, from + n);
+        if (n === pageSize || allZero(stored)) pages.delete(page);
       });
     },
     extents(count: number, offset: Offset, sink: ExtentSink) {
-      // Page by page to the end of the last page touched (at most the disk's end), merged.
-      const start = BigInt(offset);
+      // Page by page, the first from `offset`, to the end of the last page touched (at most
+      // the disk's end); the sink merges neighbours of one type.
       const end = BigInt(offset) + BigInt(count);
-      const stop = (end + bigPage - 1n) / bigPage * bigPage;
-      let runStart = start;
-      let runType = -1;
-      for (let at = start; at < stop && at < size;) {
+      for (let at = BigInt(offset); at < end && at < size;) {
+        const page = Number(at / bigPage);
         const next = (at / bigPage + 1n) * bigPage;
-        const type = pages.has(Number(at / bigPage)) ? EXTENT.DATA : EXTENT.HOLE | EXTENT.ZERO;
-        if (runType !== -1 && type !== runType) {
-          sink.add(toOffset(runStart), Number(at - runStart), runType);
-          runStart = at;
-        }
-        runType = type;
+        const stored = pages.get(page);
+        const type = !stored
+          ? EXTENT.HOLE | EXTENT.ZERO
+          : allZero(stored.subarray(Number(at % bigPage)))
+          ? EXTENT.ZERO
+          : EXTENT.DATA;
+        sink.add(toOffset(at), Number((next < size ? next : size) - at), type);
         at = next;
-      }
-      if (runType !== -1) {
-        const last = stop < size ? stop : size;
-        sink.add(toOffset(runStart), Number(last - runStart), runType);
       }
     },
     allocatedBytes: () => pages.size * pageSize,

@@ -80,6 +80,12 @@ export class Shards {
     return end;
   }
 
+  /** The first page at or after `page` that holds data, or `limit` if none is before it. */
+  firstPresent(page: number, limit: number): number {
+    if (page >= limit) return limit;
+    return this.find(page) ? page : this.holeEnd(page, limit);
+  }
+
   /** The end of the data run at `page`, which may continue from one shard into another. */
   dataEnd(page: number, limit: number): number {
     let end = page;

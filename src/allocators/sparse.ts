@@ -7,17 +7,21 @@
  * When no shard can take a page, a write fails with NbdError("ENOSPC"), never a crash.
  *
  * This file is the operations on the disk; shards.ts finds pages among the shards,
- * page-loan.ts lends them to READ replies and page-placement.ts to WRITE payloads.
+ * page-loan.ts lends them to READ replies and page-placement.ts to WRITE payloads, and
+ * page-extents.ts reports them as nbdkit's 32 KiB pages (zero-pages.ts: those that hold only
+ * zeroes written by a client).
  */
 
-import { EXTENT, type ExtentSink, type Offset } from "../api/plugin.ts";
+import type { ExtentSink, Offset } from "../api/plugin.ts";
 import { toOffset } from "../api/parse.ts";
 import { type Hotpath, PAGE_MODE, PAGE_SIZE } from "../wasm/hotpath.ts";
 import type { Allocator, Placement } from "./allocator.ts";
 import { lendPages, type PageLoan } from "./page-loan.ts";
-import { BIG_PAGE_SIZE, byteOf, distance, inPageOf, pageOf } from "./page-offsets.ts";
+import { type PagedDisk, reportExtents, upToBigPage } from "./page-extents.ts";
+import { BIG_PAGE_SIZE, inPageOf, pageOf } from "./page-offsets.ts";
 import { placePages, releasePlacement } from "./page-placement.ts";
 import { Shards, type SparseOptions } from "./shards.ts";
+import { NBDKIT_PAGE_SIZE, ZeroPages } from "./zero-pages.ts";
 
 export type { SparseOptions };
 
@@ -28,7 +32,7 @@ export interface SparseAllocator extends Allocator {
   /** Bytes of WebAssembly memory held, including directory and free pages. */
   memoryBytes(): number;
   place(count: number, offset: Offset): Placement | undefined;
-  release(placement: Placement): void;
+  release(placement: Placement, written?: boolean): void;
   lend(count: number, offset: Offset): PageLoan | undefined;
 }
 
@@ -36,11 +40,17 @@ export function createSparseAllocator(size: bigint, options: SparseOptions = {})
   return new SparseArray(size, options);
 }
 
-class SparseArray implements SparseAllocator {
+/** Our pages per nbdkit page. */
+const PER = NBDKIT_PAGE_SIZE / PAGE_SIZE;
+
+class SparseArray implements SparseAllocator, PagedDisk {
   readonly kind = "sparse";
-  readonly #shards: Shards;
-  readonly #size: Offset;
-  readonly #sizePages: number;
+  readonly shards: Shards;
+  readonly zeroPages = new ZeroPages();
+  readonly size: Offset;
+  readonly endPage: number;
+  /** Pages afterWrite freed (zeroes written) since the last write() began. */
+  #freed = 0;
   /**
    * The run write() has placed but not yet copied: pages one after another in one shard's
    * memory, from page #pendingPage at #pendingPtr; #pendingLength bytes of the caller's buffer
@@ -54,13 +64,13 @@ class SparseArray implements SparseAllocator {
   #pendingLength = 0;
 
   constructor(size: bigint, options: SparseOptions) {
-    this.#shards = new Shards(options);
-    this.#size = toOffset(size);
-    this.#sizePages = Number((size + BIG_PAGE_SIZE - 1n) / BIG_PAGE_SIZE);
+    this.shards = new Shards(options);
+    this.size = toOffset(size);
+    this.endPage = upToBigPage(Number((size + BIG_PAGE_SIZE - 1n) / BIG_PAGE_SIZE));
   }
 
   read(buf: Uint8Array, offset: Offset): void {
-    const shards = this.#shards;
+    const shards = this.shards;
     let page = pageOf(offset);
     let from = inPageOf(offset);
     const limit = page + Math.ceil((from + buf.length) / PAGE_SIZE);
@@ -84,10 +94,11 @@ class SparseArray implements SparseAllocator {
   }
 
   write(buf: Uint8Array, offset: Offset): void {
-    const shards = this.#shards;
+    const shards = this.shards;
     let page = pageOf(offset);
     let from = inPageOf(offset);
     this.#pending = undefined;
+    this.#freed = 0;
     for (let done = 0; done < buf.length; page++, from = 0) {
       const n = Math.min(PAGE_SIZE - from, buf.length - done);
       const mode = n === PAGE_SIZE ? PAGE_MODE.OVERWRITE : PAGE_MODE.CREATE;
@@ -96,6 +107,7 @@ class SparseArray implements SparseAllocator {
         this.#flush(buf); // what is placed must be written before we may fail
         if (isAllZero(buf.subarray(done, done + n))) { // needs no room: it reads as zero already
           done += n;
+          this.#freed++;
           continue;
         }
         shard = shards.placeInNewShard(page, mode);
@@ -114,6 +126,7 @@ class SparseArray implements SparseAllocator {
       done += n;
     }
     this.#flush(buf);
+    if (this.#freed > 0) this.#noteZeroes(pageOf(offset), page);
   }
 
   /** Copies the pending run of pages from `buf` in one call, then lets WASM free zero pages. */
@@ -123,13 +136,18 @@ class SparseArray implements SparseAllocator {
     const from = this.#pendingFrom;
     shard.heap().set(buf.subarray(from, from + this.#pendingLength), this.#pendingAt);
     const inPage = this.#pendingAt - this.#pendingPtr;
-    shard.exports.afterWrite(this.#pendingPage, this.#pendingPtr, inPage, this.#pendingLength);
+    this.#freed += shard.exports.afterWrite(
+      this.#pendingPage,
+      this.#pendingPtr,
+      inPage,
+      this.#pendingLength,
+    );
     this.#pending = undefined;
   }
 
   zero(count: number, offset: Offset): void {
     if (count <= 0) return;
-    const shards = this.#shards.list;
+    const shards = this.shards.list;
     let page = pageOf(offset);
     const from = inPageOf(offset);
     let rest = count;
@@ -146,54 +164,71 @@ class SparseArray implements SparseAllocator {
     }
     const tail = rest - whole * PAGE_SIZE;
     if (tail > 0) { for (const shard of shards) shard.exports.zeroInPage(page, 0, tail); }
+    // nbdkit's sparse_array_zero frees each page it touches that it leaves all zero; one it
+    // does not leave all zero holds data. Either way it is no zero page now.
+    if (!this.zeroPages.empty) {
+      const first = pageOf(offset);
+      const end = first + Math.ceil((from + count) / PAGE_SIZE);
+      this.zeroPages.delete(Math.floor(first / PER), upToBigPage(end) / PER);
+    }
+  }
+
+  /**
+   * Zeroes were written to pages [first, end): the nbdkit pages among them that hold none of
+   * ours now are zero pages, which nbdkit's sparse_array_write allocates and keeps.
+   */
+  #noteZeroes(first: number, end: number): void {
+    const shards = this.shards;
+    let run = -1; // first zero page of the run being gathered
+    const last = upToBigPage(end);
+    for (let page = first - (first % PER); page <= last; page += PER) {
+      const zero = page < last && shards.firstPresent(page, page + PER) >= page + PER;
+      if (zero && run < 0) run = page;
+      if (!zero && run >= 0) {
+        this.zeroPages.add(run / PER, page / PER);
+        run = -1;
+      }
+    }
   }
 
   extents(count: number, offset: Offset, sink: ExtentSink): void {
-    if (count <= 0) return;
-    const shards = this.#shards;
-    const first = pageOf(offset);
-    const limit = Math.min(
-      first + Math.ceil((inPageOf(offset) + count) / PAGE_SIZE),
-      this.#sizePages,
-    );
-    let start = offset;
-    for (let page = first; page < limit;) {
-      const data = shards.find(page) !== undefined;
-      const end = data ? shards.dataEnd(page, limit) : shards.holeEnd(page, limit);
-      const stop = end >= this.#sizePages ? this.#size : byteOf(end);
-      sink.add(start, distance(start, stop), data ? EXTENT.DATA : EXTENT.HOLE | EXTENT.ZERO);
-      start = stop;
-      page = end;
-    }
+    reportExtents(this, count, offset, sink);
   }
 
   /** Room for a payload received in place (page-placement.ts). */
   place(count: number, offset: Offset): Placement | undefined {
-    return placePages(this.#shards, count, offset);
+    return placePages(this.shards, count, offset);
   }
 
-  release(placement: Placement): void {
-    releasePlacement(placement);
+  /**
+   * A payload that came is a write. One that never came (`written` false) was never written for
+   * nbdkit, yet what arrived is in place: the pages end as if copied in, as nbdkit's blit copies
+   * (a page left all zero is a hole), so that what they report and what they hold agree.
+   */
+  release(placement: Placement, written = true): void {
+    const { first, end, freed } = releasePlacement(placement);
+    if (!written) this.zeroPages.delete(Math.floor(first / PER), upToBigPage(end) / PER);
+    else if (freed > 0) this.#noteZeroes(first, end);
   }
 
   /** The bytes at [offset, offset+count) as views of pinned pages (page-loan.ts). */
   lend(count: number, offset: Offset): PageLoan | undefined {
-    return lendPages(this.#shards, count, offset);
+    return lendPages(this.shards, count, offset);
   }
 
   allocatedBytes(): number {
     let pages = 0;
-    for (const shard of this.#shards.list) pages += shard.exports.allocatedPages();
+    for (const shard of this.shards.list) pages += shard.exports.allocatedPages();
     return pages * PAGE_SIZE;
   }
 
   shardCount(): number {
-    return this.#shards.list.length;
+    return this.shards.list.length;
   }
 
   memoryBytes(): number {
     let bytes = 0;
-    for (const shard of this.#shards.list) bytes += shard.exports.memoryBytes() >>> 0;
+    for (const shard of this.shards.list) bytes += shard.exports.memoryBytes() >>> 0;
     return bytes;
   }
 }

@@ -64,6 +64,23 @@ export class NbdError extends Error {
   }
 }
 
+/**
+ * Thrown by a request callback to end the client's connection at once (nbdkit_disconnect with
+ * force): the request gets no reply, the message is logged as an error, requests already
+ * running finish, and the connection closes. The client sees its connection drop.
+ */
+export class DisconnectError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DisconnectError";
+  }
+
+  /** As NbdError: a bundled plugin or filter carries its own copy of this class. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === "DisconnectError";
+  }
+}
+
 /** The client broke the protocol in a way that leaves the stream unusable: close it. */
 export class ProtocolError extends Error {
   constructor(message: string) {

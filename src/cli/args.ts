@@ -2,7 +2,7 @@
  * Reads the command line as nbdkit's main() reads its own (server/main.c): options anywhere,
  * then the plugin name and its parameters. It validates what nbdkit validates while parsing
  * and throws ConfigError (UsageError for getopt's syntax errors); it never loads a plugin,
- * touches the file system or decides what the server supports beyond refusing oldstyle.
+ * touches the file system or decides what the server supports.
  */
 
 import { ConfigError } from "../api/errors.ts";
@@ -20,6 +20,7 @@ import { splitParam } from "./params.ts";
 import { parseUnsigned } from "../api/parse-integer.ts";
 import { PROGRAM_NAME } from "./program-name.ts";
 import { refusedWithActivation } from "./socket-activation.ts";
+import { TLS_MODE } from "../connection/tls-mode.ts";
 
 // The caller needs only this module: the record, its constants, and the parameter resolver.
 export {
@@ -60,6 +61,7 @@ export function parseCommandLine(
     debugFlags: [],
     maskHandshake: 0xffff_ffff,
     noSr: false,
+    oldstyle: false,
     filters: [],
     tlsVerifyPeer: false,
     swap: false,
@@ -95,6 +97,10 @@ export function parseCommandLine(
   }
   refuseConflicts(given);
   refuseWithout(given);
+  if (line.oldstyle && line.tls === TLS_MODE.REQUIRE) {
+    // TLS starts with an option, and oldstyle has none: nbdkit refuses the pair too.
+    throw new ConfigError("cannot use oldstyle protocol (-o) and require TLS");
+  }
 
   const [plugin, ...words] = operands;
   line.plugin = plugin;
@@ -168,14 +174,14 @@ function applyOption(
       line.maskHandshake = parseUnsigned("mask-handshake", value);
       break;
     case "newstyle":
-      break; // fixed newstyle is all we serve: -n changes nothing
+      line.oldstyle = false;
+      break;
     case "no-sr":
       line.noSr = true;
       break;
     case "oldstyle":
-      throw new ConfigError(
-        `${spelling}: the oldstyle protocol is not supported: ${PROGRAM_NAME} serves fixed newstyle only`,
-      );
+      line.oldstyle = true;
+      break;
     case "pidfile":
       line.pidFile = nonEmptyPath(spelling, value);
       break;

@@ -81,6 +81,8 @@ export interface CommandLine {
   readonly maskHandshake: number;
   /** --no-sr: do not advertise structured replies. */
   readonly noSr: boolean;
+  /** -o: the oldstyle handshake; -n (newstyle, the default) turns it off again. */
+  readonly oldstyle: boolean;
 
   /** --filter, in command-line order: the first is the one nearest the client. */
   readonly filters: readonly string[];

@@ -1,8 +1,10 @@
 /**
  * A Server for a configured plugin (configuration is backend/configure.ts): the options that
- * change the protocol, the limits resolved, and the thread model the plugin asks for.
+ * change the protocol, the limits resolved, the thread model the plugin asks for, and where the
+ * plugin's own error lines go.
  */
 
+import { routeErrors } from "../api/error-log.ts";
 import type { Log } from "../api/log.ts";
 import type { Plugin, ThreadModel } from "../api/plugin.ts";
 import { checkThreadModel } from "../backend/configure.ts";
@@ -17,6 +19,8 @@ export interface ServeOptions extends LimitOptions {
   readonly?: boolean;
   /** --no-sr: refuse structured replies. */
   noStructuredReplies?: boolean;
+  /** -o: greet in oldstyle, serving the one export "" without options. */
+  oldstyle?: boolean;
   /** --tls after start-up; absent for a server without TLS (see ServerContext). */
   tls?: TlsMode;
   /** The clock of the handshake deadline (tests drive their own); setTimeout by default. */
@@ -30,10 +34,12 @@ export async function buildServer(
   log: Log,
 ): Promise<Server> {
   const limits = resolveLimits(options);
+  routeErrors((message) => log.error(plugin.name, message)); // plugins' and filters' logError
   const threadModel = await threadModelOf(plugin);
   const ctx = new ServerContext(plugin, threadModel, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    oldstyle: options.oldstyle ?? false,
     tls: options.tls,
     limits,
     timers: options.timers,

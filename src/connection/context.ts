@@ -1,6 +1,6 @@
 /**
  * What every connection shares: the configured plugin, the server options that change the
- * protocol (-r, --no-sr, --tls), the limits (limits.ts), the effective thread model with its
+ * protocol (-r, --no-sr, -o, --tls), the limits (limits.ts), the effective thread model with its
  * locks, the timers and the log.
  */
 
@@ -20,6 +20,8 @@ import type { Plugin } from "../api/plugin.ts";
 export interface ServerOptions {
   readonly: boolean;
   noStructuredReplies: boolean;
+  /** -o: the oldstyle handshake (oldstyle.ts) instead of fixed newstyle. */
+  oldstyle?: boolean;
   /**
    * --tls as it stands after start-up ("off" too when no credentials loaded). Absent: this
    * server has no TLS at all, like nbdkit built without GnuTLS (embedding, edge runtimes).
@@ -36,6 +38,7 @@ export class ServerContext {
   readonly pluginName: string;
   readonly readonly: boolean;
   readonly noStructuredReplies: boolean;
+  readonly oldstyle: boolean;
   readonly tls: TlsMode | undefined;
   readonly threadModel: ThreadModel;
   readonly limits: Limits;
@@ -51,6 +54,7 @@ export class ServerContext {
     this.pluginName = plugin.name;
     this.readonly = options.readonly;
     this.noStructuredReplies = options.noStructuredReplies;
+    this.oldstyle = options.oldstyle ?? false;
     this.tls = options.tls;
     this.threadModel = threadModel;
     this.limits = options.limits ?? DEFAULT_LIMITS;

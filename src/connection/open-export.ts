@@ -48,9 +48,9 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
  * Opens the export the client named ("" is the plugin's default export), telling `log` of each
  * plugin call and of the flags it leads to, as nbdkit's -v does.
  */
-async function openExport(
+export async function openExport(
   ctx: ServerContext,
-  state: Agreement,
+  state: Pick<Agreement, "structuredReplies" | "usingTls">,
   requested: string,
   log: ConnectionLog,
 ) {

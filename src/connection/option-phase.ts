@@ -11,13 +11,14 @@ import type { Codec } from "../protocol/codec.ts";
 import { bareReplyType } from "../protocol/handshake.ts";
 import { THREAD_MODEL } from "../api/plugin.ts";
 import { OPT } from "../protocol/constants.ts";
-import { type Agreement, clientFlagsAcceptable, newAgreement } from "./agreement.ts";
+import { type Agreement, clientFlagsAcceptable, newAgreement, type Outcome } from "./agreement.ts";
 import type { BufferPool } from "./buffer-pool.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
 import { optionName, replyName } from "./debug-lines.ts";
 import type { LimitWatch } from "./limit-watch.ts";
 import { negotiate } from "./negotiation.ts";
+import { negotiateOldstyle } from "./oldstyle.ts";
 import type { Output } from "./output.ts";
 import { switchToTls } from "./starttls.ts";
 import { Transmission } from "./transmission.ts";
@@ -36,6 +37,8 @@ export interface OptionPhaseSetup {
   readonly log: ConnectionLog;
   /** Whether the connection closed meanwhile (handshake deadline, shutdown). */
   readonly closed: () => boolean;
+  /** Ends the connection from transmission (a callback threw DisconnectError). */
+  readonly disconnect: () => void;
 }
 
 /**
@@ -66,9 +69,20 @@ export class OptionPhase {
    * expect, and when the TLS handshake fails.
    */
   async run(option: number, data: Uint8Array): Promise<AfterOption> {
+    const { ctx, log } = this.setup;
+    return this.carryOut(await negotiate(ctx, this.agreement!, option, data, log), option);
+  }
+
+  /** Oldstyle (oldstyle.ts): no options, nothing agreed; the greeting starts transmission. */
+  async oldstyle(): Promise<AfterOption> {
+    this.agreement = newAgreement(0);
+    return this.carryOut(await negotiateOldstyle(this.setup.ctx, this.setup.log));
+  }
+
+  /** What an answer leads to; `option` is undefined for the oldstyle greeting. */
+  private async carryOut(outcome: Outcome, option?: number): Promise<AfterOption> {
     const { ctx, channel, codec, output, watch, log } = this.setup;
     const agreement = this.agreement!;
-    const outcome = await negotiate(ctx, agreement, option, data, log);
     if (this.setup.closed()) {
       // Closed meanwhile (handshake deadline, shutdown): release what GO opened, say nothing.
       if (outcome.next === "transmission") await ctx.closeBackend(outcome.opened.backend, log);
@@ -78,7 +92,7 @@ export class OptionPhase {
     outcome.limits?.forEach((hit) => watch.hit(hit));
     // One push each: a spread of millions of replies (a META_CONTEXT flood) overflows the stack.
     for (const reply of outcome.replies) output.push(reply);
-    if (log.verbose) logReplies(log, option, outcome.replies);
+    if (log.verbose && option !== undefined) logReplies(log, option, outcome.replies);
     // INFO's export is closed once answered, as nbdkit closes it after its ACK.
     if (outcome.next === "options" && !await ctx.closeBackend(outcome.release, log)) return "close";
     if (outcome.next === "starttls") {
@@ -117,6 +131,7 @@ export class OptionPhase {
         output,
         pool: this.setup.pool,
         log,
+        disconnect: this.setup.disconnect,
       });
       codec.setPhase("transmission");
       const serially = ctx.threadModel < THREAD_MODEL.PARALLEL;

@@ -16,7 +16,7 @@ import type { Channel, Receiver } from "../io.ts";
 import { LimitError } from "../protocol/limits.ts";
 import { LimitWatch } from "./limit-watch.ts";
 import type { Lock } from "./lock.ts";
-import { OptionPhase } from "./option-phase.ts";
+import { type AfterOption, OptionPhase } from "./option-phase.ts";
 import { Output } from "./output.ts";
 import { Codec, type Request } from "../protocol/codec.ts";
 import { CMD, NBD_ERR } from "../protocol/constants.ts";
@@ -79,6 +79,7 @@ export class Session implements Receiver {
       watch: this.watch,
       log: this.log,
       closed: () => this.finished,
+      disconnect: () => void this.finish(),
     });
     this.serial = ctx.serialLock();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -87,9 +88,10 @@ export class Session implements Receiver {
   /** Greets the client; bytes received before this wait in the codec. */
   start(): void {
     if (this.finished) return; // closed while it waited for its turn
+    this.watch.startDeadline(() => void this.finish());
+    if (this.ctx.oldstyle) return void this.proceed(this.options.oldstyle()); // greets at once
     this.log.debug(`newstyle negotiation: flags: global 0x${SERVER_FLAGS.toString(16)}`);
     this.output.push(encodeGreeting());
-    this.watch.startDeadline(() => void this.finish());
     this.busy = false;
     this.pump();
   }
@@ -180,10 +182,15 @@ export class Session implements Receiver {
   }
 
   /** Runs one option (option-phase.ts); reading stays paused until it is done. */
-  private async option(option: number, data: Uint8Array): Promise<void> {
+  private option(option: number, data: Uint8Array): Promise<void> {
+    return this.proceed(this.options.run(option, data));
+  }
+
+  /** Goes on as an option (or the oldstyle handshake) says, once it is done. */
+  private async proceed(step: Promise<AfterOption>): Promise<void> {
     let next;
     try {
-      next = await this.options.run(option, data);
+      next = await step;
     } catch (error) {
       // negotiate() answers every failure it expects; anything else (a failed TLS handshake
       // too) ends this connection only.

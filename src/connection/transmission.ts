@@ -6,20 +6,19 @@
 
 import type { Backend } from "../backend/backend.ts";
 import type { BufferPool } from "./buffer-pool.ts";
-import { errnoOf, messageOf, NbdError } from "../api/errors.ts";
+import { DisconnectError, errnoOf, messageOf, NbdError } from "../api/errors.ts";
 import { wireError } from "../protocol/wire-error.ts";
-import { ExtentList } from "../backend/extents.ts";
+import { blockStatusReply } from "./block-status.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { requestLine } from "./debug-lines.ts";
 import type { Output } from "./output.ts";
 import { checkReadResult, isThenable } from "../backend/plugin-answers.ts";
 import type { Offset, ReadViews } from "../api/plugin.ts";
 import type { Request } from "../protocol/codec.ts";
-import { BASE_ALLOCATION_ID, CMD, CMD_FLAG, NBD_ERR } from "../protocol/constants.ts";
+import { CMD, CMD_FLAG, NBD_ERR } from "../protocol/constants.ts";
 import { addOffset, compareOffsets } from "../api/offset.ts";
 import { SIMPLE_REPLY } from "../protocol/layout.ts";
 import {
-  encodeBlockStatus,
   encodeErrorChunk,
   encodeErrorOffsetChunk,
   encodeOffsetDataPrefix,
@@ -42,6 +41,8 @@ export interface TransmissionSetup {
   readonly pool: BufferPool;
   /** The connection's lines in the server log. */
   readonly log: ConnectionLog;
+  /** Ends the connection: a callback threw DisconnectError. */
+  readonly disconnect: () => void;
 }
 
 export class Transmission {
@@ -53,6 +54,7 @@ export class Transmission {
   private readonly log: ConnectionLog;
   /** Copied from the log: one line per request (-v, nbdkit.backend.datapath). */
   private readonly datapath: boolean;
+  private readonly disconnect: () => void;
   /** Bytes in front of a READ's data in its reply buffer: the simple or structured header. */
   private readonly readPrefix: number;
   /** Payloads received into the plugin's own storage: never handed to the pool. */
@@ -66,6 +68,7 @@ export class Transmission {
     this.pool = setup.pool;
     this.log = setup.log;
     this.datapath = setup.log.datapath;
+    this.disconnect = setup.disconnect;
     this.readPrefix = setup.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
   }
 
@@ -254,19 +257,19 @@ export class Transmission {
   }
 
   private async blockStatus(req: Request): Promise<void> {
-    const reqOne = (req.flags & CMD_FLAG.REQ_ONE) !== 0;
-    const list = new ExtentList(req.offset, this.backend.caps.size);
-    await this.backend.extents(req.length, req.offset, reqOne, list);
-    if (list.types.length === 0) {
-      throw new NbdError("EINVAL", "extents: plugin returned no extents for the requested range");
-    }
-    const { lengths, statuses } = list.toDescriptors(req.length, reqOne);
-    this.output.push(encodeBlockStatus(req, BASE_ALLOCATION_ID, lengths, statuses));
+    this.output.push(await blockStatusReply(this.backend, req));
   }
 
-  /** A plugin failure: logged (connection-log.ts), and its errno on the wire. */
+  /**
+   * A plugin failure: logged (connection-log.ts), and its errno on the wire. A DisconnectError
+   * gets no reply: the connection ends instead (nbdkit_disconnect).
+   */
   private replyFailure(req: Request, error: unknown): void {
     const message = messageOf(error);
+    if (error instanceof DisconnectError) {
+      this.log.error(message);
+      return this.disconnect();
+    }
     const errno = errnoOf(error);
     this.log.failed(req, error, errno);
     const wire = wireError(errno, req.flags);

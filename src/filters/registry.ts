@@ -1,22 +1,38 @@
 /** The built-in filters by name (`--filter=NAME`), each a factory giving a fresh filter. */
 
 import type { Filter } from "../api/filter.ts";
+import type { PluginHost } from "../io.ts";
+import { createBlocksizeFilter } from "./blocksize.ts";
+import { createBlocksizePolicyFilter } from "./blocksize-policy.ts";
 import { createCheckwriteFilter } from "./checkwrite.ts";
+import { createGzipFilter } from "./gzip.ts";
 import { createIpFilter } from "./ip.ts";
 import { createLimitFilter } from "./limit.ts";
 import { createOffsetFilter } from "./offset.ts";
 import { createPartitionFilter } from "./partition/partition.ts";
 import { createProtectFilter } from "./protect.ts";
+import { createReadaheadFilter } from "./readahead.ts";
+import { createScanFilter } from "./scan.ts";
 import { createSwabFilter } from "./swab.ts";
+import { createTarFilter } from "./tar.ts";
 import { createTruncateFilter } from "./truncate.ts";
+import { createXzFilter } from "./xz.ts";
 
-export const BUILTIN_FILTERS: Readonly<Record<string, () => Filter>> = {
+/** Filters that keep files (gzip's expansion) get the runtime's PluginHost. */
+export const BUILTIN_FILTERS: Readonly<Record<string, (host?: PluginHost) => Filter>> = {
+  blocksize: createBlocksizeFilter,
+  "blocksize-policy": createBlocksizePolicyFilter,
   checkwrite: createCheckwriteFilter,
+  gzip: createGzipFilter,
   ip: createIpFilter,
   limit: createLimitFilter,
   offset: createOffsetFilter,
   partition: createPartitionFilter,
   protect: createProtectFilter,
+  readahead: createReadaheadFilter,
+  scan: createScanFilter,
   swab: createSwabFilter,
+  tar: createTarFilter,
   truncate: createTruncateFilter,
+  xz: createXzFilter,
 };

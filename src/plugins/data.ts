@@ -121,10 +121,9 @@ function layoutOf(
     const bytes = source.kind === "raw"
       ? new TextEncoder().encode(source.value)
       : decodeBase64(source.value);
-    const runs = bytes.length === 0
-      ? []
-      : [{ at: 0n, length: BigInt(bytes.length), pattern: bytes, phase: 0 }];
-    return { size: BigInt(bytes.length), runs };
+    const length = BigInt(bytes.length);
+    const runs = length === 0n ? [] : [{ at: 0n, length, pattern: bytes, phase: 0 }];
+    return { size: length, runs, steps: [{ write: true, at: 0n, length }] };
   }
   const tree = parseData(source.value, {
     lookupVariable: (name) => variables.get(name) ?? sources.getEnv(name),

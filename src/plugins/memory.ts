@@ -92,7 +92,7 @@ export function createMemoryPlugin(): Plugin {
           disk.release!(placement); // the bytes are in place already
         },
         close() {
-          for (const placement of placements.values()) disk.release!(placement);
+          for (const placement of placements.values()) disk.release!(placement, false);
           placements.clear();
         },
         zero: (count, offset) => disk.zero(count, offset), // frees pages: always fast

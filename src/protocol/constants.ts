@@ -10,6 +10,9 @@ export const MAGIC = {
   NBDMAGIC_LO: 0x41474943,
   IHAVEOPT_HI: 0x49484156,
   IHAVEOPT_LO: 0x454f5054,
+  /** cliserv_magic 0x0000420281861253, after NBDMAGIC in the oldstyle greeting instead. */
+  OLDSTYLE_HI: 0x00004202,
+  OLDSTYLE_LO: 0x81861253,
   /** Option reply magic 0x0003e889045565a9, as two u32 halves. */
   REP_HI: 0x0003e889,
   REP_LO: 0x045565a9,

@@ -1,6 +1,6 @@
 /**
- * Bytes of the newstyle handshake: the greeting, option replies and their payloads, and the
- * parsers of INFO/GO and META_CONTEXT option data. Pure functions: what to answer is decided in
+ * Bytes of the handshake: the newstyle greeting, option replies and their payloads, the parsers
+ * of INFO/GO and META_CONTEXT option data, and the oldstyle greeting. Pure functions: what to answer is decided in
  * negotiation.ts. Parsers return undefined for malformed data (the caller answers ERR_INVALID)
  * and tell `tooLong` of a string over LIMITS.MAX_STRING, so the caller can log that limit.
  */
@@ -14,6 +14,7 @@ import {
   GREETING,
   INFO_BLOCK_SIZE,
   INFO_EXPORT,
+  OLDSTYLE_GREETING,
   OPTION_REPLY,
   setU16,
   setU32,
@@ -35,6 +36,21 @@ export function encodeGreeting(): Uint8Array {
   setU32(buf, 8, MAGIC.IHAVEOPT_HI);
   setU32(buf, 12, MAGIC.IHAVEOPT_LO);
   setU16(buf, GREETING.flags, SERVER_FLAGS);
+  return buf;
+}
+
+/**
+ * The oldstyle greeting (the spec's "Oldstyle negotiation"): the whole handshake, with the one
+ * export's size and transmission flags; global flags are zero and 124 zero bytes end it.
+ */
+export function encodeOldstyleGreeting(size: Offset, flags: number): Uint8Array {
+  const buf = new Uint8Array(OLDSTYLE_GREETING.size);
+  setU32(buf, 0, MAGIC.NBDMAGIC_HI);
+  setU32(buf, 4, MAGIC.NBDMAGIC_LO);
+  setU32(buf, OLDSTYLE_GREETING.magic, MAGIC.OLDSTYLE_HI);
+  setU32(buf, OLDSTYLE_GREETING.magic + 4, MAGIC.OLDSTYLE_LO);
+  setU64(buf, OLDSTYLE_GREETING.exportSize, size);
+  setU16(buf, OLDSTYLE_GREETING.flags, flags);
   return buf;
 }
 

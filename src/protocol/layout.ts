@@ -9,6 +9,18 @@ import type { Offset } from "../api/plugin.ts";
 /** Server greeting: "NBDMAGIC", "IHAVEOPT", u16 handshake flags. */
 export const GREETING = { size: 18, flags: 16 } as const;
 
+/**
+ * Oldstyle greeting, the whole handshake: "NBDMAGIC", u64 cliserv_magic, u64 export size, u16
+ * global flags (none), u16 transmission flags, 124 zero bytes.
+ */
+export const OLDSTYLE_GREETING = {
+  size: 152,
+  magic: 8,
+  exportSize: 16,
+  globalFlags: 24,
+  flags: 26,
+} as const;
+
 /** Client flags: one u32 after the greeting. */
 export const CLIENT_FLAGS = { size: 4 } as const;
 

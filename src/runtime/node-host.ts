@@ -5,7 +5,6 @@
  */
 
 import { spawn } from "node:child_process";
-import { messageOf } from "../api/errors.ts";
 import type { Stats } from "node:fs";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
@@ -18,22 +17,11 @@ import type {
   ReadableFile,
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
+import { reason } from "./fs-reason.ts";
+import { createTempFile } from "./temp-file.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
-
-function reason(error: unknown): Error {
-  const code = (error as { code?: string } | undefined)?.code;
-  const text: Record<string, string> = {
-    ENOENT: "No such file or directory",
-    EACCES: "Permission denied",
-    EISDIR: "Is a directory",
-    ENOTDIR: "Not a directory",
-    EROFS: "Read-only file system",
-    ELOOP: "Too many levels of symbolic links",
-  };
-  return new Error(code && text[code] ? text[code] : messageOf(error));
-}
 
 async function openReadOnly(path: string): Promise<ReadableFile> {
   const file = await open(path, "r").catch((error) => Promise.reject(reason(error)));
@@ -198,6 +186,7 @@ export function createNodeHost(
       return openFile(path, readonly, await libc);
     },
     listDirectory,
+    createTempFile,
   };
 }
 

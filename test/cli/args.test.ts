@@ -95,6 +95,7 @@ describe("parseCommandLine: defaults", () => {
       debugFlags: [],
       maskHandshake: 0xffff_ffff,
       noSr: false,
+      oldstyle: false,
       filters: [],
       tlsVerifyPeer: false,
       swap: false,
@@ -249,11 +250,29 @@ describe("parseCommandLine: mistakes", () => {
     expect(failure("memory", "-1").message).toBe("invalid option -- '1'");
   });
 
-  test("oldstyle is refused, naming the option as typed", () => {
-    expect(failure("-o", "memory", "1M").message).toBe(
-      "-o: the oldstyle protocol is not supported: nbdts serves fixed newstyle only",
+  test("-o asks for oldstyle and -n for newstyle again, the last one winning, as nbdkit", () => {
+    for (
+      const [argv, oldstyle] of [
+        [["memory", "1M"], false],
+        [["-o", "memory", "1M"], true],
+        [["--oldstyle", "memory"], true],
+        [["--old-style", "-n", "memory"], false],
+        [["--newstyle", "memory", "-o"], true],
+      ] as const
+    ) {
+      expect(parseCommandLine(argv).oldstyle, argv.join(" ")).toBe(oldstyle);
+    }
+  });
+
+  test("oldstyle with --tls=require is refused in nbdkit's words; --tls=on is allowed", () => {
+    expect(failure("-o", "--tls=require", "memory").message).toBe(
+      "cannot use oldstyle protocol (-o) and require TLS",
     );
-    expect(failure("--old-style", "memory", "1M").message).toMatch(/^--old-style: /);
+    expect(failure("--tls=require", "--oldstyle", "memory").message).toBe(
+      "cannot use oldstyle protocol (-o) and require TLS",
+    );
+    expect(parseCommandLine(["-o", "--tls=on", "memory"]).tls).toBe("on");
+    expect(parseCommandLine(["-o", "-n", "--tls=require", "memory"]).oldstyle).toBe(false);
   });
 
   test("a bad port names -p and the value", () => {

@@ -63,8 +63,8 @@ describe("usageText", () => {
     }
   });
 
-  test("does not offer oldstyle", () => {
-    expect(usage).not.toContain("oldstyle");
+  test("offers oldstyle as nbdkit does", () => {
+    expect(usage).toContain("[-o|--oldstyle]");
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { Backend } from "../../src/backend/backend.ts";
 import { BufferPool } from "../../src/connection/buffer-pool.ts";
 import { ConnectionLog } from "../../src/connection/connection-log.ts";
+import { DisconnectError } from "../../src/api/errors.ts";
 import { Log } from "../../src/api/log.ts";
 import { Output } from "../../src/connection/output.ts";
 import type { Handle } from "../../src/api/plugin.ts";
@@ -10,8 +11,9 @@ import { CMD } from "../../src/protocol/constants.ts";
 import { Transmission } from "../../src/connection/transmission.ts";
 import { TestChannel } from "../helpers/wire.ts";
 
-/** A Transmission over `handle`, and the channel its output writes to. */
+/** A Transmission over `handle`, the channel its output writes to, and its disconnects. */
 async function over(handle: Handle) {
+  const ended: string[] = [];
   const channel = new TestChannel();
   const pool = new BufferPool();
   const output = new Output(channel, () => {}, pool);
@@ -28,9 +30,10 @@ async function over(handle: Handle) {
     structuredReplies: false,
     output,
     pool,
-    log: new ConnectionLog(new Log(() => {}), "test", 1),
+    log: new ConnectionLog(new Log((line) => ended.push(line)), "test", 1),
+    disconnect: () => ended.push("disconnect"),
   });
-  return { transmission, output, channel };
+  return { transmission, output, channel, ended };
 }
 
 function request(type: number, length = 0, payload?: Uint8Array): Request {
@@ -93,5 +96,21 @@ describe("Transmission.execute", () => {
     expect(transmission.execute(request(CMD.WRITE, 4, new Uint8Array(4)))).toBeUndefined();
     output.flush();
     expect(new DataView(channel.bytes().slice().buffer).getUint32(4)).toBe(5); // EIO
+  });
+
+  test("a DisconnectError gets no reply: it is logged and the connection is ended", async () => {
+    const { transmission, output, channel, ended } = await over({
+      ...syncHandle,
+      writeAt: () => {
+        throw new DisconnectError("disconnecting client due to oversize write request");
+      },
+    });
+    expect(transmission.execute(request(CMD.WRITE, 4, new Uint8Array(4)))).toBeUndefined();
+    output.flush();
+    expect(channel.length).toBe(0);
+    expect(ended).toEqual([
+      "nbdts: test[1]: error: disconnecting client due to oversize write request\n",
+      "disconnect",
+    ]);
   });
 });

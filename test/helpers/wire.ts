@@ -275,6 +275,8 @@ export interface TestServerOptions {
   threadModel?: ThreadModel;
   readonly?: boolean;
   noStructuredReplies?: boolean;
+  /** -o: the oldstyle handshake. */
+  oldstyle?: boolean;
   verbose?: boolean;
   /** -D nbdkit.backend.controlpath and datapath: false turns those -v lines off. */
   controlpath?: boolean;
@@ -297,6 +299,7 @@ export function testServer(
   const ctx = new ServerContext(plugin, options.threadModel ?? THREAD_MODEL.PARALLEL, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    oldstyle: options.oldstyle,
     tls: options.tls,
     limits: resolveLimits(options.limits),
     timers: options.timers,

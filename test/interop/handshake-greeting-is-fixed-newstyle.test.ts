@@ -1,5 +1,5 @@
 /**
- * The server greets every client in fixed newstyle, with NO_ZEROES offered, and never in
+ * Without -o the server greets every client in fixed newstyle, with NO_ZEROES offered, never in
  * oldstyle: the first 18 bytes are NBDMAGIC, IHAVEOPT and handshake flags 0x0003.
  */
 

@@ -8,6 +8,7 @@ import {
   encodeInfoExport,
   encodeInfoString,
   encodeMetaContextReply,
+  encodeOldstyleGreeting,
   encodeOptionReply,
   encodeServerReply,
   parseInfoRequest,
@@ -20,6 +21,21 @@ describe("handshake encoders", () => {
     expect(encodeGreeting()).toEqual(
       hex("4E 42 44 4D 41 47 49 43  49 48 41 56 45 4F 50 54  00 03"),
     );
+  });
+
+  test("the oldstyle greeting: NBDMAGIC, cliserv_magic, size, flags, 124 zeroes", () => {
+    // nbdkit 1.32.5's bytes for -o memory 1M (flags 0x0d6d), read off the wire.
+    const greeting = encodeOldstyleGreeting(1048576, 0x0d6d);
+    expect(greeting.length).toBe(152);
+    expect(greeting.subarray(0, 28)).toEqual(
+      hex("4E 42 44 4D 41 47 49 43  00 00 42 02 81 86 12 53  00 00 00 00 00 10 00 00  00 00 0D 6D"),
+    );
+    expect(greeting.subarray(28)).toEqual(new Uint8Array(124));
+  });
+
+  test("the oldstyle greeting carries a size past 2^53 exactly", () => {
+    const greeting = encodeOldstyleGreeting((1n << 63n) - 1n, 0x0507);
+    expect(greeting.subarray(16, 28)).toEqual(hex("7F FF FF FF FF FF FF FF  00 00 05 07"));
   });
 
   test("an ACK to STRUCTURED_REPLY is the spec's worked example", () => {

@@ -6,7 +6,7 @@
  */
 
 import { ConfigError } from "../../api/errors.ts";
-import { firstRunAfter, type Layout, type Run, runEnd, trimRun } from "./layout.ts";
+import { firstRunAfter, type Layout, type Run, runEnd, type Step, trimRun } from "./layout.ts";
 import { type Budget, checkOffset, LIMITS } from "./limits.ts";
 
 /** One shared single-byte pattern per value, for fills. */
@@ -15,6 +15,7 @@ const FILL_PATTERNS = Array.from({ length: 256 }, (_, value) => Uint8Array.of(va
 export class LayoutBuilder {
   readonly #budget: Budget;
   #runs: Run[] = [];
+  readonly #steps: Step[] = [];
   #offset = 0n;
   #size = 0n;
 
@@ -31,6 +32,7 @@ export class LayoutBuilder {
     const length = BigInt(bytes.length);
     const at = this.#offset;
     this.#replace(at, at + length, [{ at, length, pattern: bytes, phase: 0 }]);
+    this.#step(true, at, length);
     this.#moveTo(at + length);
   }
 
@@ -41,6 +43,7 @@ export class LayoutBuilder {
       ? []
       : [{ at, length: count, pattern: FILL_PATTERNS[value], phase: 0 }];
     this.#replace(at, at + count, runs);
+    if (value === 0) this.#step(false, at, count);
     this.#moveTo(at + count);
   }
 
@@ -54,6 +57,7 @@ export class LayoutBuilder {
       phase: run.phase,
     }));
     this.#replace(at, at + layout.size, runs);
+    this.#step(false, at, layout.size);
     this.#moveTo(at + layout.size);
   }
 
@@ -78,7 +82,11 @@ export class LayoutBuilder {
   }
 
   finish(): Layout {
-    return { size: this.#size, runs: this.#runs };
+    return { size: this.#size, runs: this.#runs, steps: this.#steps };
+  }
+
+  #step(write: boolean, at: bigint, length: bigint): void {
+    if (length > 0n) this.#steps.push({ write, at, length });
   }
 
   #moveTo(offset: bigint): void {

@@ -24,6 +24,21 @@ export interface Run {
 export interface Layout {
   readonly size: bigint;
   readonly runs: readonly Run[];
+  /** What the scope did to nbdkit's allocator, in order (the top level's is stored: store.ts). */
+  readonly steps?: readonly Step[];
+}
+
+/**
+ * One step of a scope as nbdkit's evaluate takes it, for what its sparse allocator then holds
+ * besides the bytes: a write (a byte, string, file or script) allocates every page it touches,
+ * zeroes included; a zero (a fill of zeroes) and a copy (a group, repeat, slice or name, which
+ * nbdkit blits in) free each page they leave all zero. A fill of another byte leaves data and
+ * needs no step.
+ */
+export interface Step {
+  readonly write: boolean;
+  readonly at: bigint;
+  readonly length: bigint;
 }
 
 /** More copies than this, of a group no longer than LIMITS.patternBytes, become one pattern. */

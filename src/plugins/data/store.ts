@@ -3,27 +3,40 @@
  * non-zero data is written: an all-zero 4 KiB piece (the sparse allocator's page) is skipped,
  * so a pattern made from a sparse group does not fill the disk with zero pages. The total is
  * checked against LIMITS.storedBytes before the first byte is written.
+ *
+ * Extents must then be nbdkit's, which stored the data step by step: its sparse allocator holds
+ * each 32 KiB page a top-level write touched, even with zeroes (extents: ZERO, not a hole), and
+ * looks at the whole of the disk's last page, bytes past the end included. So the top-level
+ * steps are replayed first (a write as zeroes, which leaves exactly those pages), and with
+ * allocator=sparse the data is kept to the end of that last page.
  */
 
 import type { Allocator } from "../../allocators/allocator.ts";
 import { toOffset } from "../../api/parse.ts";
 import { ConfigError } from "../../api/errors.ts";
 import { isAllZero } from "../../api/zero.ts";
-import type { Layout, Run } from "./layout.ts";
+import { NBDKIT_PAGE_SIZE } from "../../allocators/zero-pages.ts";
+import type { Layout, Run, Step } from "./layout.ts";
 import { LIMITS } from "./limits.ts";
 
 /** Bytes written per call; a pattern shorter than this is laid out in a block this long. */
 const BLOCK = 1 << 16;
 /** The sparse allocator's page size: zero pieces this long, so aligned, are not written. */
 const PIECE = 4096;
+const BIG_PAGE = BigInt(NBDKIT_PAGE_SIZE);
+/** Bytes zeroed per call when replaying a step. */
+const ZERO_CHUNK = 2 ** 40;
+const ZEROES = new Uint8Array(BLOCK);
 
 export function storeLayout(layout: Layout, store: Allocator, size: bigint): void {
+  const kept = store.kind === "sparse" ? (size + BIG_PAGE - 1n) / BIG_PAGE * BIG_PAGE : size;
+  replaySteps(layout.steps ?? [], store, kept);
   const clipped: Run[] = [];
   let total = 0n;
   for (const run of layout.runs) {
-    if (run.at >= size) break;
+    if (run.at >= kept) break;
     const end = run.at + run.length;
-    const length = end > size ? size - run.at : run.length;
+    const length = end > kept ? kept - run.at : run.length;
     total += length;
     if (total > BigInt(LIMITS.storedBytes)) {
       throw new ConfigError(
@@ -38,6 +51,25 @@ export function storeLayout(layout: Layout, store: Allocator, size: bigint): voi
     let zero = zeroPatterns.get(run.pattern);
     if (zero === undefined) zeroPatterns.set(run.pattern, zero = isAllZero(run.pattern));
     if (!zero) writeRun(store, run);
+  }
+}
+
+/**
+ * Leaves allocated, with zeroes, the pages nbdkit's last step on them allocated: writes as
+ * zeroes, zeroes as zero(). Before the first write nothing is allocated, so nothing to free.
+ */
+function replaySteps(steps: readonly Step[], store: Allocator, kept: bigint): void {
+  const first = steps.findIndex((step) => step.write);
+  if (first < 0) return;
+  for (const step of steps.slice(first)) {
+    if (step.at >= kept) continue;
+    const end = step.at + step.length < kept ? step.at + step.length : kept;
+    const chunk = BigInt(step.write ? BLOCK : ZERO_CHUNK);
+    for (let at = step.at; at < end; at += chunk) {
+      const n = Number(end - at < chunk ? end - at : chunk);
+      if (step.write) store.write(ZEROES.subarray(0, n), toOffset(at));
+      else store.zero(n, toOffset(at));
+    }
   }
 }
 
