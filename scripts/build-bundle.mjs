@@ -33,6 +33,12 @@ await build({
   format: "esm",
   target: "node20",
   external: ["esbuild", "bufferutil", "utf-8-validate", "ws"],
+  // Bundled CommonJS dependencies (xz-decompress) require Node built-ins: an ES module has no
+  // `require` of its own, and without one the library fails as it loads.
+  banner: {
+    js: "import { createRequire as nbdtsCreateRequire } from 'node:module';\n" +
+      "const require = nbdtsCreateRequire(import.meta.url);",
+  },
   logLevel: "warning",
 });
 

@@ -35,6 +35,10 @@ async function loadEsbuild(): Promise<Esbuild | undefined> {
   }
 }
 
+/** Gives the bundle a `require`, which an ES module lacks, for the CommonJS code bundled in it. */
+const REQUIRE_BANNER = "import { createRequire as nbdtsCreateRequire } from 'node:module';\n" +
+  "const require = nbdtsCreateRequire(import.meta.url);";
+
 /** Marks what esbuild's own resolution is asked for, so the plugin below does not ask again. */
 const RESOLVING = Symbol("resolving nbdts");
 
@@ -74,6 +78,8 @@ async function importTypeScript(file: string): Promise<unknown> {
       platform: "node",
       outfile: out,
       plugins: [sharedNbdts],
+      // CommonJS code bundled into an ES module requires Node built-ins through this.
+      banner: { js: REQUIRE_BANNER },
       // So that a stack names the plugin's own file and line, not the temporary bundle's.
       sourcemap: "inline",
       sourcesContent: false,
