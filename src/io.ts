@@ -194,6 +194,11 @@ export interface PluginHost {
   openFile?(path: string, readonly: boolean): Promise<DiskFile>;
   /** The names in a directory, without "." and "..". */
   listDirectory?(path: string): Promise<DirectoryEntry[]>;
+  /**
+   * Whether `path` exists now (access(2) with F_OK), asked synchronously: a filter switched on
+   * and off by a file (cow-on-read=/PATH) asks before each read, as nbdkit does.
+   */
+  pathExists?(path: string): boolean;
 }
 
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */

@@ -6,7 +6,7 @@
 
 import { spawn } from "node:child_process";
 import { messageOf } from "../api/errors.ts";
-import type { Stats } from "node:fs";
+import { existsSync, type Stats } from "node:fs";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
 import type {
@@ -198,6 +198,7 @@ export function createNodeHost(
       return openFile(path, readonly, await libc);
     },
     listDirectory,
+    pathExists: (path) => existsSync(path),
   };
 }
 
