@@ -2,7 +2,9 @@
 /**
  * `npm run bench`: nbdts under Node, Deno and Bun side by side with `nbdkit memory`, in one run.
  *
- * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test). Each
+ * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test; the filter
+ * workloads put `--filter=cow` in front of memory, or `--filter=cache` in front of the file
+ * plugin serving a copy of the 1 GiB data file). Each
  * workload runs against each server in turn (A B C D, A B C D …) for --reps repetitions; the
  * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
@@ -29,6 +31,8 @@ const REPO = fileURLToPath(new URL("../", import.meta.url));
 const OUT = path.join(REPO, "bench-out");
 const RUN_DIR = path.join(OUT, "run");
 const DATA_FILE = path.join(OUT, "random-1G.bin");
+/** The file the cache workloads serve: a copy of DATA_FILE, which their writes may change. */
+const CACHE_FILE = path.join(OUT, "cache-1G.bin");
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -242,15 +246,15 @@ function vmHwmMiB(pid) {
 let sockDir;
 let serverSerial = 0;
 
-/** One running server process: `<argv> -f -U <sock> memory <size>`. */
+/** One running server process: `<argv> -f -U <sock> memory <size>`, or `<argv> … <plugin>`. */
 class Server {
-  constructor(spec, size, label) {
+  constructor(spec, size, label, plugin = ["memory", size]) {
     this.name = spec.name;
     this.size = size;
     this.sock = path.join(sockDir, `${serverSerial++}-${spec.name}.sock`);
     this.uri = `nbd+unix:///?socket=${this.sock}`;
     this.logPath = path.join(RUN_DIR, `${spec.name}-${label}.log`);
-    this.argv = [...spec.argv, "-f", "-U", this.sock, "memory", size];
+    this.argv = [...spec.argv, "-f", "-U", this.sock, ...plugin];
   }
 
   async start(timeoutMs = 30_000) {
@@ -531,6 +535,48 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "cow-randwrite-qd32",
+    label: "4k randwrite qd32, `--filter=cow` over memory (fresh overlay)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cow-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `--filter=cow` over memory (overlay written in order)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cow-seqread-scattered-1m-qd8",
+    label: "1 MiB seq read qd8, `--filter=cow` over memory (overlay first written at random)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cache-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `--filter=cache cache-on-read=true` over file (cold cache)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cache-randread-qd32",
+    label: "4k randread qd32, `--filter=cache cache-on-read=true` over file (after that)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cache-randwrite-qd32",
+    label: "4k randwrite qd32, `--filter=cache` (writeback) over file",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
     id: "map-64g",
     label: "`nbdinfo --map`, 64 GiB disk, 1000 × 4 KiB written",
     unit: "ms",
@@ -582,11 +628,14 @@ function fail(server, what, error) {
   log(`  ${server}: FAILED ${message}`);
 }
 
-/** Starts one fresh server per spec; those that fail to start are reported and left out. */
-async function startAll(specs, size, label) {
+/**
+ * Starts one fresh server per spec (serving `plugin`, default `memory <size>`); those that fail
+ * to start are reported and left out.
+ */
+async function startAll(specs, size, label, plugin = undefined) {
   const started = [];
   for (const spec of specs) {
-    const server = new Server(spec, size, label);
+    const server = new Server(spec, size, label, plugin);
     server.label = label;
     try {
       await server.start();
@@ -705,6 +754,41 @@ async function repetition(rep, specs) {
     if (wanted("rss-end")) {
       for (const s of live) if (s.alive()) record("rss-end", s.name, s.rss());
     }
+    await stopAll(live);
+  }
+
+  // The cow filter over an empty memory disk. Sequential reads of an overlay that nbdcopy wrote
+  // in order (not measured), on fresh servers; then, on others, random writes first touching the
+  // overlay's 64 KiB blocks (a read-modify-write of each), the whole disk written over them (not
+  // measured, so that every server's overlay holds all of it), and the same sequential reads:
+  // now nbdts finds the blocks scattered in memory in the order they were first written.
+  const cow = ["--filter=cow", "memory", "1G"];
+  const fillOverlay = () =>
+    each(live, `${tag} cow overlay fill (not measured)`, async (s) => {
+      await nbdcopy([DATA_FILE, s.uri], "nbdcopy into the overlay");
+    });
+  if (wanted("cow-seqread-1m-qd8")) {
+    live = await startAll(specs, "1G", `${tag}-cow-in-order`, cow);
+    await fillOverlay();
+    await fioJob("cow-seqread-1m-qd8", "read", "1M", 8);
+    await stopAll(live);
+  }
+  if (wanted("cow-randwrite-qd32", "cow-seqread-scattered-1m-qd8")) {
+    live = await startAll(specs, "1G", `${tag}-cow`, cow);
+    await fioJob("cow-randwrite-qd32", "randwrite", "4k", 32);
+    if (wanted("cow-seqread-scattered-1m-qd8")) await fillOverlay();
+    await fioJob("cow-seqread-scattered-1m-qd8", "read", "1M", 8);
+    await stopAll(live);
+  }
+
+  // The cache filter over the file plugin: the first sequential pass fills the cache
+  // (cache-on-read), random reads then hit it, and writes stay in it (writeback, no flush).
+  if (wanted("cache-seqread-1m-qd8", "cache-randread-qd32", "cache-randwrite-qd32")) {
+    const plugin = ["--filter=cache", "file", CACHE_FILE, "cache-on-read=true"];
+    live = await startAll(specs, "1G", `${tag}-cache`, plugin);
+    await fioJob("cache-seqread-1m-qd8", "read", "1M", 8);
+    await fioJob("cache-randread-qd32", "randread", "4k", 32);
+    await fioJob("cache-randwrite-qd32", "randwrite", "4k", 32);
     await stopAll(live);
   }
 
@@ -965,6 +1049,9 @@ function ensureDataFile() {
     const chunk = Buffer.allocUnsafe(64 * MiB);
     for (let done = 0; done < GiB; done += chunk.length) fs.writeSync(fd, randomFillSync(chunk));
     fs.closeSync(fd);
+  }
+  if (wanted("cache-seqread-1m-qd8", "cache-randread-qd32", "cache-randwrite-qd32")) {
+    fs.copyFileSync(DATA_FILE, CACHE_FILE);
   }
   // Read it once so that no server's prefill pays for the disk.
   const fd = fs.openSync(DATA_FILE, "r");

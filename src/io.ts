@@ -205,6 +205,11 @@ export interface PluginHost {
    * process exits, however it ends. Rejects with the reason when the directory refuses.
    */
   createTempFile?(directory: string): Promise<DiskFile>;
+  /**
+   * Whether `path` exists now (access(2) with F_OK), asked synchronously: a filter switched on
+   * and off by a file (cow-on-read=/PATH) asks before each read, as nbdkit does.
+   */
+  pathExists?(path: string): boolean;
 }
 
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */

@@ -5,7 +5,7 @@
  */
 
 import { spawn } from "node:child_process";
-import type { Stats } from "node:fs";
+import { existsSync, type Stats } from "node:fs";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
 import type {
@@ -187,6 +187,7 @@ export function createNodeHost(
     },
     listDirectory,
     createTempFile,
+    pathExists: (path) => existsSync(path),
   };
 }
 

@@ -22,6 +22,16 @@ export const ALL_FLAGS = {
   cache: true,
 } as const;
 
+/** What `flags(h)` reports for such a plugin served with -r: flush, multi-conn and cache. */
+export const READ_ONLY_FLAGS = {
+  ...ALL_FLAGS,
+  read_only: true,
+  fua: false,
+  trim: false,
+  zero: false,
+  fast_zero: false,
+} as const;
+
 /** What `flags(h)` reports for the pattern plugin: read-only, multi-conn and cache. */
 export const PATTERN_FLAGS = {
   ...ALL_FLAGS,
