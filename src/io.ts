@@ -265,7 +265,7 @@ export interface Runtime {
    * is 128+N with `signal` N when a signal killed the shell itself.
    */
   runShell(command: string, env: Record<string, string>): Promise<ShellEnd>;
-  /** A fresh private directory (for -U -). */
+  /** A fresh private directory in /tmp, whatever $TMPDIR says, as nbdkit's for -U -. */
   makeTempDir(): Promise<string>;
   removePath(path: string): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;

@@ -188,7 +188,11 @@ async function serve(
   let socketPath = line.unixSocket && absolute(runtime, line.unixSocket);
   const pidFile = line.pidFile && absolute(runtime, line.pidFile);
   if (socketPath === PRIVATE_SOCKET) {
-    tempDir = await runtime.makeTempDir();
+    try {
+      tempDir = await runtime.makeTempDir();
+    } catch (error) {
+      throw new ConfigError(`cannot make a directory for the socket: ${messageOf(error)}`);
+    }
     socketPath = `${tempDir}/socket`;
   }
   let listener: Listener;

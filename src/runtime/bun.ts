@@ -8,7 +8,6 @@
 
 import { busyPoll } from "./busy-poll.ts";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import process from "node:process";
 import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
@@ -200,7 +199,7 @@ export function createBunRuntime(): Runtime {
       return child.signalCode === null ? { status } : { status, signal: status - 128 };
     },
 
-    makeTempDir: () => mkdtemp(`${tmpdir()}/nbdts`),
+    makeTempDir: () => mkdtemp("/tmp/nbdts"),
     removePath: (path) => rm(path, { recursive: true, force: true }),
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 

@@ -47,7 +47,7 @@ export interface DenoApi {
   /** Foreign functions (needs --allow-ffi, which -A gives): here only libc's signal(). */
   dlopen(path: string, symbols: LibcSymbols): { symbols: { signal(n: number, to: null): unknown } };
   unrefTimer(id: number): void;
-  makeTempDir(options: { prefix: string }): Promise<string>;
+  makeTempDir(options: { dir?: string; prefix: string }): Promise<string>;
   remove(path: string, options: { recursive: boolean }): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
 }

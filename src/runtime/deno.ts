@@ -176,7 +176,7 @@ export function createDenoRuntime(): Runtime {
       return signal === null ? { status: code } : { status: code, signal: code - 128 };
     },
 
-    makeTempDir: () => Deno.makeTempDir({ prefix: "nbdts" }),
+    makeTempDir: () => Deno.makeTempDir({ dir: "/tmp", prefix: "nbdts" }),
     async removePath(path) {
       try {
         await Deno.remove(path, { recursive: true });

@@ -7,8 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import { constants, tmpdir } from "node:os";
-import { join } from "node:path";
+import { constants } from "node:os";
 import { WebSocketServer } from "ws";
 import type { Accept, Channel, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
@@ -176,7 +175,7 @@ export function createNodeRuntime(): Runtime {
       });
     },
 
-    makeTempDir: () => mkdtemp(join(tmpdir(), "nbdts")),
+    makeTempDir: () => mkdtemp("/tmp/nbdts"),
     removePath: (path) => rm(path, { recursive: true, force: true }),
     writeTextFile: (path, text) => writeFile(path, text),
 
