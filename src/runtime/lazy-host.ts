@@ -1,0 +1,26 @@
+/**
+ * A PluginHost whose implementation is imported on its first use, for every runtime: a server
+ * whose plugin reads no files and runs no commands never loads node:fs or node:child_process
+ * (on Deno, its whole Node layer). Only getEnv, which plugins call while configuring, is given
+ * directly.
+ */
+
+import type { PluginHost } from "../io.ts";
+
+export function lazyHost(
+  load: () => Promise<PluginHost>,
+  getEnv: (name: string) => string | undefined,
+): PluginHost {
+  let host: Promise<PluginHost> | undefined;
+  const loaded = () => host ??= load();
+  return {
+    realpath: async (path) => (await loaded()).realpath(path),
+    openReadOnly: async (path) => (await loaded()).openReadOnly(path),
+    readFile: async (path, offset, length) => (await loaded()).readFile(path, offset, length),
+    runCommand: async (script, limit) => (await loaded()).runCommand(script, limit),
+    getEnv,
+    fileKind: async (path) => (await loaded()).fileKind!(path),
+    openFile: async (path, readonly) => (await loaded()).openFile!(path, readonly),
+    listDirectory: async (path) => (await loaded()).listDirectory!(path),
+  };
+}
