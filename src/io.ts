@@ -238,10 +238,11 @@ export interface TlsSupport {
   /** Why --tls-psk cannot work on this runtime; absent when pre-shared keys work. */
   readonly pskUnavailable?: string;
   /**
-   * Checks the credentials (throwing when a PEM does not load) and returns what wraps an
-   * `accept` so that every channel it is given has a startTls() upgrading with them.
+   * Checks the credentials (rejecting when a PEM does not load) and answers what wraps an
+   * `accept` so that every channel it is given has a startTls() upgrading with them. The TLS
+   * library may be loaded only now, when a server first needs it.
    */
-  prepare(credentials: TlsCredentials): (accept: Accept) => Accept;
+  prepare(credentials: TlsCredentials): Promise<(accept: Accept) => Accept>;
 }
 
 /** The signals the program acts on, as nbdkit 1.32.5 does (src/cli/signals.ts says how). */
@@ -298,6 +299,12 @@ export interface Runtime {
   readonly tls?: TlsSupport;
   /** Whether the effective user is root: nbdkit then looks for certificates in /etc/pki. */
   isRoot(): boolean;
+  /**
+   * Whether `path` is a directory (false when it cannot be looked at), asked without loading
+   * anything: a certificate directory that is not there is passed over without reading its
+   * files through `host`. Absent: every directory is read.
+   */
+  isDirectory?(path: string): boolean;
   /** Loads a user plugin module by path. */
   importModule(path: string): Promise<unknown>;
   stdout(text: string): void;

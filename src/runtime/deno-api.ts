@@ -13,6 +13,7 @@ export interface DenoApi {
   /** A getter: it answers anew each time, so it shows when the parent has died. */
   readonly ppid: number;
   readonly env: { get(name: string): string | undefined; delete(name: string): void };
+  readonly build: { readonly os: string };
   readonly errors: {
     readonly NotFound: new () => Error;
     readonly AddrInUse: new () => Error;
@@ -48,6 +49,7 @@ export interface DenoApi {
   dlopen(path: string, symbols: LibcSymbols): { symbols: { signal(n: number, to: null): unknown } };
   unrefTimer(id: number): void;
   makeTempDir(options: { dir?: string; prefix: string }): Promise<string>;
+  statSync(path: string): { readonly isDirectory: boolean };
   remove(path: string, options: { recursive: boolean }): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
 }
