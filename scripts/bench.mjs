@@ -2,11 +2,16 @@
 /**
  * `npm run bench`: nbdts under Node, Deno and Bun side by side with `nbdkit memory`, in one run.
  *
- * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test). Each
+ * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test; the filter
+ * workloads put `--filter=cow` in front of memory, or `--filter=cache` in front of the file
+ * plugin serving a copy of the 1 GiB data file). Each
  * workload runs against each server in turn (A B C D, A B C D …) for --reps repetitions; the
  * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
  * machines; only ratios from one interleaved run mean anything (see BENCHMARKS.md).
+ * Start-up is the exception: `<argv> -U - memory 1M --run true`, each run followed by its bare
+ * runtime doing nothing (`node -e 0`, `deno run -A` of an empty file, `bun -e 0`), and each
+ * runtime's median is set against its own bare start, not against nbdkit.
  *
  *   node scripts/bench.mjs [--servers=nbdts-node,nbdkit] [--only=seqwrite-1m-qd8,prefill] [--reps=3]
  *                          [--quick] [--runtime=SECONDS] [--no-build] [--no-md]
@@ -29,6 +34,8 @@ const REPO = fileURLToPath(new URL("../", import.meta.url));
 const OUT = path.join(REPO, "bench-out");
 const RUN_DIR = path.join(OUT, "run");
 const DATA_FILE = path.join(OUT, "random-1G.bin");
+/** The file the cache workloads serve: a copy of DATA_FILE, which their writes may change. */
+const CACHE_FILE = path.join(OUT, "cache-1G.bin");
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -54,6 +61,19 @@ const KNOWN_SERVERS = [
 ];
 const REFERENCE = "nbdkit";
 
+/** The start-up workload's arguments: serve a small disk to a command that exits at once. */
+const STARTUP_ARGS = ["-U", "-", "memory", "1M", "--run", "true"];
+/** An empty module for `deno run`: Deno's bare start on the same path as nbd.ts's. */
+const EMPTY_MODULE = path.join(OUT, "empty.ts");
+/** Each runtime started with nothing to do: what an nbdts start-up is measured over. */
+const BARE = {
+  "nbdts-node": [process.execPath, "-e", "0"],
+  "nbdts-deno": [KNOWN_SERVERS[1].argv[0], "run", "-A", EMPTY_MODULE],
+  "nbdts-bun": [KNOWN_SERVERS[2].argv[0], "-e", "0"],
+};
+/** The most a start-up may take beyond its bare runtime's, in ms. */
+const STARTUP_OVER_BARE_MAX = 25;
+
 // ---------------------------------------------------------------------------------------------
 // Command line
 
@@ -69,6 +89,8 @@ function usage(status) {
       `              the disk is still prefilled for the 1 GiB workloads, unmeasured when 'prefill'\n` +
       `              is not named; a run with --only leaves BENCHMARKS.md alone\n` +
       `  --reps      interleaved repetitions (default 3)\n` +
+      `  --startup-runs  start-ups of each server (and of its bare runtime) per repetition\n` +
+      `              (default 10, --quick 4)\n` +
       `  --quick     1 s fio runs without ramp (a smoke run, not a result)\n` +
       `  --runtime   fio --runtime in seconds (default 4, after a 1 s --ramp_time)\n` +
       `  --no-build  do not run 'npm run build:bundle' first\n` +
@@ -82,6 +104,7 @@ function parseArgs(argv) {
     servers: KNOWN_SERVERS.map((s) => s.name),
     only: undefined,
     reps: 3,
+    startupRuns: undefined,
     quick: false,
     runtime: undefined,
     build: true,
@@ -109,7 +132,9 @@ function parseArgs(argv) {
       }
       opts.md = false; // a partial table must not replace the full one
     } else if (key === "--reps" && value && /^[1-9]\d*$/.test(value)) opts.reps = Number(value);
-    else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
+    else if (key === "--startup-runs" && value && /^[1-9]\d*$/.test(value)) {
+      opts.startupRuns = Number(value);
+    } else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
     else if (key === "--quick" && value === undefined) opts.quick = true;
     else if (key === "--no-build" && value === undefined) opts.build = false;
     else if (key === "--no-md" && value === undefined) opts.md = false;
@@ -122,6 +147,7 @@ function parseArgs(argv) {
   opts.fioRuntime = opts.runtime ?? (opts.quick ? 1 : 4);
   opts.fioRamp = opts.quick ? 0 : 1;
   opts.mapRuns = opts.quick ? 3 : 5;
+  opts.startupRuns ??= opts.quick ? 4 : 10;
   return opts;
 }
 
@@ -242,15 +268,15 @@ function vmHwmMiB(pid) {
 let sockDir;
 let serverSerial = 0;
 
-/** One running server process: `<argv> -f -U <sock> memory <size>`. */
+/** One running server process: `<argv> -f -U <sock> memory <size>`, or `<argv> … <plugin>`. */
 class Server {
-  constructor(spec, size, label) {
+  constructor(spec, size, label, plugin = ["memory", size]) {
     this.name = spec.name;
     this.size = size;
     this.sock = path.join(sockDir, `${serverSerial++}-${spec.name}.sock`);
     this.uri = `nbd+unix:///?socket=${this.sock}`;
     this.logPath = path.join(RUN_DIR, `${spec.name}-${label}.log`);
-    this.argv = [...spec.argv, "-f", "-U", this.sock, "memory", size];
+    this.argv = [...spec.argv, "-f", "-U", this.sock, ...plugin];
   }
 
   async start(timeoutMs = 30_000) {
@@ -531,6 +557,48 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "cow-randwrite-qd32",
+    label: "4k randwrite qd32, `--filter=cow` over memory (fresh overlay)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cow-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `--filter=cow` over memory (overlay written in order)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cow-seqread-scattered-1m-qd8",
+    label: "1 MiB seq read qd8, `--filter=cow` over memory (overlay first written at random)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cache-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `--filter=cache cache-on-read=true` over file (cold cache)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cache-randread-qd32",
+    label: "4k randread qd32, `--filter=cache cache-on-read=true` over file (after that)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "cache-randwrite-qd32",
+    label: "4k randwrite qd32, `--filter=cache` (writeback) over file",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
     id: "map-64g",
     label: "`nbdinfo --map`, 64 GiB disk, 1000 × 4 KiB written",
     unit: "ms",
@@ -555,6 +623,13 @@ const METRICS = [
     target: { absMax: 80 },
   },
   {
+    id: "startup",
+    label: "start-up: `-U - memory 1M --run true`, wall (bare runtime, over bare)",
+    unit: "ms",
+    better: "lower",
+    target: { overBareMax: STARTUP_OVER_BARE_MAX },
+  },
+  {
     id: "rss-end",
     label: "peak RSS (VmHWM) after all 1 GiB workloads (info)",
     unit: "MiB",
@@ -571,6 +646,8 @@ const results = Object.fromEntries(METRICS.map((m) => [m.id, {}]));
 const failures = {};
 const identities = {};
 const extentCounts = {};
+/** bareStarts[server] = the wall ms of its bare runtime, one per start-up, paired by index. */
+const bareStarts = {};
 
 function record(metric, server, value) {
   (results[metric][server] ??= []).push(value);
@@ -582,11 +659,14 @@ function fail(server, what, error) {
   log(`  ${server}: FAILED ${message}`);
 }
 
-/** Starts one fresh server per spec; those that fail to start are reported and left out. */
-async function startAll(specs, size, label) {
+/**
+ * Starts one fresh server per spec (serving `plugin`, default `memory <size>`); those that fail
+ * to start are reported and left out.
+ */
+async function startAll(specs, size, label, plugin = undefined) {
   const started = [];
   for (const spec of specs) {
-    const server = new Server(spec, size, label);
+    const server = new Server(spec, size, label, plugin);
     server.label = label;
     try {
       await server.start();
@@ -650,8 +730,34 @@ const PREFILLED = [
   "rss-end",
 ];
 
+/**
+ * Start-up: each server serves a 1 MiB disk to `true` and exits, and right after, its bare
+ * runtime starts with nothing to do; servers take turns, --startup-runs times. Wall time from
+ * spawn to exit, as a test suite that starts hundreds of servers waits for it.
+ */
+async function startups(tag, specs) {
+  log(`${tag} startup ×${opts.startupRuns}`);
+  for (let i = 0; i < opts.startupRuns; i++) {
+    for (const spec of specs) {
+      const [program, ...args] = spec.argv;
+      const started = await run(program, [...args, ...STARTUP_ARGS], { timeoutMs: 30_000 });
+      if (started.code !== 0) {
+        fail(spec.name, "startup", new Error(`exit ${started.code}: ${started.stderr.trim()}`));
+        continue;
+      }
+      const bare = BARE[spec.name];
+      if (bare) {
+        const idle = check(await run(bare[0], bare.slice(1)), `${spec.name} bare runtime`);
+        (bareStarts[spec.name] ??= []).push(idle.ms);
+      }
+      record("startup", spec.name, started.ms);
+    }
+  }
+}
+
 async function repetition(rep, specs) {
   const tag = `rep${rep}`;
+  if (wanted("startup")) await startups(tag, specs);
   const fioJob = (metric, rw, bs, qd, extra) =>
     wanted(metric) &&
     each(live, `${tag} ${metric}`, async (s) => {
@@ -705,6 +811,41 @@ async function repetition(rep, specs) {
     if (wanted("rss-end")) {
       for (const s of live) if (s.alive()) record("rss-end", s.name, s.rss());
     }
+    await stopAll(live);
+  }
+
+  // The cow filter over an empty memory disk. Sequential reads of an overlay that nbdcopy wrote
+  // in order (not measured), on fresh servers; then, on others, random writes first touching the
+  // overlay's 64 KiB blocks (a read-modify-write of each), the whole disk written over them (not
+  // measured, so that every server's overlay holds all of it), and the same sequential reads:
+  // now nbdts finds the blocks scattered in memory in the order they were first written.
+  const cow = ["--filter=cow", "memory", "1G"];
+  const fillOverlay = () =>
+    each(live, `${tag} cow overlay fill (not measured)`, async (s) => {
+      await nbdcopy([DATA_FILE, s.uri], "nbdcopy into the overlay");
+    });
+  if (wanted("cow-seqread-1m-qd8")) {
+    live = await startAll(specs, "1G", `${tag}-cow-in-order`, cow);
+    await fillOverlay();
+    await fioJob("cow-seqread-1m-qd8", "read", "1M", 8);
+    await stopAll(live);
+  }
+  if (wanted("cow-randwrite-qd32", "cow-seqread-scattered-1m-qd8")) {
+    live = await startAll(specs, "1G", `${tag}-cow`, cow);
+    await fioJob("cow-randwrite-qd32", "randwrite", "4k", 32);
+    if (wanted("cow-seqread-scattered-1m-qd8")) await fillOverlay();
+    await fioJob("cow-seqread-scattered-1m-qd8", "read", "1M", 8);
+    await stopAll(live);
+  }
+
+  // The cache filter over the file plugin: the first sequential pass fills the cache
+  // (cache-on-read), random reads then hit it, and writes stay in it (writeback, no flush).
+  if (wanted("cache-seqread-1m-qd8", "cache-randread-qd32", "cache-randwrite-qd32")) {
+    const plugin = ["--filter=cache", "file", CACHE_FILE, "cache-on-read=true"];
+    live = await startAll(specs, "1G", `${tag}-cache`, plugin);
+    await fioJob("cache-seqread-1m-qd8", "read", "1M", 8);
+    await fioJob("cache-randread-qd32", "randread", "4k", 32);
+    await fioJob("cache-randwrite-qd32", "randwrite", "4k", 32);
     await stopAll(live);
   }
 
@@ -776,8 +917,34 @@ function verdict(metric, value, ratio) {
 function targetText(metric) {
   const t = metric.target;
   if (!t) return "–";
+  if (t.overBareMax !== undefined) return `≤ bare + ${t.overBareMax} ms`;
   if (t.absMax !== undefined) return `≤ ${t.absMax} ${metric.unit}`;
   return t.min !== undefined ? `≥ ${t.min.toFixed(2)}×` : `≤ ${t.max.toFixed(2)}×`;
+}
+
+/**
+ * A start-up cell: the median, the bare runtime's median and the difference, against the
+ * target; the spread is the lowest and highest difference of a start-up and the bare start
+ * that followed it. Fills `cell` for the JSON summary.
+ */
+function overBare(metric, name, med, cell) {
+  const mine = results[metric.id][name] ?? [];
+  const bare = bareStarts[name] ?? [];
+  const bareMed = median(bare);
+  if (med === undefined || bareMed === undefined) {
+    return { text: med === undefined ? "–" : fmtValue(metric, med), spread: "–" };
+  }
+  const over = med - bareMed;
+  const ok = over <= metric.target.overBareMax;
+  Object.assign(cell, { bare: bareMed, bareValues: bare, overBare: over, met: ok });
+  const paired = mine.map((v, i) => v - bare[i]).filter((d) => Number.isFinite(d));
+  const signed = (ms) => `${ms < 0 ? "−" : "+"}${Math.abs(ms).toFixed(1)} ms`;
+  return {
+    text: `${fmtValue(metric, med)} (bare ${fmtValue(metric, bareMed)}, ${signed(over)})${
+      ok ? " ✅" : " ❌"
+    }`,
+    spread: paired.length ? `${signed(Math.min(...paired))} … ${signed(Math.max(...paired))}` : "–",
+  };
 }
 
 function buildReport(serverNames) {
@@ -805,6 +972,10 @@ function buildReport(serverNames) {
       const cell = { median: med, values: row[name] ?? [] };
       if (name === REFERENCE) {
         cells.push(fmtValue(metric, med));
+      } else if (metric.target?.overBareMax !== undefined) {
+        const over = overBare(metric, name, med, cell);
+        cells.push(over.text);
+        spreadCells.push(over.spread);
       } else {
         const ratio = hasRef ? ratioOf(metric, med, ref) : undefined;
         const ok = verdict(metric, med, ratio);
@@ -892,10 +1063,11 @@ function markdownSection(report, info, meta) {
     `**Settings:** ${meta.reps} interleaved repetitions, fio \`--runtime=${meta.fioRuntime}s\`` +
     `${
       meta.fioRamp ? ` after \`--ramp_time=${meta.fioRamp}s\`` : ""
-    }, \`nbdinfo --map\` ${meta.mapRuns}× per repetition.`,
+    }, \`nbdinfo --map\` ${meta.mapRuns}× and ${meta.startupRuns} start-ups per repetition.`,
     "",
     "Medians over the repetitions. Ratio: how many times faster than nbdkit for speeds and times " +
-    "with a `≥` target; ours ÷ nbdkit for the `nbdinfo --map` time and for memory (`≤` targets).",
+    "with a `≥` target; ours ÷ nbdkit for the `nbdinfo --map` time and for memory (`≤` targets). " +
+    "Start-up: each runtime against its own bare start (the runtime doing nothing), not nbdkit.",
     "",
     report.table,
     "",
@@ -966,6 +1138,9 @@ function ensureDataFile() {
     for (let done = 0; done < GiB; done += chunk.length) fs.writeSync(fd, randomFillSync(chunk));
     fs.closeSync(fd);
   }
+  if (wanted("cache-seqread-1m-qd8", "cache-randread-qd32", "cache-randwrite-qd32")) {
+    fs.copyFileSync(DATA_FILE, CACHE_FILE);
+  }
   // Read it once so that no server's prefill pays for the disk.
   const fd = fs.openSync(DATA_FILE, "r");
   const buf = Buffer.allocUnsafe(16 * MiB);
@@ -986,7 +1161,9 @@ async function main() {
     "npm run bench",
     ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
   ].join(" ");
-  const missing = missingTools();
+  // Start-up needs no client; every other workload needs them, and the 1 GiB of data.
+  const clientWorkloads = METRICS.some((metric) => metric.id !== "startup" && wanted(metric.id));
+  const missing = clientWorkloads ? missingTools() : [];
   if (missing.length) {
     console.error(
       `bench: missing ${
@@ -998,6 +1175,7 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   fs.rmSync(RUN_DIR, { recursive: true, force: true });
   fs.mkdirSync(RUN_DIR, { recursive: true });
+  fs.writeFileSync(EMPTY_MODULE, "");
   sockDir = fs.mkdtempSync(path.join(os.tmpdir(), "nbdts-bench-"));
 
   const stopEverything = (signal) => {
@@ -1012,7 +1190,7 @@ async function main() {
     log("npm run build:bundle");
     check(await run("npm", ["run", "--silent", "build:bundle"]), "npm run build:bundle");
   }
-  ensureDataFile();
+  if (clientWorkloads) ensureDataFile();
   const info = machineInfo();
   const cpuAtStart = cpuSnapshot();
 
@@ -1065,6 +1243,7 @@ async function main() {
     fioRuntime: opts.fioRuntime,
     fioRamp: opts.fioRamp,
     mapRuns: opts.mapRuns,
+    startupRuns: opts.startupRuns,
     foreign: foreignText,
     foreignCores,
     identities: Object.fromEntries(names.map((n) => [n, identities[n]])),

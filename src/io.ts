@@ -207,10 +207,17 @@ export interface PluginHost {
   /** The names in a directory, without "." and "..". */
   listDirectory?(path: string): Promise<DirectoryEntry[]>;
   /**
-   * Whether `path` exists, or with `readable` whether this process may read it (access(2) with
-   * F_OK or R_OK). Synchronous: filters ask before a request, as nbdkit's do (error-file=).
+   * A new empty file in `directory`, open for reading and writing and already unlinked, as
+   * nbdkit's mkostemp and unlink make one: private to this process, gone once closed or when the
+   * process exits, however it ends. Rejects with the reason when the directory refuses.
    */
-  exists?(path: string, readable?: boolean): boolean;
+  createTempFile?(directory: string): Promise<DiskFile>;
+  /**
+   * Whether `path` exists now, or with `readable` whether this process may read it (access(2)
+   * with F_OK or R_OK), asked synchronously: a filter switched on and off by a file
+   * (cow-on-read=, error-file=, readonly-file=) asks before each request, as nbdkit does.
+   */
+  pathExists?(path: string, readable?: boolean): boolean;
   /**
    * Opens a file to write lines to: created if missing (mode 0666 less the umask), emptied
    * unless `append`. Rejects with the reason ("No such file or directory").
@@ -223,11 +230,11 @@ export interface PluginHost {
   runShell?(script: string): Promise<ShellEnd>;
   /**
    * Watches the read end of a pipe (or socket) the server inherited as descriptor `fd`, for
-   * the exitwhen filter: the function returned says "closed" once every write end is closed,
-   * "invalid" when `fd` is no pipe or socket the runtime can watch. Unlike nbdkit, which only
-   * polls it, the runtime reads the pipe: what is written to it is thrown away.
+   * the exitwhen filter: the function it resolves to says "closed" once every write end is
+   * closed, "invalid" when `fd` is no pipe or socket the runtime can watch. Unlike nbdkit,
+   * which only polls it, the runtime reads the pipe: what is written to it is thrown away.
    */
-  watchPipe?(fd: number): () => PipeState;
+  watchPipe?(fd: number): Promise<() => PipeState>;
 }
 
 /** What PluginHost.watchPipe tells of a pipe. */
@@ -259,10 +266,11 @@ export interface TlsSupport {
   /** Why --tls-psk cannot work on this runtime; absent when pre-shared keys work. */
   readonly pskUnavailable?: string;
   /**
-   * Checks the credentials (throwing when a PEM does not load) and returns what wraps an
-   * `accept` so that every channel it is given has a startTls() upgrading with them.
+   * Checks the credentials (rejecting when a PEM does not load) and answers what wraps an
+   * `accept` so that every channel it is given has a startTls() upgrading with them. The TLS
+   * library may be loaded only now, when a server first needs it.
    */
-  prepare(credentials: TlsCredentials): (accept: Accept) => Accept;
+  prepare(credentials: TlsCredentials): Promise<(accept: Accept) => Accept>;
 }
 
 /** The signals the program acts on, as nbdkit 1.32.5 does (src/cli/signals.ts says how). */
@@ -286,7 +294,7 @@ export interface Runtime {
    * is 128+N with `signal` N when a signal killed the shell itself.
    */
   runShell(command: string, env: Record<string, string>): Promise<ShellEnd>;
-  /** A fresh private directory (for -U -). */
+  /** A fresh private directory in /tmp, whatever $TMPDIR says, as nbdkit's for -U -. */
   makeTempDir(): Promise<string>;
   removePath(path: string): Promise<void>;
   writeTextFile(path: string, text: string): Promise<void>;
@@ -319,6 +327,12 @@ export interface Runtime {
   readonly tls?: TlsSupport;
   /** Whether the effective user is root: nbdkit then looks for certificates in /etc/pki. */
   isRoot(): boolean;
+  /**
+   * Whether `path` is a directory (false when it cannot be looked at), asked without loading
+   * anything: a certificate directory that is not there is passed over without reading its
+   * files through `host`. Absent: every directory is read.
+   */
+  isDirectory?(path: string): boolean;
   /** Loads a user plugin module by path. */
   importModule(path: string): Promise<unknown>;
   stdout(text: string): void;

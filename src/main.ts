@@ -42,6 +42,7 @@ import { routeShutdown } from "./api/shutdown.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
 import { stackFilters } from "./backend/filter-stack.ts";
+import { probeHandle } from "./backend/probe-handle.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
 export async function main(runtime: Runtime): Promise<number> {
@@ -96,7 +97,9 @@ async function run(
     if (role !== "background") return role;
   }
 
-  const named = await loadPlugin(runtime, line.plugin);
+  const warn = (message: string) =>
+    runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
+  const named = await loadPlugin(runtime, line.plugin, warn);
   const filters = await loadFilters(runtime, line.filters);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
@@ -111,7 +114,7 @@ async function run(
   // From here on the server sees one plugin: the filters stacked in front of the named one.
   const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning, self.name) + "\n");
-  await plugin.load?.();
+  await pluginStep(plugin, () => plugin.load?.());
   for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
     runtime.stderr(errorLine(warning, self.name) + "\n");
   }
@@ -129,7 +132,8 @@ async function run(
   }
   await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
   if (line.action === ACTION.DUMP_PLUGIN) {
-    runtime.stdout(await dumpPluginText(named, line.plugin, plugin));
+    const handle = await probeHandle(named);
+    runtime.stdout(await dumpPluginText(named, line.plugin, plugin, handle));
     return 0;
   }
   // shutdown() while starting (exitwhen's event has happened already) ends the program at
@@ -196,7 +200,11 @@ async function serve(
   let socketPath = line.unixSocket && absolute(runtime, line.unixSocket);
   const pidFile = line.pidFile && absolute(runtime, line.pidFile);
   if (socketPath === PRIVATE_SOCKET) {
-    tempDir = await runtime.makeTempDir();
+    try {
+      tempDir = await runtime.makeTempDir();
+    } catch (error) {
+      throw new ConfigError(`cannot make a directory for the socket: ${messageOf(error)}`);
+    }
     socketPath = `${tempDir}/socket`;
   }
   let listener: Listener;

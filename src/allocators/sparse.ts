@@ -14,7 +14,7 @@
 
 import type { ExtentSink, Offset } from "../api/plugin.ts";
 import { toOffset } from "../api/parse.ts";
-import { type Hotpath, PAGE_MODE, PAGE_SIZE } from "../wasm/hotpath.ts";
+import { type Hotpath, MAX_SHARD_BYTES, PAGE_MODE, PAGE_SIZE } from "../wasm/hotpath.ts";
 import type { Allocator, Placement } from "./allocator.ts";
 import { lendPages, type PageLoan } from "./page-loan.ts";
 import { type PagedDisk, reportExtents, upToBigPage } from "./page-extents.ts";
@@ -37,7 +37,21 @@ export interface SparseAllocator extends Allocator {
 }
 
 export function createSparseAllocator(size: bigint, options: SparseOptions = {}): SparseAllocator {
-  return new SparseArray(size, options);
+  return new SparseArray(size, { shardBytes: shardBytesFor(size), ...options });
+}
+
+/**
+ * The memory a shard is made with for a disk of `size` bytes: room for every page of the disk
+ * (a page is never held twice: a pinned page that is trimmed stays, zeroed, in place) with its
+ * directory (a 2 KiB table per 2 MiB and the L1 list, under 1/512 of the disk even with every
+ * table's alignment gap) and 1 MiB to spare; at most MAX_SHARD_BYTES, beyond which shards are
+ * added. The memory is reserved at full size from the start, and a reservation of gigabytes
+ * costs V8 a garbage collection for "external memory pressure" (about 4 ms on Node and Deno):
+ * a small disk need not pay for one.
+ */
+export function shardBytesFor(size: bigint): number {
+  const bytes = size + size / 256n + 1024n * 1024n;
+  return bytes >= BigInt(MAX_SHARD_BYTES) ? MAX_SHARD_BYTES : Number(bytes);
 }
 
 /** Our pages per nbdkit page. */

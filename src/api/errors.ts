@@ -4,6 +4,7 @@
  * command line or plugin parameter). protocol/wire-error.ts maps an errno to its NBD_E* code.
  */
 
+import { closestName } from "./closest-name.ts";
 import type { Offset } from "./plugin.ts";
 
 /** The host errno names a plugin may use; each maps to a wire error as nbdkit maps it. */
@@ -27,15 +28,26 @@ export const ERRNO = {
 
 export type Errno = (typeof ERRNO)[keyof typeof ERRNO];
 
+/** Why `errno` cannot make an NbdError: it is none of ERRNO's names. */
+function unknownErrno(errno: unknown): string {
+  const names = Object.keys(ERRNO);
+  const meant = typeof errno === "string" ? closestName(errno, names) : undefined;
+  const hint = meant === undefined ? "" : ` (did you mean ${meant}?)`;
+  return `Cannot create NbdError: unknown errno ${JSON.stringify(errno)}${hint}; ` +
+    `use one of ${names.join(", ")}`;
+}
+
 /**
  * A request failed with an errno; the connection lives on. Plugins throw this. A read that
  * fails part-way may name the first bad byte in `offset`: with structured replies the client
- * then gets an ERROR_OFFSET chunk saying where.
+ * then gets an ERROR_OFFSET chunk saying where. An errno that is not one of ERRNO's names is a
+ * TypeError here, where the mistake is, rather than EINVAL on the wire.
  */
 export class NbdError extends Error {
   readonly errno: Errno;
   readonly offset: Offset | undefined;
   constructor(errno: Errno, message?: string, offset?: Offset) {
+    if (!Object.hasOwn(ERRNO, errno)) throw new TypeError(unknownErrno(errno));
     super(message ?? errno);
     this.name = "NbdError";
     this.errno = errno;
@@ -82,6 +94,15 @@ export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";
+  }
+
+  /**
+   * As for NbdError, a plugin's own copy of this class is recognised by its name; subclasses
+   * (the server's own) keep the ordinary test.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === ConfigError && value instanceof Error && value.name === "ConfigError";
   }
 }
 

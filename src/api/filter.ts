@@ -72,10 +72,12 @@ export interface NextHandle
  * What a filter's open() returns for one connection: the Handle methods it overrides, each
  * closing over the NextHandle that `next` gave it, and nbdkit's two per-connection steps.
  * canZero may answer a ZERO_MODE. getSize and every can* are asked once per connection, after
- * prepare, and cached; a connection's requests only come after all of them.
+ * prepare, and cached; a connection's requests only come after all of them. readViews may lend
+ * bytes the filter keeps itself (the cow filter's overlay), with the plugin's contract; it is
+ * never passed through from the layer below, and reaches the server only from the outermost
+ * layer.
  */
-export interface FilterHandle
-  extends Partial<Omit<Handle, "canZero" | "payloadBuffer" | "readViews">> {
+export interface FilterHandle extends Partial<Omit<Handle, "canZero" | "payloadBuffer">> {
   canZero?(): MaybePromise<ZeroMode | boolean>;
   /**
    * Just after every layer is open, before the size or any capability is asked (nbdkit's

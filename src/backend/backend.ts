@@ -7,6 +7,7 @@
 
 import { ERRNO, NbdError } from "../api/errors.ts";
 import { ZERO_MODE, type ZeroMode } from "../api/filter.ts";
+import { calling } from "./callback-error.ts";
 import { checkBlockSize } from "./exports.ts";
 import { isStackHandle } from "./layer.ts";
 import {
@@ -94,7 +95,8 @@ export class Backend {
     trace?: Trace,
     tls = false,
   ): Promise<Backend> {
-    return await Backend.over(await plugin.open(readonly, exportName, tls), readonly, trace);
+    const opened = await calling("open", () => plugin.open(readonly, exportName, tls));
+    return await Backend.over(opened, readonly, trace);
   }
 
   /**
@@ -267,25 +269,29 @@ async function readCapabilities(
   trace: Trace | undefined,
 ): Promise<Capabilities> {
   trace?.("get_size");
-  const size = checkSize(await handle.getSize());
+  const size = checkSize(await calling("getSize", () => handle.getSize()));
   // In nbdkit's order (protocol-handshake.c), so a plugin and a log see the questions as there.
   /** Asks `question` when the plugin has it, else answers `otherwise`. */
   const ask = async (question: keyof typeof NBDKIT_NAME, otherwise: boolean) => {
     trace?.(NBDKIT_NAME[question]);
     const callback = handle[question] as (() => unknown) | undefined;
-    return callback ? checkBoolean(question, await callback.call(handle)) : otherwise;
+    if (!callback) return otherwise;
+    return checkBoolean(question, await calling(question, () => callback.call(handle)));
   };
   /** canFua and canCache, which may answer a mode. */
   const askMode = (question: "canFua" | "canCache") => {
     trace?.(question === "canFua" ? "can_fua" : "can_cache");
-    return handle[question]?.();
+    return calling(question, () => handle[question]?.());
   };
   const writable = !readonly && await ask("canWrite", handle.writeAt !== undefined);
   // As nbdkit's backend_can_*: what cannot write cannot zero, trim or FUA, and is never asked.
   let zero: ZeroMode = ZERO_MODE.NONE;
   if (writable) {
     trace?.("can_zero");
-    zero = zeroMode(checkMode("canZero", await handle.canZero?.()), handle);
+    zero = zeroMode(
+      checkMode("canZero", await calling("canZero", () => handle.canZero?.())),
+      handle,
+    );
   }
   const fastZero = zero !== ZERO_MODE.NONE && await ask("canFastZero", zero !== ZERO_MODE.NATIVE);
   const trim = writable && await ask("canTrim", handle.trim !== undefined);
@@ -298,7 +304,7 @@ async function readCapabilities(
   const cache = cacheMode(checkMode("canCache", await askMode("canCache")), handle);
   const extents = await ask("canExtents", handle.extents !== undefined);
   trace?.("block_size");
-  const blockSize = checkBlockSize(await handle.blockSize?.());
+  const blockSize = checkBlockSize(await calling("blockSize", () => handle.blockSize?.()));
   return {
     size,
     writable,

@@ -103,6 +103,8 @@ function join(own: FilterHandle, next: NextHandle | undefined): Handle {
     const mine = own[method] as ((...args: unknown[]) => unknown) | undefined;
     joined[method] = mine ? mine.bind(own) : next?.[method];
   }
+  // The filter's own bytes only: the layer below lends none through a NextHandle.
+  if (own.readViews) joined.readViews = own.readViews.bind(own);
   // Passed through (left out, or the NextHandle's own), canZero keeps the layer below's mode:
   // its boolean would turn NONE into EMULATE.
   if (next && (own.canZero === undefined || own.canZero === next.canZero)) {

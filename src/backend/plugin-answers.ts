@@ -26,16 +26,20 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** open() must give an object with getSize() and readAt(). */
+/** open() must give an object with getSize() and readAt(); the error names what is missing. */
 export function checkHandle(value: unknown): Handle {
   const handle = value as Partial<Handle> | null | undefined;
-  if (
-    typeof handle !== "object" || handle === null || typeof handle.getSize !== "function" ||
-    typeof handle.readAt !== "function"
-  ) {
+  if (typeof handle !== "object" || handle === null) {
     throw new TypeError(
       `open returned ${show(value)}: expected a handle with getSize() and readAt()`,
     );
+  }
+  const missing = (["getSize", "readAt"] as const).filter((name) =>
+    typeof handle[name] !== "function"
+  );
+  if (missing.length > 0) {
+    const methods = missing.map((name) => `${name}()`).join(" or ");
+    throw new TypeError(`open returned a handle without ${methods}: both are required`);
   }
   return handle as Handle;
 }

@@ -2,10 +2,16 @@
  * The text the informational options print on stdout: --help (usage, then each filter's and the
  * plugin's help), --version, --dump-plugin, and the undocumented --long-options and
  * --short-options lists. It formats what it is given; it never loads a plugin, and calls only
- * threadModel() and a plugin's dumpPlugin() (for --dump-plugin, as nbdkit does).
+ * threadModel() and a plugin's dumpPlugin() (for --dump-plugin, as nbdkit does; main.ts opens
+ * the handle it reads callbacks from).
  */
 
 import { type Plugin, THREAD_MODEL, type ThreadModel } from "../api/plugin.ts";
+import {
+  HANDLE_CALLBACKS,
+  type NbdkitCallbackName,
+  PLUGIN_CALLBACKS,
+} from "../api/plugin-members.ts";
 import { OPTIONS, SHORT_OPTION_ORDER, UNDOCUMENTED } from "./options.ts";
 import { PROGRAM_NAME } from "./program-name.ts";
 
@@ -79,50 +85,12 @@ export function versionText(
   return `${programLine}\n${lines.join("")}`;
 }
 
-/**
- * The plugin callbacks --dump-plugin reports as `has_NAME=1`, in nbdkit's order (nbdkit's C
- * names: `pread` is our readAt, `can_write` our canWrite, `get_size` our getSize, …).
- */
-export const DUMP_CALLBACKS = [
-  "longname",
-  "description",
-  "load",
-  "unload",
-  "dump_plugin",
-  "config",
-  "config_complete",
-  "config_help",
-  "thread_model",
-  "get_ready",
-  "after_fork",
-  "cleanup",
-  "preconnect",
-  "list_exports",
-  "default_export",
-  "open",
-  "close",
-  "export_description",
-  "get_size",
-  "block_size",
-  "can_write",
-  "can_flush",
-  "is_rotational",
-  "can_trim",
-  "can_zero",
-  "can_fast_zero",
-  "can_extents",
-  "can_fua",
-  "can_multi_conn",
-  "can_cache",
-  "pread",
-  "pwrite",
-  "flush",
-  "trim",
-  "zero",
-  "extents",
-  "cache",
-] as const;
-export type DumpCallback = (typeof DUMP_CALLBACKS)[number];
+/** The callbacks --dump-plugin reports as `has_NAME=1`, by nbdkit's names, in nbdkit's order. */
+export const DUMP_CALLBACKS: readonly NbdkitCallbackName[] = [
+  ...Object.values(PLUGIN_CALLBACKS),
+  ...Object.values(HANDLE_CALLBACKS),
+];
+export type DumpCallback = NbdkitCallbackName;
 
 /** What --dump-plugin prints about a plugin; optional fields are left out when missing. */
 export interface PluginDump {
@@ -170,39 +138,32 @@ export function dumpPluginLines(plugin: PluginDump): string[] {
 }
 
 /**
- * The callbacks a plugin has, by nbdkit's names. open, get_size and pread are always there:
- * our plugin API requires them (on the handle). The other handle methods are only known once a
- * connection opens one, so --dump-plugin leaves them out.
+ * The callbacks a plugin has, by nbdkit's names: its own, then its handle's when `handle` is one
+ * of them (main.ts opens one to see). Without a handle, only get_size and pread, which every
+ * handle must have.
  */
-export function pluginCallbacks(plugin: Plugin): DumpCallback[] {
-  const present: [DumpCallback, unknown][] = [
-    ["longname", plugin.longname],
-    ["description", plugin.description],
-    ["load", plugin.load],
-    ["unload", plugin.unload],
-    ["dump_plugin", plugin.dumpPlugin],
-    ["config", plugin.config],
-    ["config_complete", plugin.configComplete],
-    ["config_help", plugin.configHelp],
-    ["thread_model", plugin.threadModel],
-    ["get_ready", plugin.getReady],
-    ["after_fork", plugin.afterFork],
-    ["preconnect", plugin.preconnect],
-  ];
-  const has = present.flatMap(([name, value]) => value === undefined ? [] : [name]);
-  return [...has, "open", "get_size", "pread"];
+export function pluginCallbacks(plugin: Plugin, handle?: object): DumpCallback[] {
+  const has = (object: object, name: string) =>
+    (object as Record<string, unknown>)[name] !== undefined;
+  const own = Object.entries(PLUGIN_CALLBACKS).filter(([name]) => has(plugin, name));
+  const onHandle = Object.entries(HANDLE_CALLBACKS).filter(([name]) =>
+    handle === undefined ? name === "getSize" || name === "readAt" : has(handle, name)
+  );
+  return [...own, ...onHandle].map(([, nbdkit]) => nbdkit);
 }
 
 /**
  * All of --dump-plugin's output for a loaded, configured plugin, ending with a newline:
  * dumpPluginLines with nbdkit's API version 2, the thread model (the plugin's, PARALLEL when it
  * declares none, with no static limit; with filters, `stack`'s, the strictest of them all, as
- * nbdkit prints it) and the plugin's own dumpPlugin() lines last. Filters add no lines.
+ * nbdkit prints it), the callbacks of the plugin and of `handle`, one of its handles, and the
+ * plugin's own dumpPlugin() lines last. Filters add no lines.
  */
 export async function dumpPluginText(
   plugin: Plugin,
   path: string,
   stack: Plugin = plugin,
+  handle?: object,
 ): Promise<string> {
   const threadModel = (await stack.threadModel?.()) ?? THREAD_MODEL.PARALLEL;
   const extra = await plugin.dumpPlugin?.();
@@ -214,7 +175,7 @@ export async function dumpPluginText(
     maxThreadModel: THREAD_MODEL.PARALLEL,
     threadModel,
     magicConfigKey: plugin.magicConfigKey,
-    callbacks: pluginCallbacks(plugin),
+    callbacks: pluginCallbacks(plugin, handle),
     extra: typeof extra === "string"
       ? extra.split("\n").filter((line) => line !== "")
       : extra ?? [],

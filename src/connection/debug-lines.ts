@@ -7,6 +7,7 @@
  */
 
 import type { Errno } from "../api/errors.ts";
+import { CallbackError } from "../backend/callback-error.ts";
 import type { Request } from "../protocol/codec.ts";
 import { CMD, CMD_FLAG, nameOf, OPT, REP } from "../protocol/constants.ts";
 
@@ -83,8 +84,12 @@ export function failureLine(layer: string, req: Request, error: unknown, stack: 
   return `${requestLine(layer, req)}: ${message}${frames}`;
 }
 
-/** The frames of a thrown Error's stack ("\n    at …" lines), or "" when it has none. */
-function stackFrames(error: unknown): string {
+/**
+ * The frames of a thrown Error's stack ("\n    at …" lines), or "" when it has none; for a
+ * failed callback (backend/callback-error.ts), the frames of what the callback threw.
+ */
+export function stackFrames(error: unknown): string {
+  if (error instanceof CallbackError) return stackFrames(error.cause);
   if (!(error instanceof Error) || typeof error.stack !== "string") return "";
   const at = error.stack.indexOf("\n    at ");
   return at < 0 ? "" : error.stack.slice(at);

@@ -22,7 +22,7 @@ import { advertisedBlockSize, LIMITS } from "../protocol/limits.ts";
 import { type Agreement, type OpenExport, type Outcome, stringHits } from "./agreement.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
-import { optionLine } from "./debug-lines.ts";
+import { optionLine, stackFrames } from "./debug-lines.ts";
 
 /** The transmission flags of an export, exactly as its capabilities say. */
 export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: number): number {
@@ -129,7 +129,8 @@ export async function infoOrGo(
   try {
     opened = await openExport(ctx, state, request.name, log);
   } catch (error) {
-    log.error(`open of export "${request.name}": ${messageOf(error)}`);
+    const frames = log.verbose ? stackFrames(error) : "";
+    log.error(`open of export "${request.name}": ${messageOf(error)}${frames}`);
     return { next: "options" as const, replies: [reply(REP.ERR_UNKNOWN)] };
   }
   const { caps } = opened.backend;

@@ -78,7 +78,7 @@ export function createErrorFilter(host?: PluginHost): Filter {
   const injected = (kind: Kind): NbdError | undefined => {
     const { error, rate, file } = settings[kind];
     if (rate <= 0) return undefined;
-    if (file !== undefined && !host!.exists!(file)) return undefined;
+    if (file !== undefined && !host!.pathExists!(file)) return undefined;
     if (rate < 1) {
       random ??= new Xoshiro256(seed ?? Math.floor(Date.now() / 1000)); // time(NULL), as nbdkit
       random.next();
@@ -114,7 +114,7 @@ export function createErrorFilter(host?: PluginHost): Filter {
         const rate = parseRate(key, value);
         for (const one of chosen) one.rate = rate;
       } else if (match[2] === "file") {
-        if (host?.exists === undefined) {
+        if (host?.pathExists === undefined) {
           throw new ConfigError(`${key}: this runtime cannot check for files`);
         }
         for (const one of chosen) one.file = value;

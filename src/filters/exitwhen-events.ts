@@ -28,12 +28,12 @@ export function eventOf(
 ): ExitEvent | undefined {
   switch (key) {
     case "exit-when-file-created":
-      return fileCreated(need(host, key, "exists"), value);
+      return fileCreated(need(host, key, "pathExists"), value);
     case "exit-when-file-deleted":
-      return fileDeleted(need(host, key, "exists"), value);
+      return fileDeleted(need(host, key, "pathExists"), value);
     case "exit-when-process-exits":
     case "exit-when-pid-exits":
-      return processExits(need(host, key, "exists"), value);
+      return processExits(need(host, key, "pathExists"), value);
     case "exit-when-pipe-closed":
     case "exit-when-fd-closed":
       return pipeClosed(need(host, key, "watchPipe"), value);
@@ -53,7 +53,7 @@ function need(host: PluginHost | undefined, key: string, call: keyof PluginHost)
 function fileCreated(host: PluginHost, file: string): ExitEvent {
   return {
     check() {
-      if (!host.exists!(file, true)) return false;
+      if (!host.pathExists!(file, true)) return false;
       debug(`exit-when-file-created: detected ${file} created`);
       return true;
     },
@@ -63,7 +63,7 @@ function fileCreated(host: PluginHost, file: string): ExitEvent {
 function fileDeleted(host: PluginHost, file: string): ExitEvent {
   return {
     check() {
-      if (host.exists!(file)) return false;
+      if (host.pathExists!(file)) return false;
       debug(`exit-when-file-deleted: detected ${file} deleted`);
       return true;
     },
@@ -76,12 +76,12 @@ function fileDeleted(host: PluginHost, file: string): ExitEvent {
  */
 function processExits(host: PluginHost, value: string): ExitEvent {
   const stat = `/proc/${parseUint64("exit-when-process-exits", value)}/stat`;
-  if (!host.exists!(stat)) {
+  if (!host.pathExists!(stat)) {
     throw new ConfigError(`exit-when-process-exits: ${stat}: No such file or directory`);
   }
   return {
     check() {
-      if (host.exists!(stat)) return false;
+      if (host.pathExists!(stat)) return false;
       debug("exit-when-process-exits: detected process exit");
       return true;
     },
@@ -89,10 +89,10 @@ function processExits(host: PluginHost, value: string): ExitEvent {
 }
 
 function pipeClosed(host: PluginHost, value: string): ExitEvent {
-  const state = host.watchPipe!(parseInt32("exit-when-pipe-closed", value));
+  const watching = host.watchPipe!(parseInt32("exit-when-pipe-closed", value));
   return {
-    check() {
-      const now = state();
+    async check() {
+      const now = (await watching)();
       if (now === "open") return false;
       if (now === "invalid") logError("exit-when-pipe-closed: invalid file descriptor");
       else debug("exit-when-pipe-closed: detected pipe closed");

@@ -20,7 +20,7 @@ import { VERSION } from "../api/version.ts";
 export function createReadonlyFilter(host?: PluginHost): Filter {
   let file: string | undefined;
   /** Whether writes are refused now: the file is there (and readable, as nbdkit asks). */
-  const refusing = () => file === undefined || host!.exists!(file, true);
+  const refusing = () => file === undefined || host!.pathExists!(file, true);
   const refuse = (what: string) => {
     logError(`${what} operation rejected by readonly filter`);
     // EROFS, as nbdkit's: the client sees EPERM, the log says "Read-only file system".
@@ -37,7 +37,7 @@ export function createReadonlyFilter(host?: PluginHost): Filter {
       if (file !== undefined) {
         throw new ConfigError("readonly-file parameter appears multiple times");
       }
-      if (host?.exists === undefined) {
+      if (host?.pathExists === undefined) {
         throw new ConfigError("readonly-file: this runtime cannot check for files");
       }
       file = value;

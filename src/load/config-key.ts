@@ -25,6 +25,23 @@ export function isPluginName(name: string): boolean {
 }
 
 /**
+ * Why a plugin's or filter's `name` field is refused, in nbdkit's words after "KIND.name"
+ * (server/backend.c, backend_load), or undefined when isPluginName accepts it.
+ */
+export function pluginNameMistake(name: unknown): string | undefined {
+  if (typeof name !== "string") return "must be a string";
+  if (name === "") return "field must not be empty";
+  const quoted = `('${name}') field`;
+  if (!/^[A-Za-z0-9]/.test(name)) {
+    return `${quoted} must begin with an ASCII alphanumeric character`;
+  }
+  if (!isPluginName(name)) {
+    return `${quoted} must contain only ASCII alphanumeric or dash characters`;
+  }
+  return undefined;
+}
+
+/**
  * True when the plugin word on the command line is a short name ("memory") looked up among
  * built-in plugins, false when it is a module path to load ("./my-plugin.ts", "/x/plugin").
  * nbdkit's rule: any '/' or '.' makes it a path.

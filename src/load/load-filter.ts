@@ -4,7 +4,6 @@
  * or `filter`. Checks its name, as nbdkit checks a filter's when it loads one.
  */
 
-import { isPluginName } from "./config-key.ts";
 import type { Filter } from "../api/filter.ts";
 import type { Runtime } from "../io.ts";
 import { checkLayerName, loadLayerObject } from "./load-module.ts";
@@ -12,7 +11,7 @@ import { BUILTIN_FILTERS } from "../filters/registry.ts";
 
 export async function loadFilter(runtime: Runtime, word: string): Promise<Filter> {
   const filter = await loadLayerObject(runtime, word, "filter", BUILTIN_FILTERS);
-  checkLayerName(filter, word, "filter", isPluginName);
+  checkLayerName(filter, word, "filter");
   return filter;
 }
 

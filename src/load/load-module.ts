@@ -5,56 +5,63 @@
  * load-plugin.ts and load-filter.ts check what they need of it.
  */
 
-import { isShortPluginName } from "./config-key.ts";
+import { isShortPluginName, pluginNameMistake } from "./config-key.ts";
 import { ConfigError, messageOf } from "../api/errors.ts";
 import type { PluginHost, Runtime } from "../io.ts";
+import { loadHint } from "./load-hints.ts";
 
 export type LayerKind = "plugin" | "filter";
 
-/** The built-in or module-exported object `word` names, or a ConfigError saying why not. */
+/**
+ * The built-in or module-exported object `word` names, or a ConfigError saying why not. A
+ * built-in is a loader: its module is imported only now, when it is named.
+ */
 export async function loadLayerObject<T>(
   runtime: Runtime,
   word: string,
   kind: LayerKind,
-  builtins: Readonly<Record<string, (host?: PluginHost) => T>>,
+  builtins: Readonly<Record<string, () => Promise<(host?: PluginHost) => T>>>,
 ): Promise<T> {
   if (isShortPluginName(word)) {
-    const factory = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
-    if (!factory) {
+    const load = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
+    if (!load) {
       throw new ConfigError(
         `cannot open ${kind} "${word}": no built-in ${kind} of that name ` +
           `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
       );
     }
-    return factory(runtime.host);
+    return (await load())(runtime.host);
   }
   let module: Record<string, unknown>;
   try {
     module = (await runtime.importModule(word)) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError(`cannot open ${kind} "${word}": ${messageOf(error)}`);
+    const hint = loadHint(word, error);
+    throw new ConfigError(`cannot open ${kind} "${word}": ${messageOf(error)}${hint}`);
   }
   const exported = module.default ?? module[kind];
   if (exported === undefined) {
     throw new ConfigError(`${kind} "${word}" exports no ${kind} (expected "default" or "${kind}")`);
   }
-  return (typeof exported === "function" ? exported() : exported) as T;
+  if (typeof exported !== "function") return exported as T;
+  try {
+    return exported() as T;
+  } catch (error) {
+    throw new ConfigError(`cannot open ${kind} "${word}": its factory failed: ${messageOf(error)}`);
+  }
 }
 
-/** Refuses a loaded object that is not an object or whose name is not a valid short name. */
-export function checkLayerName(
-  object: unknown,
-  word: string,
-  kind: LayerKind,
-  isValidName: (name: string) => boolean,
-): void {
+/**
+ * Refuses a loaded object that is not an object or whose name nbdkit would refuse, with
+ * nbdkit's message: "./my.ts: plugin.name ('my_disk') field must contain only ASCII
+ * alphanumeric or dash characters".
+ */
+export function checkLayerName(object: unknown, word: string, kind: LayerKind): void {
   if (typeof object !== "object" || object === null) {
     throw new ConfigError(`${kind} "${word}" is not an object`);
   }
   const name = (object as { name?: unknown }).name;
-  if (typeof name !== "string" || !isValidName(name)) {
-    throw new ConfigError(
-      `${kind} "${word}" has an invalid name "${name}": use ASCII letters and digits`,
-    );
-  }
+  if (name === undefined) throw new ConfigError(`${word}: ${kind} must have a .name field`);
+  const mistake = pluginNameMistake(name);
+  if (mistake !== undefined) throw new ConfigError(`${word}: ${kind}.name ${mistake}`);
 }

@@ -9,9 +9,11 @@
 import { createAllocator } from "../allocators/create.ts";
 import type { Allocator } from "../allocators/allocator.ts";
 import { parseSize, toOffset } from "../api/parse.ts";
+import { debug } from "../api/debug.ts";
 import { ConfigError } from "../api/errors.ts";
 import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
 import { VERSION } from "../api/version.ts";
+import { astDebugLines } from "./data/ast-lines.ts";
 import { decodeBase64 } from "./data/base64.ts";
 import { evaluate } from "./data/evaluate.ts";
 import { type DataHooks, type Sources, toSources } from "./data/hooks.ts";
@@ -35,6 +37,8 @@ export function createDataPlugin(hooks: DataHooks = {}): Plugin {
   const variables = new Map<string, string>();
   let store: Allocator | undefined;
   let diskSize = 0n;
+  /** nbdkit's data_debug_AST: -D data.AST=1 prints the optimized expression (with -v). */
+  const debugFlags = { AST: 0 };
 
   return {
     name: "data",
@@ -44,6 +48,7 @@ export function createDataPlugin(hooks: DataHooks = {}): Plugin {
       "size=<SIZE>             Size of the backing disk\n" +
       "allocator=sparse|malloc How to store the disk (default: sparse)",
     magicConfigKey: "data",
+    debugFlags,
 
     config(key, value) {
       if (key === "size") size = parseSize(value);
@@ -65,7 +70,7 @@ export function createDataPlugin(hooks: DataHooks = {}): Plugin {
 
     async getReady() {
       if (!source) throw new Error("data: getReady() before configComplete()");
-      const layout = await layoutOf(source, variables, sources);
+      const layout = await layoutOf(source, variables, sources, debugFlags.AST !== 0);
       diskSize = size ?? layout.size;
       if (diskSize > MAX_DISK_SIZE) {
         throw new ConfigError(`the data is ${diskSize} bytes, larger than 2^63-1: use size=`);
@@ -83,9 +88,10 @@ export function createDataPlugin(hooks: DataHooks = {}): Plugin {
 
     threadModel: () => THREAD_MODEL.PARALLEL,
 
+    // Before getReady (only --dump-plugin opens one then, to list the methods) the handle has
+    // no disk behind it: it is closed again without a call.
     open(): Handle {
-      if (!store) throw new Error("data: open() before getReady()");
-      const disk = store;
+      const disk = store!;
       const sizeOffset = toOffset(diskSize);
       return {
         getSize: () => sizeOffset,
@@ -109,6 +115,7 @@ function layoutOf(
   source: Source,
   variables: ReadonlyMap<string, string>,
   sources: Sources,
+  showTree: boolean,
 ): Promise<Layout> | Layout {
   if (source.kind !== "data") {
     const bytes = source.kind === "raw"
@@ -121,5 +128,7 @@ function layoutOf(
   const tree = parseData(source.value, {
     lookupVariable: (name) => variables.get(name) ?? sources.getEnv(name),
   });
-  return evaluate(optimize(tree), sources);
+  const optimized = optimize(tree);
+  if (showTree) astDebugLines(optimized).forEach((line) => debug(line));
+  return evaluate(optimized, sources);
 }

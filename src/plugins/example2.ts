@@ -8,6 +8,7 @@
  * so when given a file; an embedding program can pass its own.
  */
 
+import { debug } from "../api/debug.ts";
 import { ConfigError, ERRNO, messageOf, NbdError } from "../api/errors.ts";
 import type { PluginHost, ReadableFile } from "../io.ts";
 import { type Plugin, THREAD_MODEL } from "../api/plugin.ts";
@@ -18,11 +19,16 @@ export type FileAccess = Pick<PluginHost, "realpath" | "openReadOnly">;
 
 export function createExample2Plugin(files?: FileAccess): Plugin {
   let filename: string | undefined;
+  // Debug flags, set by -D example2.FLAG=N before load(). For ordinary debugging use debug()
+  // alone: its lines print with -v.
+  const debugFlags = { extra: 0 };
 
   return {
     name: "example2",
     version: VERSION,
     configHelp: "file=<FILENAME>     (required) The filename to serve.",
+
+    debugFlags,
 
     // Extra key=value lines for `--dump-plugin`.
     dumpPlugin: () => ["example2_extra=hello"],
@@ -69,7 +75,12 @@ export function createExample2Plugin(files?: FileAccess): Plugin {
       }
       return {
         // Asked again per connection, so a file that grew between connections is seen whole.
-        getSize: () => file.size(),
+        async getSize() {
+          const size = await file.size();
+          // A contrived use of a debug flag, as nbdkit's example2 has: -D example2.extra=1.
+          if (debugFlags.extra) debug(`extra debugging: statbuf.st_size = ${size}`);
+          return size;
+        },
 
         // A read may return fewer bytes than asked: keep going until the buffer is full.
         async readAt(buf, offset) {

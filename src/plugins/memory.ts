@@ -65,10 +65,11 @@ export function createMemoryPlugin(): Plugin {
 
     threadModel: () => THREAD_MODEL.PARALLEL,
 
+    // Before configComplete (only --dump-plugin opens one then, to list the methods) the
+    // handle has no disk behind it: it is closed again without a call.
     open(): Handle {
-      if (!store || size === undefined) throw new Error("memory: open() before configComplete()");
-      const disk = store;
-      const diskSize = toOffset(size);
+      const disk = store!;
+      const diskSize = toOffset(size ?? 0n);
       /** Payloads being received in place, by their view (this connection's, so few). */
       const placements = new Map<Uint8Array, Placement>();
       return {

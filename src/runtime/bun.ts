@@ -8,7 +8,6 @@
 
 import { busyPoll } from "./busy-poll.ts";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import process from "node:process";
 import type {
   Accept,
@@ -23,11 +22,10 @@ import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
-import { serveStdio } from "./bun-stdio.ts";
 import { WebSocketShim } from "./bun-websocket.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { GcNudge } from "./gc-nudge.ts";
-import { createNodeHost, isPipe } from "./node-host.ts";
+import { lazyHost } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
@@ -37,10 +35,12 @@ import {
   dieBySignal,
   exitWithParent,
   onSignal,
-  outputOpen,
-  programPath,
+  takeProcessStartEnv,
 } from "./node-process.ts";
-import { nodeTlsSupport } from "./starttls.ts";
+import { bunDiagnostics, locatedError } from "./source-location.ts";
+import { outputOpen, programPath } from "./start-env.ts";
+import { tlsSupport } from "./tls-support.ts";
+import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
 
@@ -189,6 +189,7 @@ function listenWebSocket(
 }
 
 export function createBunRuntime(): Runtime {
+  takeProcessStartEnv();
   return {
     name: "bun",
     // Bun's argv[1] is the script with links followed: only a wrapper can tell another name.
@@ -207,7 +208,9 @@ export function createBunRuntime(): Runtime {
         } else resolve(listenSocket(address, accept));
       });
     },
-    serveStdio: (accept) => serveStdio(accept, Bun.stdin.stream(), deliver),
+    // -s: imported only when asked for (it reads stdin's socket through node:fs).
+    serveStdio: async (accept) =>
+      (await import("./bun-stdio.ts")).serveStdio(accept, Bun.stdin.stream(), deliver),
 
     async runShell(command, env) {
       let child;
@@ -225,7 +228,7 @@ export function createBunRuntime(): Runtime {
       return child.signalCode === null ? { status } : { status, signal: status - 128 };
     },
 
-    makeTempDir: () => mkdtemp(`${tmpdir()}/nbdts`),
+    makeTempDir: () => mkdtemp("/tmp/nbdts"),
     removePath: (path) => rm(path, { recursive: true, force: true }),
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 
@@ -235,22 +238,32 @@ export function createBunRuntime(): Runtime {
     exitWithParent,
     // Bun's argv[1] is the script it runs.
     daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),
-    daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
+    daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed. libc, through
     // bun:ffi, finds and punches holes in files.
-    host: createNodeHost(bunLibc, watchPipe),
+    host: lazyHost(
+      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
+      { getEnv: (name) => process.env[name], pathExists },
+    ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
-    tls: nodeTlsSupport(
+    tls: tlsSupport(
       "--tls-psk cannot be used on Bun: its node:tls does not implement pre-shared keys " +
         "(pskCallback). Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
     ),
     isRoot: () => process.geteuid?.() === 0,
+    isDirectory,
 
-    importModule(path) {
+    async importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
-      return import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+      try {
+        return await import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+      } catch (error) {
+        // Bun says only "3 errors building …": its BuildMessages say where.
+        const diagnostics = bunDiagnostics(error);
+        throw diagnostics.length > 0 ? locatedError(diagnostics, process.cwd()) : error;
+      }
     },
     stdout: (text) => void (outputOpen("stdout") && process.stdout.write(text)),
     stderr: (text) => void (outputOpen("stderr") && process.stderr.write(text)),

@@ -5,17 +5,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { messageOf } from "../api/errors.ts";
-import {
-  accessSync,
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  type Stats,
-  writeSync,
-} from "node:fs";
-import { Socket } from "node:net";
+import { closeSync, openSync, type Stats, writeSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
@@ -31,22 +21,13 @@ import type {
   TextOutput,
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
+import { reason } from "./fs-reason.ts";
+import { createTempFile } from "./temp-file.ts";
+import { pathExists } from "./node-path-checks.ts";
+import { watchPipe } from "./node-pipe-watch.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
-
-function reason(error: unknown): Error {
-  const code = (error as { code?: string } | undefined)?.code;
-  const text: Record<string, string> = {
-    ENOENT: "No such file or directory",
-    EACCES: "Permission denied",
-    EISDIR: "Is a directory",
-    ENOTDIR: "Not a directory",
-    EROFS: "Read-only file system",
-    ELOOP: "Too many levels of symbolic links",
-  };
-  return new Error(code && text[code] ? text[code] : messageOf(error));
-}
 
 async function openReadOnly(path: string): Promise<ReadableFile> {
   const file = await open(path, "r").catch((error) => Promise.reject(reason(error)));
@@ -191,15 +172,6 @@ function runCommand(script: string, limit: number | undefined): Promise<CommandR
   });
 }
 
-function exists(path: string, readable = false): boolean {
-  try {
-    accessSync(path, readable ? constants.R_OK : constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Writes go straight to the descriptor (writeSync), so lines land in order and at once. */
 function openTextOutput(path: string, append: boolean): Promise<TextOutput> {
   let fd: number;
@@ -229,39 +201,10 @@ function runShell(script: string): Promise<ShellEnd> {
   });
 }
 
-/** Whether `fd` is a pipe or socket, by fstat (node:fs on Node and Bun). */
-export function isPipe(fd: number): boolean {
-  try {
-    const stats = fstatSync(fd);
-    return stats.isFIFO() || stats.isSocket();
-  } catch {
-    return false; // not open
-  }
-}
-
-/**
- * A pipe watched through a node:net socket on its descriptor (Node's and Deno's take one):
- * reading it is how the end of the other side shows. Unreferenced, so it never keeps the
- * process alive. `pipe` says whether a descriptor is a pipe or socket (fstat by default).
- */
-export function watchPipe(fd: number, pipe: (fd: number) => boolean = isPipe): () => PipeState {
-  let state: PipeState = "open";
-  try {
-    if (!pipe(fd)) return () => "invalid";
-    const socket = new Socket({ fd, readable: true, writable: false });
-    socket.on("data", () => {}); // nbdkit never reads it: what comes is dropped
-    socket.on("close", () => (state = "closed"));
-    socket.on("error", () => (state = "closed"));
-    socket.unref();
-  } catch {
-    return () => "invalid";
-  }
-  return () => state;
-}
-
 /**
  * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
- * be loaded). It is asked once, when the first file is opened.
+ * be loaded). It is asked once, when the first file is opened. `watch` watches a pipe, as the
+ * runtime can (node:net's socket on a descriptor by default).
  */
 export function createNodeHost(
   loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
@@ -280,10 +223,11 @@ export function createNodeHost(
       return openFile(path, readonly, await libc);
     },
     listDirectory,
-    exists,
+    createTempFile,
+    pathExists,
     openTextOutput,
     runShell,
-    watchPipe: watch,
+    watchPipe: (fd) => Promise.resolve(watch(fd)),
   };
 }
 

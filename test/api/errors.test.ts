@@ -98,3 +98,42 @@ describe("errors at the boundaries", () => {
     expect(errnoOf(impostor)).toBe("EIO");
   });
 });
+
+describe("NbdError refuses an errno it does not know, where the mistake is", () => {
+  test("an unknown name throws a TypeError naming the closest and listing every valid one", () => {
+    const make = () => new NbdError("ENOSPACE" as Errno, "disk full");
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(
+      `Cannot create NbdError: unknown errno "ENOSPACE" (did you mean ENOSPC?); use one of ${
+        Object.keys(ERRNO).join(", ")
+      }`,
+    );
+  });
+
+  test("a value close to no name, or not a string at all, is refused without a guess", () => {
+    expect(() => new NbdError("nonsense" as Errno)).toThrow(/unknown errno "nonsense"; use one/);
+    expect(() => new NbdError(28 as unknown as Errno)).toThrow(/unknown errno 28; use one of/);
+    expect(() => new NbdError("toString" as Errno)).toThrow(TypeError);
+  });
+
+  test("every ERRNO name makes one", () => {
+    for (const errno of Object.values(ERRNO)) expect(new NbdError(errno).errno).toBe(errno);
+  });
+});
+
+describe("a plugin's own copy of ConfigError is recognised by its name", () => {
+  test("an Error named ConfigError is a ConfigError; subclasses keep the ordinary test", () => {
+    class Copy extends Error {
+      constructor(message: string) {
+        super(message);
+        this.name = "ConfigError";
+      }
+    }
+    class Sub extends ConfigError {}
+    expect(new Copy("x") instanceof ConfigError).toBe(true);
+    expect(new Error("x") instanceof ConfigError).toBe(false);
+    expect(new Copy("x") instanceof Sub).toBe(false);
+    expect(new Sub("x") instanceof Sub).toBe(true);
+    expect(new Sub("x") instanceof ConfigError).toBe(true);
+  });
+});

@@ -303,4 +303,19 @@ describe("capabilities through a filter", () => {
     await backend.cache(512, 0);
     expect(reads).toEqual([512]);
   });
+
+  test("a filter's own readViews reaches the server; the plugin's never passes through one", async () => {
+    const lent = { views: [new Uint8Array(4)], release() {} };
+    const lending = ramPlugin({ with: { readViews: () => lent } });
+    const passing = await through(() => ({
+      name: "f",
+      open: async (next, ro, name) => (await next(ro, name), {}),
+    }), lending);
+    expect(passing.backend.readViews(4, 0)).toBeUndefined();
+    const own = await through(() => ({
+      name: "f",
+      open: async (next, ro, name) => (await next(ro, name), { readViews: () => lent }),
+    }));
+    expect(own.backend.readViews(4, 0)).toBe(lent);
+  });
 });

@@ -58,7 +58,7 @@ describe("an export whose handle answers a capability or size wrongly is refused
     ["isRotational gives an object", { isRotational: () => ({}) }, /isRotational returned an obj/],
     ["canFua gives 3", { canFua: () => 3 }, /canFua returned 3/],
     ["canCache gives a string", { canCache: () => "native" }, /canCache returned "native"/],
-    ["readAt is missing", { readAt: undefined }, /open returned an object: expected a handle/],
+    ["readAt is missing", { readAt: undefined }, /open returned a handle without readAt\(\)/],
   ];
   for (const [what, overrides, logged] of cases) {
     test(`${what}: ERR_UNKNOWN, an error logged, the handle closed, and GO again works`, async () => {
@@ -91,6 +91,50 @@ describe("an export whose handle answers a capability or size wrongly is refused
       expect(conn.channel.closed).toBe(false);
     });
   }
+});
+
+describe("a callback that throws while an export opens is named in the error line", () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ["getSize", { getSize: () => Promise.reject(new Error("disk offline")) }],
+    ["canWrite", {
+      canWrite: () => {
+        throw new Error("disk offline");
+      },
+    }],
+    ["canFua", {
+      canFua: () => {
+        throw new Error("disk offline");
+      },
+    }],
+    ["blockSize", {
+      blockSize: () => {
+        throw new Error("disk offline");
+      },
+    }],
+  ];
+  for (const [callback, overrides] of cases) {
+    test(`${callback}: "${callback}() failed: …", its stack under -v`, async () => {
+      const { plugin } = pluginWithBadExport(overrides);
+      for (const verbose of [false, true]) {
+        const { server, logs } = testServer(plugin, { verbose });
+        const conn = connect(server);
+        await conn.readGreeting();
+        conn.send(wireClientFlags(3));
+        const refused = await conn.option(OPT.GO, infoData("bad"));
+        expect(refused.map((reply) => reply.type)).toEqual([REP.ERR_UNKNOWN]);
+        const line = logs.find((text) => text.includes("error:"))!;
+        expect(line).toContain(`error: open of export "bad": ${callback}() failed: disk offline`);
+        expect(/\n {4}at /.test(line)).toBe(verbose);
+      }
+    });
+  }
+
+  test('open itself: "open() failed: …"', async () => {
+    const plugin: Plugin = { name: "ram", open: () => Promise.reject(new Error("no disk")) };
+    const { conn, logs } = await negotiating(plugin);
+    await conn.option(OPT.GO, infoData(""));
+    expect(logs.join("")).toContain('error: open of export "": open() failed: no disk');
+  });
 });
 
 describe("a request whose callback answers wrongly fails with EIO and the connection serves on", () => {

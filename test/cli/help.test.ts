@@ -202,6 +202,22 @@ describe("dumpPluginText", () => {
     ]);
   });
 
+  test("with one of its handles, the handle's callbacks too, by nbdkit's names", () => {
+    const handle = { getSize: () => 0, readAt() {}, writeAt() {}, canFua: () => true, close() {} };
+    expect(pluginCallbacks(plugin, handle)).toEqual([
+      "dump_plugin",
+      "config",
+      "config_complete",
+      "config_help",
+      "open",
+      "close",
+      "get_size",
+      "can_fua",
+      "pread",
+      "pwrite",
+    ]);
+  });
+
   test("prints nbdkit's fields, then the plugin's own lines", async () => {
     expect(await dumpPluginText(plugin, "built-in")).toBe(
       [

@@ -96,6 +96,6 @@ describe("oldstyle session", () => {
     const { conn, logs } = oldstyle({}, ramPlugin({ openError: new Error("no disk today") }));
     await conn.closed();
     expect(conn.channel.length).toBe(0);
-    expect(logs.join("\n")).toMatch(/cannot open export "": no disk today/);
+    expect(logs.join("\n")).toMatch(/cannot open export "": open\(\) failed: no disk today/);
   });
 });

@@ -22,7 +22,7 @@ export const ALL_FLAGS = {
   cache: true,
 } as const;
 
-/** What `flags(h)` reports for a read-only export of such a plugin (-r): flush, multi-conn, cache. */
+/** What `flags(h)` reports for such a plugin served with -r: flush, multi-conn and cache. */
 export const READ_ONLY_FLAGS = {
   ...ALL_FLAGS,
   read_only: true,

@@ -106,7 +106,10 @@ describe.each(ours)("example plugins ($name)", (server) => {
       size: 1024 * 1024 - 4096,
       before: "00",
       after: "002a",
-      extents: [[4096, 3], [4096, 0], [4096, 3]],
+      // The memory plugin maps in nbdkit's 32 KiB pages: the write makes the page holding bytes
+      // 4096..36863 of the plugin data, so the first 28672 bytes the client sees are data
+      // (nbdkit's own offset filter over its memory plugin answers the same).
+      extents: [[28672, 0]],
     });
   });
 

@@ -1,5 +1,10 @@
 import { describe, expect, test } from "vitest";
-import { isConfigKey, isPluginName, isShortPluginName } from "../../src/load/config-key.ts";
+import {
+  isConfigKey,
+  isPluginName,
+  isShortPluginName,
+  pluginNameMistake,
+} from "../../src/load/config-key.ts";
 
 describe("isConfigKey follows nbdkit's is_config_key", () => {
   test("a letter, then letters, digits, '.', '_' or '-'", () => {
@@ -40,5 +45,19 @@ describe("isShortPluginName tells a built-in name from a module path", () => {
     expect(isShortPluginName("plugin.ts")).toBe(false);
     expect(isShortPluginName("/abs/plugin")).toBe(false);
     expect(isShortPluginName("dir/plugin")).toBe(false);
+  });
+});
+
+describe("pluginNameMistake says why, in nbdkit's words", () => {
+  test("each rule of backend_load has its message; valid names have none", () => {
+    expect(pluginNameMistake("my-plugin")).toBeUndefined();
+    expect(pluginNameMistake("")).toBe("field must not be empty");
+    expect(pluginNameMistake("-x")).toBe(
+      "('-x') field must begin with an ASCII alphanumeric character",
+    );
+    expect(pluginNameMistake("my_plugin")).toBe(
+      "('my_plugin') field must contain only ASCII alphanumeric or dash characters",
+    );
+    expect(pluginNameMistake(7)).toBe("must be a string");
   });
 });
