@@ -131,8 +131,11 @@ export interface Filter {
   threadModel?(): MaybePromise<ThreadModel>;
   /** After every layer below is ready; `threadModel` is the one the server will use. */
   getReady?(threadModel: ThreadModel): MaybePromise<void>;
-  /** After the layers below have run theirs. */
-  afterFork?(): MaybePromise<void>;
+  /**
+   * After the layers below have run theirs; `forked` as for plugins: whether nbdkit would have
+   * forked by now (daemon mode, --run).
+   */
+  afterFork?(forked: boolean): MaybePromise<void>;
   /** Every connection has closed; runs before the layers below clean up. */
   cleanup?(): MaybePromise<void>;
   /**
@@ -145,23 +148,37 @@ export interface Filter {
     readonly: boolean,
     peer: PeerAddress | undefined,
   ): MaybePromise<void>;
-  /** The exports NBD_OPT_LIST reports; `next` gives the layer below's list. */
+  /**
+   * The exports NBD_OPT_LIST reports; `next` gives the layer below's list. `tls`: the client
+   * asking has switched to TLS. `defaultName` gives this filter's own default export, what ""
+   * opens through it (undefined when refused), to list it as nbdkit_use_default_export does.
+   */
   listExports?(
     next: (readonly: boolean) => Promise<ExportEntry[]>,
     readonly: boolean,
+    tls: boolean,
+    defaultName: (readonly: boolean) => Promise<string | undefined>,
   ): MaybePromise<ExportEntry[]>;
   /** The canonical name of the default export ""; `next` gives the layer below's. */
   defaultExport?(
     next: (readonly: boolean) => Promise<string | undefined>,
     readonly: boolean,
+    tls: boolean,
   ): MaybePromise<string | undefined>;
   /**
    * A connection opens an export. Call `next` (usually first) to open the layer below, and
    * return the methods this filter overrides, closing over the NextHandle: `{}` overrides
    * nothing, `{ close }` only watches the connection end. A filter that never calls `next`
    * must return at least getSize and readAt. Missing, the connection passes straight through.
+   * `tls` says whether the connection runs over TLS (nbdkit's is_tls); the layer below is told
+   * the same.
    */
-  open?(next: NextOpen, readonly: boolean, exportName: string): MaybePromise<FilterHandle>;
+  open?(
+    next: NextOpen,
+    readonly: boolean,
+    exportName: string,
+    tls: boolean,
+  ): MaybePromise<FilterHandle>;
 }
 
 /** A module that exports a filter: `export default filter`, or a factory returning one. */

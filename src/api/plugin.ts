@@ -188,8 +188,13 @@ export interface Plugin {
   configComplete?(): MaybePromise<void>;
   /** Last chance to fail before the server listens. */
   getReady?(): MaybePromise<void>;
-  /** Called after the server forks into the background (and at once when it does not). */
-  afterFork?(): MaybePromise<void>;
+  /**
+   * Called after the server forks into the background (and at once when it does not).
+   * `forked` says whether nbdkit would have forked by now (daemon mode, or --run, whose
+   * command nbdkit runs in a process of its own), so a plugin that logs it can tell as nbdkit's
+   * would (nbdts starts a fresh copy instead of forking, and runs --run commands as children).
+   */
+  afterFork?(forked?: boolean): MaybePromise<void>;
   /** Extra `key=value` lines for --dump-plugin. */
   dumpPlugin?(): MaybePromise<string[] | string | void>;
   /** The concurrency the plugin allows; PARALLEL when missing. */
@@ -200,15 +205,22 @@ export interface Plugin {
    * undefined when the runtime cannot tell.
    */
   preconnect?(readonly: boolean, peer: PeerAddress | undefined): MaybePromise<void>;
-  /** The exports NBD_OPT_LIST reports; missing, the default export alone (.list_exports). */
-  listExports?(readonly: boolean): MaybePromise<ExportEntry[]>;
+  /**
+   * The exports NBD_OPT_LIST reports; missing, the default export alone (.list_exports). `tls`
+   * says whether the client asking has switched to TLS (nbdkit's is_tls; the server always
+   * says, callers in tests may leave it out for false).
+   */
+  listExports?(readonly: boolean, tls?: boolean): MaybePromise<ExportEntry[]>;
   /**
    * The canonical name of the default export "" (.default_export); missing, it is "".
    * Answering undefined refuses clients that ask for the default export.
    */
-  defaultExport?(readonly: boolean): MaybePromise<string | undefined>;
-  /** Opens a handle for one connection; `exportName` is the name the client asked for. */
-  open(readonly: boolean, exportName: string): MaybePromise<Handle>;
+  defaultExport?(readonly: boolean, tls?: boolean): MaybePromise<string | undefined>;
+  /**
+   * Opens a handle for one connection; `exportName` is the name the client asked for, `tls`
+   * whether the connection runs over TLS (nbdkit_is_tls; left out, false).
+   */
+  open(readonly: boolean, exportName: string, tls?: boolean): MaybePromise<Handle>;
 }
 
 /** A module that exports a plugin: `export default plugin`, or a factory returning one. */

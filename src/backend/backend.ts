@@ -9,6 +9,7 @@ import { ERRNO, NbdError } from "../api/errors.ts";
 import { ZERO_MODE, type ZeroMode } from "../api/filter.ts";
 import { calling } from "./callback-error.ts";
 import { checkBlockSize } from "./exports.ts";
+import { isStackHandle } from "./layer.ts";
 import {
   checkBoolean,
   checkHandle,
@@ -69,33 +70,49 @@ function isNotSupported(error: unknown): boolean {
 export class Backend {
   readonly handle: Handle;
   readonly caps: Capabilities;
+  /**
+   * The handle is a filter's (a stack's top, or a layer under a filter): FUA goes to it as the
+   * client sent it, whatever it answered canFua, and it serves it itself or passes it on. Only a
+   * plugin's FUA is emulated here by a flush, as nbdkit's plugins.c does and its backend.c not.
+   */
+  private readonly passesFua: boolean;
 
-  private constructor(handle: Handle, caps: Capabilities) {
+  private constructor(handle: Handle, caps: Capabilities, passesFua: boolean) {
     this.handle = handle;
     this.caps = caps;
+    this.passesFua = passesFua;
   }
 
   /**
    * Opens a handle and reads its capabilities; a readonly open never asks about writes. `trace`
-   * is told of each capability question, in nbdkit's words, for the -v log.
+   * is told of each capability question, in nbdkit's words, for the -v log; `tls` says whether
+   * the connection runs over TLS.
    */
   static async open(
     plugin: Plugin,
     readonly: boolean,
     exportName: string,
     trace?: Trace,
+    tls = false,
   ): Promise<Backend> {
-    const opened = await calling("open", () => plugin.open(readonly, exportName));
+    const opened = await calling("open", () => plugin.open(readonly, exportName, tls));
     return await Backend.over(opened, readonly, trace);
   }
 
   /**
    * Checks an open handle and reads its capabilities; a failure leaves it open (a filter
-   * stack closes its layers itself).
+   * stack closes its layers itself). `filter` says the handle is a filter's (see passesFua);
+   * left out, a stack's top Handle (StackHandle) is one, anything else a plugin's.
    */
-  static async read(opened: unknown, readonly: boolean, trace?: Trace): Promise<Backend> {
+  static async read(
+    opened: unknown,
+    readonly: boolean,
+    trace?: Trace,
+    filter?: boolean,
+  ): Promise<Backend> {
     const handle = checkHandle(opened);
-    return new Backend(handle, await readCapabilities(handle, readonly, trace));
+    const caps = await readCapabilities(handle, readonly, trace);
+    return new Backend(handle, caps, filter ?? isStackHandle(handle));
   }
 
   /** Reads an open handle's capabilities; a failure (a handle that is not one too) closes it. */
@@ -111,6 +128,14 @@ export class Backend {
       }
       throw error;
     }
+  }
+
+  /**
+   * Finalizes a stack of filters (nbdkit runs finalize with the client still connected, then
+   * closes its socket, then the handles); nothing for a plugin alone. Throws FinalizeError.
+   */
+  async finalize(): Promise<void> {
+    if (isStackHandle(this.handle)) await this.handle.finalize();
   }
 
   async close(): Promise<void> {
@@ -150,7 +175,7 @@ export class Backend {
   }
 
   private async writeFua(buf: Uint8Array, offset: Offset): Promise<void> {
-    const native = this.caps.fua === FUA_MODE.NATIVE;
+    const native = this.caps.fua === FUA_MODE.NATIVE || this.passesFua;
     await this.handle.writeAt!(buf, offset, native ? FLAG.FUA : 0);
     if (!native) await this.flush();
   }
@@ -161,7 +186,7 @@ export class Backend {
   }
 
   private async trimFua(count: number, offset: Offset): Promise<void> {
-    const native = this.caps.fua === FUA_MODE.NATIVE;
+    const native = this.caps.fua === FUA_MODE.NATIVE || this.passesFua;
     await this.handle.trim!(count, offset, native ? FLAG.FUA : 0);
     if (!native) await this.flush();
   }
@@ -171,7 +196,7 @@ export class Backend {
    * ENOTSUP) writes of zeroes, unless the client asked for a fast zero: that fails at once.
    */
   async zero(count: number, offset: Offset, mayTrim: boolean, fua: boolean, fast: boolean) {
-    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+    const native = fua && (this.caps.fua === FUA_MODE.NATIVE || this.passesFua);
     if (this.caps.zeroNative) {
       const flags = (mayTrim ? FLAG.MAY_TRIM : 0) | (native ? FLAG.FUA : 0) |
         (fast ? FLAG.FAST_ZERO : 0);
@@ -185,16 +210,14 @@ export class Backend {
     } else if (fast) {
       throw new NbdError(ERRNO.ENOTSUP, "fast zero requested but the plugin cannot zero fast");
     }
-    // FUA goes with each write when the plugin honours it, else one flush at the end.
+    // As nbdkit's backend_zero: FUA goes with each write when the layer honours it natively,
+    // else with the last one only (a plugin's then flushes once, in writeAt).
     for (let done = 0; done < count; done += EMULATION_PIECE) {
       const n = Math.min(EMULATION_PIECE, count - done);
-      await this.handle.writeAt!(
-        ZEROES.subarray(0, n),
-        addOffset(offset, done),
-        native ? FLAG.FUA : 0,
-      );
+      const last = done + n === count;
+      const pieceFua = fua && (last || this.caps.fua === FUA_MODE.NATIVE);
+      await this.writeAt(ZEROES.subarray(0, n), addOffset(offset, done), pieceFua);
     }
-    if (fua && !native) await this.flush();
   }
 
   flush(): MaybePromise<void> {

@@ -1,10 +1,11 @@
 /**
  * A Server for a configured plugin (configuration is backend/configure.ts): the options that
- * change the protocol, the limits resolved, the thread model the plugin asks for, and where the
- * plugin's own error lines go.
+ * change the protocol, the limits resolved, the thread model the plugin asks for, where the
+ * plugin's own error lines go, and what its shutdown() does.
  */
 
 import { routeErrors } from "../api/error-log.ts";
+import { routeShutdown } from "../api/shutdown.ts";
 import type { Log } from "../api/log.ts";
 import type { Plugin, ThreadModel } from "../api/plugin.ts";
 import { checkThreadModel } from "../backend/configure.ts";
@@ -44,7 +45,10 @@ export async function buildServer(
     limits,
     timers: options.timers,
   }, log);
-  return new Server(ctx);
+  const server = new Server(ctx);
+  // A plugin's or filter's shutdown() stops taking clients; main.ts routes it to its full stop.
+  routeShutdown(() => void server.shutdown());
+  return server;
 }
 
 async function threadModelOf(plugin: Plugin): Promise<ThreadModel> {

@@ -75,14 +75,28 @@ export class ServerContext {
   }
 
   /**
-   * Opens the plugin for one export of one connection; `exportName` is already resolved.
-   * `trace` hears of each capability question, for the -v log.
+   * Opens the plugin for one export of one connection; `exportName` is already resolved, `tls`
+   * says whether the connection runs over TLS. `trace` hears of each capability question, for
+   * the -v log.
    */
-  openBackend(exportName: string, trace?: Trace): Promise<Backend> {
-    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace);
+  openBackend(exportName: string, tls: boolean, trace?: Trace): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, tls);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
       ? this.requestLock.run(open)
       : open();
+  }
+
+  /**
+   * Finalizes what openBackend() opened, if anything, before the connection's socket closes
+   * (the delay filter holds a client's goodbye there); a failure is logged, never thrown, and
+   * the later closeBackend() does not report it again.
+   */
+  async finalizeBackend(backend: Backend | undefined, log: ConnectionLog): Promise<void> {
+    try {
+      await backend?.finalize();
+    } catch (error) {
+      log.error(`finalize: ${messageOf(error)}`);
+    }
   }
 
   /**

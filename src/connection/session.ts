@@ -267,6 +267,8 @@ export class Session implements Receiver {
     } catch {
       // The peer is gone: nothing left to tell it.
     }
+    // As nbdkit: the filters' finalize, then the socket, then the handles.
+    await this.ctx.finalizeBackend(this.transmission?.backend, this.log);
     this.channel.close();
     await this.ctx.closeBackend(this.transmission?.backend, this.log);
     this.log.debug("connection closed");

@@ -1,7 +1,8 @@
 /**
  * The built-in filters by name (`--filter=NAME`), each a loader of its factory: a filter's
  * module is imported only when the command line names it. Filters that keep files (gzip's
- * expansion) or check paths get them from the runtime's PluginHost.
+ * expansion), check paths or run commands (error, log, exitwhen) get them from the runtime's
+ * PluginHost.
  */
 
 import type { Filter } from "../api/filter.ts";
@@ -18,14 +19,28 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   cacheextents: async () => (await import("./cacheextents.ts")).createCacheextentsFilter,
   checkwrite: async () => (await import("./checkwrite.ts")).createCheckwriteFilter,
   cow: async () => (await import("./cow/cow.ts")).createCowFilter,
+  delay: async () => (await import("./delay.ts")).createDelayFilter,
+  error: async () => (await import("./error.ts")).createErrorFilter,
+  exitlast: async () => (await import("./exitlast.ts")).createExitlastFilter,
+  exitwhen: async () => (await import("./exitwhen.ts")).createExitwhenFilter,
+  exportname: async () => (await import("./exportname.ts")).createExportnameFilter,
   extentlist: async () => (await import("./extentlist/extentlist.ts")).createExtentlistFilter,
+  fua: async () => (await import("./fua.ts")).createFuaFilter,
   gzip: async () => (await import("./gzip.ts")).createGzipFilter,
   ip: async () => (await import("./ip.ts")).createIpFilter,
   limit: async () => (await import("./limit.ts")).createLimitFilter,
+  log: async () => (await import("./log.ts")).createLogFilter,
+  nocache: async () => (await import("./nocache.ts")).createNocacheFilter,
+  noextents: async () => (await import("./noextents.ts")).createNoextentsFilter,
+  nofilter: async () => (await import("./nofilter.ts")).createNofilterFilter,
+  noparallel: async () => (await import("./noparallel.ts")).createNoparallelFilter,
+  nozero: async () => (await import("./nozero.ts")).createNozeroFilter,
   offset: async () => (await import("./offset.ts")).createOffsetFilter,
   partition: async () => (await import("./partition/partition.ts")).createPartitionFilter,
   protect: async () => (await import("./protect.ts")).createProtectFilter,
   readahead: async () => (await import("./readahead.ts")).createReadaheadFilter,
+  readonly: async () => (await import("./readonly.ts")).createReadonlyFilter,
+  rotational: async () => (await import("./rotational.ts")).createRotationalFilter,
   scan: async () => (await import("./scan.ts")).createScanFilter,
   swab: async () => (await import("./swab.ts")).createSwabFilter,
   tar: async () => (await import("./tar.ts")).createTarFilter,

@@ -9,7 +9,15 @@
 import { busyPoll } from "./busy-poll.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import process from "node:process";
-import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
+import type {
+  Accept,
+  ListenAddress,
+  Listener,
+  PeerAddress,
+  PipeState,
+  Receiver,
+  Runtime,
+} from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
@@ -32,9 +40,27 @@ import {
 import { bunDiagnostics, locatedError } from "./source-location.ts";
 import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
-import { isDirectory, pathExists } from "./node-path-checks.ts";
+import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
+
+/**
+ * The exitwhen filter's pipe, read as a Bun.file stream (Bun's node:net takes no descriptor of
+ * a pipe): its end is the other side closing. What comes down it is dropped.
+ */
+function watchPipe(fd: number): () => PipeState {
+  let state: PipeState = "open";
+  try {
+    if (!isPipe(fd)) return () => "invalid";
+    const reader = Bun.file(fd).stream().getReader();
+    const drain = (): Promise<void> =>
+      reader.read().then(({ done }) => (done ? void (state = "closed") : drain()));
+    drain().catch(() => (state = "closed"));
+  } catch {
+    return () => "invalid";
+  }
+  return () => state;
+}
 
 /** One for the process: the garbage of every connection adds up. */
 const gcNudge = new GcNudge(() => Bun.gc(false));
@@ -218,7 +244,7 @@ export function createBunRuntime(): Runtime {
     // runtime implements; only sockets need its native API for speed. libc, through
     // bun:ffi, finds and punches holes in files.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(bunLibc),
+      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
       { getEnv: (name) => process.env[name], pathExists },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.

@@ -22,6 +22,9 @@ export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCall
     openFile: async (path, readonly) => (await loaded()).openFile!(path, readonly),
     listDirectory: async (path) => (await loaded()).listDirectory!(path),
     createTempFile: async (directory) => (await loaded()).createTempFile!(directory),
+    openTextOutput: async (path, append) => (await loaded()).openTextOutput!(path, append),
+    runShell: async (script) => (await loaded()).runShell!(script),
+    watchPipe: async (fd) => (await loaded()).watchPipe!(fd),
     ...direct,
   };
 }
