@@ -148,6 +148,7 @@ async function run(
   const options = {
     readonly: line.readOnly,
     noStructuredReplies: line.noSr,
+    noExtendedHeaders: line.noExtendedHeaders,
     oldstyle: line.oldstyle,
     tls: tls.mode,
   };

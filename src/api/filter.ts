@@ -30,6 +30,7 @@ import type {
   FuaMode,
   Handle,
   MaybePromise,
+  Offset,
   ThreadModel,
 } from "./plugin.ts";
 
@@ -51,10 +52,14 @@ export type ZeroMode = (typeof ZERO_MODE)[keyof typeof ZERO_MODE];
  * true (else ENOTSUP). zero() never fails with ENOTSUP unless asked to be fast: its fallback
  * to writing zeroes has already happened. payloadBuffer and readViews are not offered: a filter
  * may change where or what a payload writes, or what a read answers; nor is close: the server
- * closes every layer itself, outside in, after finalize.
+ * closes every layer itself, outside in, after finalize. zero, trim, cache and extents take any
+ * count up to the layer's size: the server splits it for a layer below that does not take large
+ * counts (Handle.largeCounts).
  */
-export interface NextHandle
-  extends Required<Omit<Handle, "payloadBuffer" | "readViews" | "close">> {
+export interface NextHandle extends
+  Required<
+    Omit<Handle<Offset>, "payloadBuffer" | "readViews" | "close" | "largeCounts">
+  > {
   getSize(): MaybePromise<number | bigint>;
   /**
    * NONE, EMULATE or NATIVE. Splitting a FUA request: with NATIVE pass FLAG.FUA on to each
@@ -75,9 +80,11 @@ export interface NextHandle
  * prepare, and cached; a connection's requests only come after all of them. readViews may lend
  * bytes the filter keeps itself (the cow filter's overlay), with the plugin's contract; it is
  * never passed through from the layer below, and reaches the server only from the outermost
- * layer.
+ * layer. Counts are below 2^32 unless the filter sets `largeCounts: true`, as a plugin's handle
+ * does (then type it `FilterHandle<Offset>`); a method it leaves to the layer below takes any.
  */
-export interface FilterHandle extends Partial<Omit<Handle, "canZero" | "payloadBuffer">> {
+export interface FilterHandle<Count extends Offset = number>
+  extends Partial<Omit<Handle<Count>, "canZero" | "payloadBuffer">> {
   canZero?(): MaybePromise<ZeroMode | boolean>;
   /**
    * Just after every layer is open, before the size or any capability is asked (nbdkit's

@@ -96,6 +96,9 @@ function filterLayer(
   };
 }
 
+/** The methods whose count may pass 2^32 - 1 for a handle that opts in (Handle.largeCounts). */
+const LARGE_COUNT_METHODS = ["zero", "trim", "cache", "extents"] as const;
+
 /** The filter's methods where it gave them, the next layer's elsewhere. */
 function join(own: FilterHandle, next: NextHandle | undefined): Handle {
   const joined: Record<string, unknown> = {};
@@ -103,6 +106,10 @@ function join(own: FilterHandle, next: NextHandle | undefined): Handle {
     const mine = own[method] as ((...args: unknown[]) => unknown) | undefined;
     joined[method] = mine ? mine.bind(own) : next?.[method];
   }
+  // A count the filter's own zero, trim, cache or extents would get must fit it; the layer
+  // below's (a NextHandle) splits counts for that layer itself, so passing through takes any.
+  joined.largeCounts = own.largeCounts === true ||
+    !LARGE_COUNT_METHODS.some((method) => own[method] !== undefined);
   // The filter's own bytes only: the layer below lends none through a NextHandle.
   if (own.readViews) joined.readViews = own.readViews.bind(own);
   // Passed through (left out, or the NextHandle's own), canZero keeps the layer below's mode:

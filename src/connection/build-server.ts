@@ -18,8 +18,10 @@ import type { TlsMode } from "./tls-mode.ts";
 export interface ServeOptions extends LimitOptions {
   /** -r: every connection read-only. */
   readonly?: boolean;
-  /** --no-sr: refuse structured replies. */
+  /** --no-sr: refuse structured replies (and extended headers, their successor). */
   noStructuredReplies?: boolean;
+  /** --no-extended-headers: refuse NBD_OPT_EXTENDED_HEADERS, for testing clients' fallback. */
+  noExtendedHeaders?: boolean;
   /** -o: greet in oldstyle, serving the one export "" without options. */
   oldstyle?: boolean;
   /** --tls after start-up; absent for a server without TLS (see ServerContext). */
@@ -40,6 +42,7 @@ export async function buildServer(
   const ctx = new ServerContext(plugin, threadModel, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    noExtendedHeaders: options.noExtendedHeaders ?? false,
     oldstyle: options.oldstyle ?? false,
     tls: options.tls,
     limits,

@@ -1,6 +1,6 @@
 /**
  * What every connection shares: the configured plugin, the server options that change the
- * protocol (-r, --no-sr, -o, --tls), the limits (limits.ts), the effective thread model with its
+ * protocol (-r, --no-sr, --no-extended-headers, -o, --tls), the limits (limits.ts), the effective thread model with its
  * locks, the timers and the log.
  */
 
@@ -20,6 +20,11 @@ import type { Plugin } from "../api/plugin.ts";
 export interface ServerOptions {
   readonly: boolean;
   noStructuredReplies: boolean;
+  /**
+   * --no-extended-headers: answer NBD_OPT_EXTENDED_HEADERS with ERR_UNSUP, as a server without
+   * them does (--no-sr does too: extended headers are structured replies' successor).
+   */
+  noExtendedHeaders?: boolean;
   /** -o: the oldstyle handshake (oldstyle.ts) instead of fixed newstyle. */
   oldstyle?: boolean;
   /**
@@ -38,6 +43,7 @@ export class ServerContext {
   readonly pluginName: string;
   readonly readonly: boolean;
   readonly noStructuredReplies: boolean;
+  readonly noExtendedHeaders: boolean;
   readonly oldstyle: boolean;
   readonly tls: TlsMode | undefined;
   readonly threadModel: ThreadModel;
@@ -54,6 +60,7 @@ export class ServerContext {
     this.pluginName = plugin.name;
     this.readonly = options.readonly;
     this.noStructuredReplies = options.noStructuredReplies;
+    this.noExtendedHeaders = options.noExtendedHeaders ?? false;
     this.oldstyle = options.oldstyle ?? false;
     this.tls = options.tls;
     this.threadModel = threadModel;

@@ -215,7 +215,8 @@ export class Session implements Receiver {
     if (error === NBD_ERR.ENOMEM) this.watch.payloadRefused(req);
     if (error !== NBD_ERR.SUCCESS) return transmission.replyError(req, error, "invalid request");
 
-    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
+    // Validated: a READ or WRITE is at most the maximum payload, so its length is a number.
+    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length as number : 0;
     this.inFlight++;
     this.bytesInFlight += bytes;
     if (this.serial) {
