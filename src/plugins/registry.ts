@@ -11,6 +11,7 @@ import type { Plugin } from "../api/plugin.ts";
 export type PluginLoader = () => Promise<(host?: PluginHost) => Plugin>;
 
 export const BUILTIN_PLUGINS: Readonly<Record<string, PluginLoader>> = {
+  curl: async () => (await import("./curl.ts")).createCurlPlugin,
   data: async () => (await import("./data.ts")).createDataPlugin,
   example1: async () => (await import("./example1.ts")).createExample1Plugin,
   example2: async () => (await import("./example2.ts")).createExample2Plugin,
