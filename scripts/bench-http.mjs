@@ -32,9 +32,10 @@ export async function startRangeServer(data) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/disk.img`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(resolve);
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
   };
 }

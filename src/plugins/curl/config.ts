@@ -8,6 +8,7 @@ import { ConfigError } from "../../api/errors.ts";
 import { parseUnsigned } from "../../api/parse-integer.ts";
 import { parseBool } from "../../api/parse.ts";
 import type { PluginHost } from "../../io.ts";
+import { parseConnections } from "../lib/limiter.ts";
 import { readPassword } from "../lib/read-password.ts";
 
 export interface CurlConfig {
@@ -119,8 +120,7 @@ export async function configure(
       config.timeout = parseUnsigned("timeout", value);
       return;
     case "connections":
-      config.connections = parseUnsigned("connections", value);
-      if (config.connections < 1) throw new ConfigError("connections: must be at least 1");
+      config.connections = parseConnections(value);
       return;
     case "followlocation":
       config.followLocation = parseBool(value);

@@ -4,6 +4,16 @@
  * plugin's parameter (connections=) bounds the connections a runtime's fetch opens.
  */
 
+import { ConfigError } from "../../api/errors.ts";
+import { parseUnsigned } from "../../api/parse-integer.ts";
+
+/** connections=N, the slots of a plugin's limiter: a whole number from 1. */
+export function parseConnections(value: string): number {
+  const slots = parseUnsigned("connections", value);
+  if (slots < 1) throw new ConfigError("connections: must be at least 1");
+  return slots;
+}
+
 export interface Limiter {
   /** Runs `task` once a slot is free, holding the slot until its promise settles. */
   run<T>(task: () => Promise<T>): Promise<T>;
