@@ -66,7 +66,8 @@ describe.each(servers)("S3 plugin survives the store restarting ($name)", (serve
       const dir = scratchDir();
       const env = {
         ...process.env,
-        S3_LOCAL_DIR: join(dir, "ceph"),
+        // Beside the scratch directory, not in it: stopping needs its pid files after that is gone.
+        S3_LOCAL_DIR: `${dir}-ceph`,
         S3_LOCAL_PORT: String(await freePort()),
         S3_LOCAL_MON_PORT: String(await freePort()),
       };
@@ -76,6 +77,12 @@ describe.each(servers)("S3 plugin survives the store restarting ($name)", (serve
         script("start").trim().split("\n").map((line) => line.split("=", 2) as [string, string]),
       );
       context.onTestFinished(() => void script("stop"));
+      try {
+        script("status"); // fails now if start left nothing running
+      } catch (error) {
+        script("stop");
+        throw error;
+      }
       const aws = signer(vars.S3_ACCESS_KEY, vars.S3_SECRET_KEY);
       const base = `${vars.S3_ENDPOINT}/fault`;
       expect((await aws.fetch(base, { method: "PUT" })).ok).toBe(true);
