@@ -56,6 +56,7 @@ export { refuseUpgrade, type UpgradePolicy, upgradeRefusal } from "./embed/upgra
 export type { Server } from "./connection/server.ts";
 export type { Timers } from "./io.ts";
 export { webTimers } from "./connection/timers.ts";
+export { createCurlPlugin } from "./plugins/curl.ts";
 export { createMemoryPlugin } from "./plugins/memory.ts";
 export { createNullPlugin } from "./plugins/null.ts";
 export { createPatternPlugin } from "./plugins/pattern.ts";
