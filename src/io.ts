@@ -171,6 +171,15 @@ export interface DiskFile extends ReadableFile {
   nextHole?(offset: number): number;
 }
 
+/** Where an outgoing connection goes (PluginHost.connect). */
+export interface ConnectTarget {
+  /** A host name or an address (an IPv6 one without brackets). */
+  readonly host: string;
+  readonly port: number;
+  /** TLS over the connection, checking the server's certificate against `host` and the CAs the runtime trusts. */
+  readonly tls: boolean;
+}
+
 /** A file lines are written to (the log filter's logfile=). */
 export interface TextOutput {
   /** Writes `text` at once, before returning, as nbdkit writes and flushes each log line. */
@@ -235,6 +244,16 @@ export interface PluginHost {
    * which only polls it, the runtime reads the pipe: what is written to it is thrown away.
    */
   watchPipe?(fd: number): Promise<() => PipeState>;
+  /**
+   * Opens a TCP connection (TLS too when asked), for plugins that speak HTTP to a server (curl,
+   * S3): `accept` is given its Channel and returns the Receiver of its bytes (honouring
+   * readBuffer where the runtime can read into a given buffer, as for served connections).
+   * Resolves once connected (TLS may still be settling: its failure ends the receiver);
+   * rejects with the reason ("connect ECONNREFUSED 127.0.0.1:80"). Unlike a served
+   * connection's, the Channel's close() drops what is still queued at once (each `written`
+   * is still called), so a timed-out request never waits on a server that stopped reading.
+   */
+  connect?(target: ConnectTarget, accept: Accept): Promise<Channel>;
 }
 
 /** What PluginHost.watchPipe tells of a pipe. */

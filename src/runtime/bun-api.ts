@@ -11,6 +11,8 @@ import type { NonBlockingSocket } from "./socket-channel.ts";
  */
 export interface BunApi<SocketData, WebSocketData> {
   listen(options: ListenOptions<SocketData>): BunListener;
+  /** Resolves once connected; a failure to connect rejects it (and calls connectError). */
+  connect(options: ConnectOptions<SocketData>): Promise<BunSocket<SocketData>>;
   serve(options: ServeOptions<WebSocketData>): BunHttpServer<WebSocketData>;
   spawn(options: {
     cmd: string[];
@@ -45,12 +47,25 @@ export interface SocketHandlers<Data> {
   error(socket: BunSocket<Data>, error: Error): void;
 }
 
+/** A client socket: with `tls`, checked against the CAs Bun trusts (handshake tells). */
+export interface ConnectOptions<Data> {
+  hostname: string;
+  port: number;
+  tls?: boolean;
+  socket: SocketHandlers<Data> & {
+    connectError(socket: BunSocket<Data>, error: Error): void;
+    handshake?(socket: BunSocket<Data>, success: boolean, authorizationError: Error | null): void;
+  };
+}
+
 /** Its write() is unbuffered and its end() sends FIN, as socket-channel.ts expects. */
 export interface BunSocket<Data> extends NonBlockingSocket {
   data: Data | undefined;
   readonly remoteAddress?: string;
   readonly remotePort?: number;
   setNoDelay(noDelay: boolean): boolean;
+  /** Closes at once, dropping what the kernel has not sent. */
+  terminate(): void;
 }
 
 export interface BunListener {

@@ -27,6 +27,7 @@ import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { GcNudge } from "./gc-nudge.ts";
 import { lazyHost } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
+import { bunConnect } from "./bun-connect.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
 import {
@@ -245,7 +246,11 @@ export function createBunRuntime(): Runtime {
     // bun:ffi, finds and punches holes in files.
     host: lazyHost(
       async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
-      { getEnv: (name) => process.env[name], pathExists },
+      {
+        getEnv: (name) => process.env[name],
+        pathExists,
+        connect: bunConnect(Bun, gcNudge, deliver),
+      },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
     tls: tlsSupport(

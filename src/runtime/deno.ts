@@ -16,6 +16,7 @@ import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.t
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { lazyHost } from "./lazy-host.ts";
 import { denoPathExists } from "./deno-path-exists.ts";
+import { denoConnect } from "./deno-connect.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
@@ -227,7 +228,11 @@ export function createDenoRuntime(): Runtime {
           return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
         });
       },
-      { getEnv: (name) => Deno.env.get(name), pathExists: denoPathExists(Deno) },
+      {
+        getEnv: (name) => Deno.env.get(name),
+        pathExists: denoPathExists(Deno),
+        connect: denoConnect(Deno),
+      },
     ),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.

@@ -7,8 +7,13 @@
 
 import type { PluginHost } from "../io.ts";
 
-/** The synchronous members, each on the runtime's own API. */
-export type DirectHostCalls = Pick<Required<PluginHost>, "getEnv" | "pathExists">;
+/**
+ * The synchronous members, each on the runtime's own API, and connect, which needs no node:*
+ * module on any runtime.
+ */
+export type DirectHostCalls =
+  & Pick<Required<PluginHost>, "getEnv" | "pathExists">
+  & Pick<PluginHost, "connect">;
 
 export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCalls): PluginHost {
   let host: Promise<PluginHost> | undefined;

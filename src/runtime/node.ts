@@ -10,6 +10,7 @@ import { constants } from "node:os";
 import type { Accept, Channel, PeerAddress, Runtime } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { nodeHost } from "./node-host.ts";
+import { connectNode } from "./node-connect.ts";
 import { serveSocket } from "./node-socket.ts";
 import { tlsSupport } from "./tls-support.ts";
 import { stdinPeer } from "./stdin-peer.ts";
@@ -139,7 +140,7 @@ export function createNodeRuntime(): Runtime {
       daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),
     daemonReady,
 
-    host: nodeHost,
+    host: { ...nodeHost, connect: connectNode },
     tls: tlsSupport(),
     isRoot: () => process.geteuid?.() === 0,
     isDirectory,
