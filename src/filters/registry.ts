@@ -30,6 +30,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   ip: async () => (await import("./ip.ts")).createIpFilter,
   limit: async () => (await import("./limit.ts")).createLimitFilter,
   log: async () => (await import("./log.ts")).createLogFilter,
+  "multi-conn": async () => (await import("./multi-conn.ts")).createMultiConnFilter,
   nocache: async () => (await import("./nocache.ts")).createNocacheFilter,
   noextents: async () => (await import("./noextents.ts")).createNoextentsFilter,
   nofilter: async () => (await import("./nofilter.ts")).createNofilterFilter,
