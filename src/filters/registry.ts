@@ -40,6 +40,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   offset: async () => (await import("./offset.ts")).createOffsetFilter,
   partition: async () => (await import("./partition/partition.ts")).createPartitionFilter,
   protect: async () => (await import("./protect.ts")).createProtectFilter,
+  rate: async () => (await import("./rate.ts")).createRateFilter,
   readahead: async () => (await import("./readahead.ts")).createReadaheadFilter,
   readonly: async () => (await import("./readonly.ts")).createReadonlyFilter,
   retry: async () => (await import("./retry.ts")).createRetryFilter,
