@@ -12,6 +12,7 @@ export {
   type FilterModule,
   type NextHandle,
   type NextOpen,
+  type NextReopen,
   ZERO_MODE,
   type ZeroMode,
 } from "./api/filter.ts";
