@@ -15,6 +15,7 @@ import { createExtentlistFilter } from "./extentlist/extentlist.ts";
 import { createGzipFilter } from "./gzip.ts";
 import { createIpFilter } from "./ip.ts";
 import { createLimitFilter } from "./limit.ts";
+import { createLuksFilter } from "./luks/luks.ts";
 import { createOffsetFilter } from "./offset.ts";
 import { createPartitionFilter } from "./partition/partition.ts";
 import { createProtectFilter } from "./protect.ts";
@@ -38,6 +39,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, (host?: PluginHost) => Fil
   gzip: createGzipFilter,
   ip: createIpFilter,
   limit: createLimitFilter,
+  luks: createLuksFilter,
   offset: createOffsetFilter,
   partition: createPartitionFilter,
   protect: createProtectFilter,

@@ -12,12 +12,16 @@ import { loadHint } from "./load-hints.ts";
 
 export type LayerKind = "plugin" | "filter";
 
-/** The built-in or module-exported object `word` names, or a ConfigError saying why not. */
+/**
+ * The built-in or module-exported object `word` names, or a ConfigError saying why not. A
+ * built-in gets `host` (the runtime's, unless the caller narrows it).
+ */
 export async function loadLayerObject<T>(
   runtime: Runtime,
   word: string,
   kind: LayerKind,
   builtins: Readonly<Record<string, (host?: PluginHost) => T>>,
+  host: PluginHost | undefined = runtime.host,
 ): Promise<T> {
   if (isShortPluginName(word)) {
     const factory = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
@@ -27,7 +31,7 @@ export async function loadLayerObject<T>(
           `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
       );
     }
-    return factory(runtime.host);
+    return factory(host);
   }
   let module: Record<string, unknown>;
   try {

@@ -18,6 +18,7 @@ import type {
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
 import { reason } from "./fs-reason.ts";
+import { readFirstLine, readPassword } from "./node-password.ts";
 import { createTempFile } from "./temp-file.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
@@ -188,6 +189,8 @@ export function createNodeHost(
     listDirectory,
     createTempFile,
     pathExists: (path) => existsSync(path),
+    readFirstLine,
+    readPassword,
   };
 }
 
