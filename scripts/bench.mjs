@@ -9,6 +9,9 @@
  * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
  * machines; only ratios from one interleaved run mean anything (see BENCHMARKS.md).
+ * Start-up is the exception: `<argv> -U - memory 1M --run true`, each run followed by its bare
+ * runtime doing nothing (`node -e 0`, `deno run -A` of an empty file, `bun -e 0`), and each
+ * runtime's median is set against its own bare start, not against nbdkit.
  *
  *   node scripts/bench.mjs [--servers=nbdts-node,nbdkit] [--only=seqwrite-1m-qd8,prefill] [--reps=3]
  *                          [--quick] [--runtime=SECONDS] [--no-build] [--no-md]
@@ -58,6 +61,19 @@ const KNOWN_SERVERS = [
 ];
 const REFERENCE = "nbdkit";
 
+/** The start-up workload's arguments: serve a small disk to a command that exits at once. */
+const STARTUP_ARGS = ["-U", "-", "memory", "1M", "--run", "true"];
+/** An empty module for `deno run`: Deno's bare start on the same path as nbd.ts's. */
+const EMPTY_MODULE = path.join(OUT, "empty.ts");
+/** Each runtime started with nothing to do: what an nbdts start-up is measured over. */
+const BARE = {
+  "nbdts-node": [process.execPath, "-e", "0"],
+  "nbdts-deno": [KNOWN_SERVERS[1].argv[0], "run", "-A", EMPTY_MODULE],
+  "nbdts-bun": [KNOWN_SERVERS[2].argv[0], "-e", "0"],
+};
+/** The most a start-up may take beyond its bare runtime's, in ms. */
+const STARTUP_OVER_BARE_MAX = 25;
+
 // ---------------------------------------------------------------------------------------------
 // Command line
 
@@ -73,6 +89,8 @@ function usage(status) {
       `              the disk is still prefilled for the 1 GiB workloads, unmeasured when 'prefill'\n` +
       `              is not named; a run with --only leaves BENCHMARKS.md alone\n` +
       `  --reps      interleaved repetitions (default 3)\n` +
+      `  --startup-runs  start-ups of each server (and of its bare runtime) per repetition\n` +
+      `              (default 10, --quick 4)\n` +
       `  --quick     1 s fio runs without ramp (a smoke run, not a result)\n` +
       `  --runtime   fio --runtime in seconds (default 4, after a 1 s --ramp_time)\n` +
       `  --no-build  do not run 'npm run build:bundle' first\n` +
@@ -86,6 +104,7 @@ function parseArgs(argv) {
     servers: KNOWN_SERVERS.map((s) => s.name),
     only: undefined,
     reps: 3,
+    startupRuns: undefined,
     quick: false,
     runtime: undefined,
     build: true,
@@ -113,7 +132,9 @@ function parseArgs(argv) {
       }
       opts.md = false; // a partial table must not replace the full one
     } else if (key === "--reps" && value && /^[1-9]\d*$/.test(value)) opts.reps = Number(value);
-    else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
+    else if (key === "--startup-runs" && value && /^[1-9]\d*$/.test(value)) {
+      opts.startupRuns = Number(value);
+    } else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
     else if (key === "--quick" && value === undefined) opts.quick = true;
     else if (key === "--no-build" && value === undefined) opts.build = false;
     else if (key === "--no-md" && value === undefined) opts.md = false;
@@ -126,6 +147,7 @@ function parseArgs(argv) {
   opts.fioRuntime = opts.runtime ?? (opts.quick ? 1 : 4);
   opts.fioRamp = opts.quick ? 0 : 1;
   opts.mapRuns = opts.quick ? 3 : 5;
+  opts.startupRuns ??= opts.quick ? 4 : 10;
   return opts;
 }
 
@@ -601,6 +623,13 @@ const METRICS = [
     target: { absMax: 80 },
   },
   {
+    id: "startup",
+    label: "start-up: `-U - memory 1M --run true`, wall (bare runtime, over bare)",
+    unit: "ms",
+    better: "lower",
+    target: { overBareMax: STARTUP_OVER_BARE_MAX },
+  },
+  {
     id: "rss-end",
     label: "peak RSS (VmHWM) after all 1 GiB workloads (info)",
     unit: "MiB",
@@ -617,6 +646,8 @@ const results = Object.fromEntries(METRICS.map((m) => [m.id, {}]));
 const failures = {};
 const identities = {};
 const extentCounts = {};
+/** bareStarts[server] = the wall ms of its bare runtime, one per start-up, paired by index. */
+const bareStarts = {};
 
 function record(metric, server, value) {
   (results[metric][server] ??= []).push(value);
@@ -699,8 +730,34 @@ const PREFILLED = [
   "rss-end",
 ];
 
+/**
+ * Start-up: each server serves a 1 MiB disk to `true` and exits, and right after, its bare
+ * runtime starts with nothing to do; servers take turns, --startup-runs times. Wall time from
+ * spawn to exit, as a test suite that starts hundreds of servers waits for it.
+ */
+async function startups(tag, specs) {
+  log(`${tag} startup ×${opts.startupRuns}`);
+  for (let i = 0; i < opts.startupRuns; i++) {
+    for (const spec of specs) {
+      const [program, ...args] = spec.argv;
+      const started = await run(program, [...args, ...STARTUP_ARGS], { timeoutMs: 30_000 });
+      if (started.code !== 0) {
+        fail(spec.name, "startup", new Error(`exit ${started.code}: ${started.stderr.trim()}`));
+        continue;
+      }
+      const bare = BARE[spec.name];
+      if (bare) {
+        const idle = check(await run(bare[0], bare.slice(1)), `${spec.name} bare runtime`);
+        (bareStarts[spec.name] ??= []).push(idle.ms);
+      }
+      record("startup", spec.name, started.ms);
+    }
+  }
+}
+
 async function repetition(rep, specs) {
   const tag = `rep${rep}`;
+  if (wanted("startup")) await startups(tag, specs);
   const fioJob = (metric, rw, bs, qd, extra) =>
     wanted(metric) &&
     each(live, `${tag} ${metric}`, async (s) => {
@@ -860,8 +917,34 @@ function verdict(metric, value, ratio) {
 function targetText(metric) {
   const t = metric.target;
   if (!t) return "–";
+  if (t.overBareMax !== undefined) return `≤ bare + ${t.overBareMax} ms`;
   if (t.absMax !== undefined) return `≤ ${t.absMax} ${metric.unit}`;
   return t.min !== undefined ? `≥ ${t.min.toFixed(2)}×` : `≤ ${t.max.toFixed(2)}×`;
+}
+
+/**
+ * A start-up cell: the median, the bare runtime's median and the difference, against the
+ * target; the spread is the lowest and highest difference of a start-up and the bare start
+ * that followed it. Fills `cell` for the JSON summary.
+ */
+function overBare(metric, name, med, cell) {
+  const mine = results[metric.id][name] ?? [];
+  const bare = bareStarts[name] ?? [];
+  const bareMed = median(bare);
+  if (med === undefined || bareMed === undefined) {
+    return { text: med === undefined ? "–" : fmtValue(metric, med), spread: "–" };
+  }
+  const over = med - bareMed;
+  const ok = over <= metric.target.overBareMax;
+  Object.assign(cell, { bare: bareMed, bareValues: bare, overBare: over, met: ok });
+  const paired = mine.map((v, i) => v - bare[i]).filter((d) => Number.isFinite(d));
+  const signed = (ms) => `${ms < 0 ? "−" : "+"}${Math.abs(ms).toFixed(1)} ms`;
+  return {
+    text: `${fmtValue(metric, med)} (bare ${fmtValue(metric, bareMed)}, ${signed(over)})${
+      ok ? " ✅" : " ❌"
+    }`,
+    spread: paired.length ? `${signed(Math.min(...paired))} … ${signed(Math.max(...paired))}` : "–",
+  };
 }
 
 function buildReport(serverNames) {
@@ -889,6 +972,10 @@ function buildReport(serverNames) {
       const cell = { median: med, values: row[name] ?? [] };
       if (name === REFERENCE) {
         cells.push(fmtValue(metric, med));
+      } else if (metric.target?.overBareMax !== undefined) {
+        const over = overBare(metric, name, med, cell);
+        cells.push(over.text);
+        spreadCells.push(over.spread);
       } else {
         const ratio = hasRef ? ratioOf(metric, med, ref) : undefined;
         const ok = verdict(metric, med, ratio);
@@ -976,10 +1063,11 @@ function markdownSection(report, info, meta) {
     `**Settings:** ${meta.reps} interleaved repetitions, fio \`--runtime=${meta.fioRuntime}s\`` +
     `${
       meta.fioRamp ? ` after \`--ramp_time=${meta.fioRamp}s\`` : ""
-    }, \`nbdinfo --map\` ${meta.mapRuns}× per repetition.`,
+    }, \`nbdinfo --map\` ${meta.mapRuns}× and ${meta.startupRuns} start-ups per repetition.`,
     "",
     "Medians over the repetitions. Ratio: how many times faster than nbdkit for speeds and times " +
-    "with a `≥` target; ours ÷ nbdkit for the `nbdinfo --map` time and for memory (`≤` targets).",
+    "with a `≥` target; ours ÷ nbdkit for the `nbdinfo --map` time and for memory (`≤` targets). " +
+    "Start-up: each runtime against its own bare start (the runtime doing nothing), not nbdkit.",
     "",
     report.table,
     "",
@@ -1073,7 +1161,9 @@ async function main() {
     "npm run bench",
     ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
   ].join(" ");
-  const missing = missingTools();
+  // Start-up needs no client; every other workload needs them, and the 1 GiB of data.
+  const clientWorkloads = METRICS.some((metric) => metric.id !== "startup" && wanted(metric.id));
+  const missing = clientWorkloads ? missingTools() : [];
   if (missing.length) {
     console.error(
       `bench: missing ${
@@ -1085,6 +1175,7 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   fs.rmSync(RUN_DIR, { recursive: true, force: true });
   fs.mkdirSync(RUN_DIR, { recursive: true });
+  fs.writeFileSync(EMPTY_MODULE, "");
   sockDir = fs.mkdtempSync(path.join(os.tmpdir(), "nbdts-bench-"));
 
   const stopEverything = (signal) => {
@@ -1099,7 +1190,7 @@ async function main() {
     log("npm run build:bundle");
     check(await run("npm", ["run", "--silent", "build:bundle"]), "npm run build:bundle");
   }
-  ensureDataFile();
+  if (clientWorkloads) ensureDataFile();
   const info = machineInfo();
   const cpuAtStart = cpuSnapshot();
 
@@ -1152,6 +1243,7 @@ async function main() {
     fioRuntime: opts.fioRuntime,
     fioRamp: opts.fioRamp,
     mapRuns: opts.mapRuns,
+    startupRuns: opts.startupRuns,
     foreign: foreignText,
     foreignCores,
     identities: Object.fromEntries(names.map((n) => [n, identities[n]])),

@@ -42,6 +42,7 @@ export { createTruncateFilter } from "./filters/truncate.ts";
 export { ConfigError, DisconnectError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
 export { debug } from "./api/debug.ts";
 export { logError } from "./api/error-log.ts";
+export { routeShutdown, shutdown } from "./api/shutdown.ts";
 export { parseBool, parseSize, toOffset } from "./api/parse.ts";
 export {
   type ByteStream,

@@ -171,6 +171,13 @@ export interface DiskFile extends ReadableFile {
   nextHole?(offset: number): number;
 }
 
+/** A file lines are written to (the log filter's logfile=). */
+export interface TextOutput {
+  /** Writes `text` at once, before returning, as nbdkit writes and flushes each log line. */
+  write(text: string): void;
+  close(): void;
+}
+
 /** One name in a directory and what it is, links followed ("other" when one dangles). */
 export interface DirectoryEntry {
   readonly name: string;
@@ -206,10 +213,28 @@ export interface PluginHost {
    */
   createTempFile?(directory: string): Promise<DiskFile>;
   /**
-   * Whether `path` exists now (access(2) with F_OK), asked synchronously: a filter switched on
-   * and off by a file (cow-on-read=/PATH) asks before each read, as nbdkit does.
+   * Whether `path` exists now, or with `readable` whether this process may read it (access(2)
+   * with F_OK or R_OK), asked synchronously: a filter switched on and off by a file
+   * (cow-on-read=, error-file=, readonly-file=) asks before each request, as nbdkit does.
    */
-  pathExists?(path: string): boolean;
+  pathExists?(path: string, readable?: boolean): boolean;
+  /**
+   * Opens a file to write lines to: created if missing (mode 0666 less the umask), emptied
+   * unless `append`. Rejects with the reason ("No such file or directory").
+   */
+  openTextOutput?(path: string, append: boolean): Promise<TextOutput>;
+  /**
+   * Runs `script` with /bin/sh, sharing the server's stdin, stdout and stderr, as system(3)
+   * does; resolves to how it ended (status 127 when no shell could start).
+   */
+  runShell?(script: string): Promise<ShellEnd>;
+  /**
+   * Watches the read end of a pipe (or socket) the server inherited as descriptor `fd`, for
+   * the exitwhen filter: the function it resolves to says "closed" once every write end is
+   * closed, "invalid" when `fd` is no pipe or socket the runtime can watch. Unlike nbdkit,
+   * which only polls it, the runtime reads the pipe: what is written to it is thrown away.
+   */
+  watchPipe?(fd: number): Promise<() => PipeState>;
   /**
    * The first line of a file, its newline included, reading nothing past it: a pipe or a
    * terminal (`/dev/fd/N` for an inherited descriptor) is left with the rest of its input, as
@@ -225,6 +250,9 @@ export interface PluginHost {
    */
   readPassword?(prompt: string): Promise<Uint8Array | undefined>;
 }
+
+/** What PluginHost.watchPipe tells of a pipe. */
+export type PipeState = "open" | "closed" | "invalid";
 
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */
 export type TlsCredentials = X509Credentials | PskCredentials;
@@ -252,10 +280,11 @@ export interface TlsSupport {
   /** Why --tls-psk cannot work on this runtime; absent when pre-shared keys work. */
   readonly pskUnavailable?: string;
   /**
-   * Checks the credentials (throwing when a PEM does not load) and returns what wraps an
-   * `accept` so that every channel it is given has a startTls() upgrading with them.
+   * Checks the credentials (rejecting when a PEM does not load) and answers what wraps an
+   * `accept` so that every channel it is given has a startTls() upgrading with them. The TLS
+   * library may be loaded only now, when a server first needs it.
    */
-  prepare(credentials: TlsCredentials): (accept: Accept) => Accept;
+  prepare(credentials: TlsCredentials): Promise<(accept: Accept) => Accept>;
 }
 
 /** The signals the program acts on, as nbdkit 1.32.5 does (src/cli/signals.ts says how). */
@@ -312,6 +341,12 @@ export interface Runtime {
   readonly tls?: TlsSupport;
   /** Whether the effective user is root: nbdkit then looks for certificates in /etc/pki. */
   isRoot(): boolean;
+  /**
+   * Whether `path` is a directory (false when it cannot be looked at), asked without loading
+   * anything: a certificate directory that is not there is passed over without reading its
+   * files through `host`. Absent: every directory is read.
+   */
+  isDirectory?(path: string): boolean;
   /** Loads a user plugin module by path. */
   importModule(path: string): Promise<unknown>;
   stdout(text: string): void;

@@ -38,6 +38,7 @@ import type { Accept, ListenAddress, Listener, Runtime, UpgradeCheck } from "./i
 import { upgradeRefusal } from "./embed/upgrade-policy.ts";
 import { Log } from "./api/log.ts";
 import { loadFilters } from "./load/load-filter.ts";
+import { routeShutdown } from "./api/shutdown.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
 import { stackFilters } from "./backend/filter-stack.ts";
@@ -140,10 +141,19 @@ async function run(
     runtime.stdout(await dumpPluginText(named, line.plugin, plugin, handle));
     return 0;
   }
+  // shutdown() while starting (exitwhen's event has happened already) ends the program at
+  // once with status 0, before it listens: nbdkit calls exit() there.
+  let stopAtStart = false;
+  routeShutdown(() => (stopAtStart = true));
   await finishConfiguration(plugin);
+  if (stopAtStart) {
+    await plugin.unload?.();
+    return 0;
+  }
   const options = {
     readonly: line.readOnly,
     noStructuredReplies: line.noSr,
+    noExtendedHeaders: line.noExtendedHeaders,
     oldstyle: line.oldstyle,
     tls: tls.mode,
   };
@@ -158,8 +168,11 @@ async function run(
       await plugin.cleanup?.();
       await plugin.unload?.();
     })();
-  const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
+  // nbdkit forks to go into the background, and to run a --run command beside the server.
+  const forked = !line.single && (line.run !== undefined || !line.foreground);
+  const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.(forked));
   const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
+  routeShutdown(signals.stop); // a filter's shutdown() (exitlast, exitwhen) stops as SIGTERM does
   if (line.single) {
     signals.cleanUpWith(stop);
     void signals.stopped.then(stop); // ends the connection, so serveStdio settles

@@ -5,6 +5,7 @@
  */
 
 import { Extents } from "../api/extents.ts";
+import { toOffset } from "../api/parse.ts";
 import type { Offset } from "../api/plugin.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { STATE } from "../protocol/constants.ts";
@@ -19,16 +20,23 @@ export class ExtentList extends Extents {
   /**
    * Descriptors for a request of `length` bytes at the list's start, as nbdkit builds them:
    * REQ_ONE gives one clipped to the request; otherwise extents up to the first that passes
-   * the requested end (which may run past it). Lengths are capped at 2^32-1.
+   * the requested end (which may run past it). Compact lengths are capped at 2^32-1; extended
+   * ones (BLOCK_STATUS_EXT) are exact.
    */
-  toDescriptors(length: number, reqOne: boolean): { lengths: number[]; statuses: number[] } {
-    const lengths: number[] = [];
+  toDescriptors(
+    length: Offset,
+    reqOne: boolean,
+    extended = false,
+  ): { lengths: Offset[]; statuses: number[] } {
+    const lengths: Offset[] = [];
     const statuses: number[] = [];
-    const requestEnd = this.start + BigInt(length);
+    const asked = BigInt(length);
+    const requestEnd = this.start + asked;
     for (let i = 0; i < this.types.length; i++) {
       let size = this.ends[i] - this.starts[i];
-      if (reqOne && size > BigInt(length)) size = BigInt(length);
-      lengths.push(size > BigInt(U32_MAX) ? U32_MAX : Number(size));
+      if (reqOne && size > asked) size = asked;
+      if (extended) lengths.push(toOffset(size));
+      else lengths.push(size > BigInt(U32_MAX) ? U32_MAX : Number(size));
       statuses.push(this.types[i] & (STATE.HOLE | STATE.ZERO));
       if (reqOne || this.starts[i] + size >= requestEnd) break;
     }

@@ -9,31 +9,41 @@
 import { ERRNO, NbdError } from "../api/errors.ts";
 import type { Filter, FilterHandle, NextHandle } from "../api/filter.ts";
 import type { Handle } from "../api/plugin.ts";
-import { endLayers, HANDLE_METHODS, type Layer, type OpenLayer } from "./layer.ts";
+import {
+  endLayers,
+  FinalizeError,
+  HANDLE_METHODS,
+  type Layer,
+  type OpenLayer,
+  type StackHandle,
+} from "./layer.ts";
 import { type NextOf, nextOf } from "./next-handle.ts";
 
 /** Opens `filter`, which has an open callback, over the layers `below` opens. */
 export function filterOpener(filter: Filter, below: OpenLayer): OpenLayer {
-  return (readonly, exportName) => openFilter(filter, below, readonly, exportName);
+  return (readonly, exportName, tls) => openFilter(filter, below, { readonly, exportName, tls });
 }
 
-async function openFilter(
-  filter: Filter,
-  below: OpenLayer,
-  readonly: boolean,
-  exportName: string,
-): Promise<Layer> {
+/** What a connection opens a layer with. */
+interface OpenRequest {
+  readonly readonly: boolean;
+  readonly exportName: string;
+  readonly tls: boolean;
+}
+
+async function openFilter(filter: Filter, below: OpenLayer, request: OpenRequest): Promise<Layer> {
+  const { readonly, exportName, tls } = request;
   let lower: Layer | undefined;
   let next: NextOf | undefined;
   const openNext = async (nextReadonly: boolean, nextName: string) => {
     if (lower) throw new Error(`filter "${filter.name}" opened the next layer twice`);
-    lower = await below(nextReadonly, nextName);
+    lower = await below(nextReadonly, nextName, tls);
     next = nextOf(lower);
     return next.handle;
   };
   let own: FilterHandle;
   try {
-    own = await filter.open!(openNext, readonly, exportName);
+    own = await filter.open!(openNext, readonly, exportName, tls);
     if (typeof own !== "object" || own === null) {
       const what = `filter "${filter.name}" open returned ${String(own)}`;
       throw new NbdError(ERRNO.EINVAL, `${what}, not the methods it overrides`);
@@ -63,6 +73,7 @@ function filterLayer(
   let joined: Handle | undefined;
   return {
     readonly,
+    filter: true,
     prepare: () =>
       preparing ??= (async () => {
         await next?.ready(); // the layers below, inside out, each then asked its capabilities
@@ -85,6 +96,9 @@ function filterLayer(
   };
 }
 
+/** The methods whose count may pass 2^32 - 1 for a handle that opts in (Handle.largeCounts). */
+const LARGE_COUNT_METHODS = ["zero", "trim", "cache", "extents"] as const;
+
 /** The filter's methods where it gave them, the next layer's elsewhere. */
 function join(own: FilterHandle, next: NextHandle | undefined): Handle {
   const joined: Record<string, unknown> = {};
@@ -92,6 +106,10 @@ function join(own: FilterHandle, next: NextHandle | undefined): Handle {
     const mine = own[method] as ((...args: unknown[]) => unknown) | undefined;
     joined[method] = mine ? mine.bind(own) : next?.[method];
   }
+  // A count the filter's own zero, trim, cache or extents would get must fit it; the layer
+  // below's (a NextHandle) splits counts for that layer itself, so passing through takes any.
+  joined.largeCounts = own.largeCounts === true ||
+    !LARGE_COUNT_METHODS.some((method) => own[method] !== undefined);
   // The filter's own bytes only: the layer below lends none through a NextHandle.
   if (own.readViews) joined.readViews = own.readViews.bind(own);
   // Passed through (left out, or the NextHandle's own), canZero keeps the layer below's mode:
@@ -104,21 +122,41 @@ function join(own: FilterHandle, next: NextHandle | undefined): Handle {
 
 /**
  * Opens the stack `open` makes for one connection and prepares it: the Handle the server
- * serves. Its close finalizes every prepared layer, then closes every layer, outside in. If
- * preparing fails, what was prepared is finalized and everything closed before the error goes
- * on (the client may ask for another export).
+ * serves. Its finalize (StackHandle) finalizes every prepared layer, outside in, and its close
+ * does so too unless done already, then closes every layer, outside in; a failed finalize
+ * throws FinalizeError, once. If preparing fails, what was prepared is finalized and everything
+ * closed before the error goes on (the client may ask for another export).
  */
 export async function openStack(
   open: OpenLayer,
   readonly: boolean,
   exportName: string,
-): Promise<Handle> {
-  const top = await open(readonly, exportName);
+  tls: boolean,
+): Promise<StackHandle> {
+  const top = await open(readonly, exportName, tls);
   try {
     await top.prepare();
   } catch (error) {
     await endLayers(top).catch(() => {}); // the failure to report is the one above
     throw error;
   }
-  return { ...top.handle(), close: () => endLayers(top) };
+  let finalizing: Promise<void> | undefined;
+  const finalize = () =>
+    finalizing ??= top.finalize().catch((error) => {
+      throw new FinalizeError(error);
+    });
+  return {
+    ...top.handle(),
+    finalize,
+    async close() {
+      const reported = finalizing !== undefined; // its failure went to whoever finalized
+      try {
+        await finalize();
+      } catch (error) {
+        if (!reported) throw error;
+      } finally {
+        await top.close();
+      }
+    },
+  };
 }

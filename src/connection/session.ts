@@ -215,7 +215,8 @@ export class Session implements Receiver {
     if (error === NBD_ERR.ENOMEM) this.watch.payloadRefused(req);
     if (error !== NBD_ERR.SUCCESS) return transmission.replyError(req, error, "invalid request");
 
-    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
+    // Validated: a READ or WRITE is at most the maximum payload, so its length is a number.
+    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length as number : 0;
     this.inFlight++;
     this.bytesInFlight += bytes;
     if (this.serial) {
@@ -267,6 +268,8 @@ export class Session implements Receiver {
     } catch {
       // The peer is gone: nothing left to tell it.
     }
+    // As nbdkit: the filters' finalize, then the socket, then the handles.
+    await this.ctx.finalizeBackend(this.transmission?.backend, this.log);
     this.channel.close();
     await this.ctx.closeBackend(this.transmission?.backend, this.log);
     this.log.debug("connection closed");

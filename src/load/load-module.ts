@@ -14,24 +14,25 @@ export type LayerKind = "plugin" | "filter";
 
 /**
  * The built-in or module-exported object `word` names, or a ConfigError saying why not. A
- * built-in gets `host` (the runtime's, unless the caller narrows it).
+ * built-in is a loader: its module is imported only now, when it is named; it gets `host` (the
+ * runtime's, unless the caller narrows it).
  */
 export async function loadLayerObject<T>(
   runtime: Runtime,
   word: string,
   kind: LayerKind,
-  builtins: Readonly<Record<string, (host?: PluginHost) => T>>,
+  builtins: Readonly<Record<string, () => Promise<(host?: PluginHost) => T>>>,
   host: PluginHost | undefined = runtime.host,
 ): Promise<T> {
   if (isShortPluginName(word)) {
-    const factory = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
-    if (!factory) {
+    const load = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
+    if (!load) {
       throw new ConfigError(
         `cannot open ${kind} "${word}": no built-in ${kind} of that name ` +
           `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
       );
     }
-    return factory(host);
+    return (await load())(host);
   }
   let module: Record<string, unknown>;
   try {

@@ -1,36 +1,27 @@
 /**
- * The built-in plugins by name, each a factory giving a fresh plugin. Plugins that read files
- * or run commands get them from the runtime's PluginHost; without one they refuse to.
+ * The built-in plugins by name, each a loader of its factory: a plugin's module is imported only
+ * when the command line names it, so a server evaluates the one plugin it serves. Plugins that
+ * read files or run commands get them from the runtime's PluginHost; without one they refuse to.
  */
 
 import type { PluginHost } from "../io.ts";
 import type { Plugin } from "../api/plugin.ts";
-import { createDataPlugin } from "./data.ts";
-import { createExample1Plugin } from "./example1.ts";
-import { createExample2Plugin } from "./example2.ts";
-import { createExample3Plugin } from "./example3.ts";
-import { createExample4Plugin } from "./example4.ts";
-import { createFilePlugin } from "./file.ts";
-import { createFullPlugin } from "./full.ts";
-import { createMemoryPlugin } from "./memory.ts";
-import { createNullPlugin } from "./null.ts";
-import { createPatternPlugin } from "./pattern.ts";
-import { createRandomPlugin } from "./random.ts";
-import { createSparseRandomPlugin } from "./sparse-random.ts";
-import { createZeroPlugin } from "./zero.ts";
 
-export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plugin>> = {
-  data: (host) => createDataPlugin(host),
-  example1: createExample1Plugin,
-  example2: (host) => createExample2Plugin(host),
-  example3: createExample3Plugin,
-  example4: createExample4Plugin,
-  file: (host) => createFilePlugin(host),
-  full: createFullPlugin,
-  memory: createMemoryPlugin,
-  null: createNullPlugin,
-  pattern: createPatternPlugin,
-  random: createRandomPlugin,
-  "sparse-random": createSparseRandomPlugin,
-  zero: createZeroPlugin,
+/** Imports a plugin's module and answers the factory that makes a fresh plugin. */
+export type PluginLoader = () => Promise<(host?: PluginHost) => Plugin>;
+
+export const BUILTIN_PLUGINS: Readonly<Record<string, PluginLoader>> = {
+  data: async () => (await import("./data.ts")).createDataPlugin,
+  example1: async () => (await import("./example1.ts")).createExample1Plugin,
+  example2: async () => (await import("./example2.ts")).createExample2Plugin,
+  example3: async () => (await import("./example3.ts")).createExample3Plugin,
+  example4: async () => (await import("./example4.ts")).createExample4Plugin,
+  file: async () => (await import("./file.ts")).createFilePlugin,
+  full: async () => (await import("./full.ts")).createFullPlugin,
+  memory: async () => (await import("./memory.ts")).createMemoryPlugin,
+  null: async () => (await import("./null.ts")).createNullPlugin,
+  pattern: async () => (await import("./pattern.ts")).createPatternPlugin,
+  random: async () => (await import("./random.ts")).createRandomPlugin,
+  "sparse-random": async () => (await import("./sparse-random.ts")).createSparseRandomPlugin,
+  zero: async () => (await import("./zero.ts")).createZeroPlugin,
 };

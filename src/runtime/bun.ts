@@ -9,16 +9,23 @@
 import { busyPoll } from "./busy-poll.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import process from "node:process";
-import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
+import type {
+  Accept,
+  ListenAddress,
+  Listener,
+  PeerAddress,
+  PipeState,
+  Receiver,
+  Runtime,
+} from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
-import { serveStdio } from "./bun-stdio.ts";
 import { WebSocketShim } from "./bun-websocket.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { GcNudge } from "./gc-nudge.ts";
-import { createNodeHost } from "./node-host.ts";
+import { lazyHost } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
@@ -28,13 +35,32 @@ import {
   dieBySignal,
   exitWithParent,
   onSignal,
-  outputOpen,
-  programPath,
+  takeProcessStartEnv,
 } from "./node-process.ts";
-import { nodeTlsSupport } from "./starttls.ts";
 import { bunDiagnostics, locatedError } from "./source-location.ts";
+import { outputOpen, programPath } from "./start-env.ts";
+import { tlsSupport } from "./tls-support.ts";
+import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
+
+/**
+ * The exitwhen filter's pipe, read as a Bun.file stream (Bun's node:net takes no descriptor of
+ * a pipe): its end is the other side closing. What comes down it is dropped.
+ */
+function watchPipe(fd: number): () => PipeState {
+  let state: PipeState = "open";
+  try {
+    if (!isPipe(fd)) return () => "invalid";
+    const reader = Bun.file(fd).stream().getReader();
+    const drain = (): Promise<void> =>
+      reader.read().then(({ done }) => (done ? void (state = "closed") : drain()));
+    drain().catch(() => (state = "closed"));
+  } catch {
+    return () => "invalid";
+  }
+  return () => state;
+}
 
 /** One for the process: the garbage of every connection adds up. */
 const gcNudge = new GcNudge(() => Bun.gc(false));
@@ -163,6 +189,7 @@ function listenWebSocket(
 }
 
 export function createBunRuntime(): Runtime {
+  takeProcessStartEnv();
   return {
     name: "bun",
     // Bun's argv[1] is the script with links followed: only a wrapper can tell another name.
@@ -181,7 +208,9 @@ export function createBunRuntime(): Runtime {
         } else resolve(listenSocket(address, accept));
       });
     },
-    serveStdio: (accept) => serveStdio(accept, Bun.stdin.stream(), deliver),
+    // -s: imported only when asked for (it reads stdin's socket through node:fs).
+    serveStdio: async (accept) =>
+      (await import("./bun-stdio.ts")).serveStdio(accept, Bun.stdin.stream(), deliver),
 
     async runShell(command, env) {
       let child;
@@ -209,18 +238,22 @@ export function createBunRuntime(): Runtime {
     exitWithParent,
     // Bun's argv[1] is the script it runs.
     daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),
-    daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
+    daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed. libc, through
     // bun:ffi, finds and punches holes in files.
-    host: createNodeHost(bunLibc),
+    host: lazyHost(
+      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
+      { getEnv: (name) => process.env[name], pathExists },
+    ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
-    tls: nodeTlsSupport(
+    tls: tlsSupport(
       "--tls-psk cannot be used on Bun: its node:tls does not implement pre-shared keys " +
         "(pskCallback). Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
     ),
     isRoot: () => process.geteuid?.() === 0,
+    isDirectory,
 
     async importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;

@@ -1,7 +1,9 @@
 /**
  * The Deno adapter: the Runtime contract on Deno.listen, Deno.serve, Deno.Command and Deno's
  * file API, with node-host.ts (node:fs, node:child_process) for plugins' files and commands
- * and node-process.ts (node:child_process) for daemon mode.
+ * and node-process.ts (node:child_process) for daemon mode. Those, and every other piece on
+ * node:*, are imported only when used: Deno's Node layer costs tens of milliseconds to start,
+ * which a server that needs none of it (`memory 1M --run …`) does not pay.
  * It moves bytes and respects backpressure; it knows nothing of NBD. It declares only the
  * slice of the Deno API it uses (deno-api.ts), so it type-checks without Deno's own definitions.
  */
@@ -12,15 +14,13 @@ import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
-import { createNodeHost } from "./node-host.ts";
+import { lazyHost } from "./lazy-host.ts";
+import { denoPathExists } from "./deno-path-exists.ts";
 import { denoLibc } from "./deno-libc.ts";
-import { stdinPeer } from "./stdin-peer.ts";
-import { daemonize, daemonReady, outputOpen, programPath } from "./node-process.ts";
+import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
-import { nodeTlsSupport } from "./starttls.ts";
+import { tlsSupport } from "./tls-support.ts";
 import { StreamChannel } from "./stream-channel.ts";
-import { listenInherited } from "./node-inherited.ts";
-import { serveSocket } from "./node-socket.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 
@@ -116,7 +116,17 @@ function fileUrl(path: string): string {
   return new URL(path.split("/").map(encodeURIComponent).join("/"), "file:///").href;
 }
 
+/** Listens on an inherited descriptor through node:net, loaded only for socket activation. */
+async function listenInheritedFd(fd: number, accept: Accept): Promise<Listener> {
+  const [{ listenInherited }, { serveSocket }] = await Promise.all([
+    import("./node-inherited.ts"),
+    import("./node-socket.ts"),
+  ]);
+  return listenInherited(fd, (socket, peer, from) => serveSocket(socket, accept, peer, from));
+}
+
 export function createDenoRuntime(): Runtime {
+  takeStartEnv({ get: (name) => Deno.env.get(name), unset: (name) => Deno.env.delete(name) });
   return {
     name: "deno",
     // Deno's main module keeps the path it was started as, links not followed.
@@ -129,12 +139,7 @@ export function createDenoRuntime(): Runtime {
 
     listen(address, accept) {
       // Deno.listen takes no descriptor: an inherited socket is served through node:net.
-      if (address.kind === "inherited") {
-        return listenInherited(
-          address.fd,
-          (socket, peer, from) => serveSocket(socket, accept, peer, from),
-        );
-      }
+      if (address.kind === "inherited") return listenInheritedFd(address.fd, accept);
       // Deno binds synchronously: a bind error thrown here becomes the promise's rejection.
       return new Promise((resolve) => {
         if (address.kind === "websocket") {
@@ -150,9 +155,10 @@ export function createDenoRuntime(): Runtime {
       });
     },
 
-    serveStdio(accept) {
+    async serveStdio(accept) {
       // stdin and stdout stay open: the process exits right after, and closing stdin under a
       // pending read is not needed for the client to see the end.
+      const { stdinPeer } = await import("./stdin-peer.ts");
       const channel = new StreamChannel(Deno.stdin, Deno.stdout, () => {}, "stdin", stdinPeer());
       channel.start(accept);
       return channel.closed;
@@ -196,24 +202,36 @@ export function createDenoRuntime(): Runtime {
       Deno.unrefTimer(Number(timer));
     },
 
-    daemonize: (keepStderr) =>
-      daemonize([
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--quiet",
-        decodeURIComponent(new URL(Deno.mainModule).pathname),
-        ...Deno.args,
-      ], keepStderr),
+    async daemonize(keepStderr) {
+      // The background copy learns what it is without starting Deno's Node layer.
+      if (startEnv().daemonStderr !== undefined) return "background";
+      const { daemonize } = await import("./node-process.ts");
+      const script = decodeURIComponent(new URL(Deno.mainModule).pathname);
+      return daemonize([Deno.execPath(), "run", "-A", "--quiet", script, ...Deno.args], keepStderr);
+    },
     daemonReady: () => daemonReady((text) => writeAllSync(Deno.stdout, text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed. libc, through
     // Deno.dlopen, finds and punches holes in files.
-    host: createNodeHost(denoLibc),
+    // Deno's node:fs cannot stat descriptors it did not open: libc's lseek tells a pipe.
+    host: lazyHost(
+      async () => {
+        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }] = await Promise.all([
+          import("./node-host.ts"),
+          import("./node-pipe-watch.ts"),
+          import("./libc-file.ts"),
+        ]);
+        return createNodeHost(denoLibc, (fd) => {
+          const libc = denoLibc();
+          return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
+        });
+      },
+      { getEnv: (name) => Deno.env.get(name), pathExists: denoPathExists(Deno) },
+    ),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.
-    tls: nodeTlsSupport(
+    tls: tlsSupport(
       "--tls-psk cannot be used on Deno: its TLS (rustls, behind node:tls) has no pre-shared " +
         "keys. Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
       "ca-crl.pem cannot be checked on Deno: its TLS (rustls, behind node:tls) ignores " +
@@ -221,6 +239,7 @@ export function createDenoRuntime(): Runtime {
         "Node or Bun, or remove ca-crl.pem.",
     ),
     isRoot: () => Deno.uid() === 0,
+    isDirectory: (path) => statOrNothing(path)?.isDirectory ?? false,
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
@@ -230,4 +249,13 @@ export function createDenoRuntime(): Runtime {
     stderr: (text) => void (outputOpen("stderr") && writeAllSync(Deno.stderr, text)),
     exit: (code) => Deno.exit(code),
   };
+}
+
+/** What stat(2) says of `path` (following links, as access(2) does), or undefined. */
+function statOrNothing(path: string): { readonly isDirectory: boolean } | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -15,7 +15,6 @@ import type {
   PeerAddress,
   Receiver,
   TlsCredentials,
-  TlsSupport,
   X509Credentials,
 } from "../io.ts";
 import { feed, socketChannel } from "./node-socket.ts";
@@ -48,25 +47,24 @@ const PSK_CIPHERS = [
 ].join(":");
 
 /**
- * A runtime's TLS support; `pskUnavailable` says why --tls-psk cannot work there, and
- * `crlUnavailable` why its TLS would not check ca-crl.pem, if so.
+ * Checks `credentials`, as a runtime's TlsSupport.prepare does (tls-support.ts): a PEM that
+ * does not load throws, as does a ca-crl.pem this runtime's TLS would not check
+ * (`crlUnavailable` says why). Answers what wraps an accept for STARTTLS with them.
  */
-export function nodeTlsSupport(pskUnavailable?: string, crlUnavailable?: string): TlsSupport {
-  return {
-    pskUnavailable,
-    prepare(credentials) {
-      // A PEM that does not load fails now, at start-up, as it does for nbdkit.
-      if (credentials.kind === "x509") checkX509(credentials);
-      // Better not to start than to let in clients whose certificates were revoked.
-      const checksRevocation = credentials.kind === "x509" && credentials.verifyPeer &&
-        credentials.crl !== undefined;
-      if (checksRevocation && crlUnavailable) throw new Error(crlUnavailable);
-      return (accept: Accept) => (plain: Channel) => {
-        const channel = new UpgradableChannel(plain, credentials);
-        channel.session = accept(channel);
-        return channel.incoming;
-      };
-    },
+export function startTlsWith(
+  credentials: TlsCredentials,
+  crlUnavailable?: string,
+): (accept: Accept) => Accept {
+  // A PEM that does not load fails now, at start-up, as it does for nbdkit.
+  if (credentials.kind === "x509") checkX509(credentials);
+  // Better not to start than to let in clients whose certificates were revoked.
+  const checksRevocation = credentials.kind === "x509" && credentials.verifyPeer &&
+    credentials.crl !== undefined;
+  if (checksRevocation && crlUnavailable) throw new Error(crlUnavailable);
+  return (accept: Accept) => (plain: Channel) => {
+    const channel = new UpgradableChannel(plain, credentials);
+    channel.session = accept(channel);
+    return channel.incoming;
   };
 }
 

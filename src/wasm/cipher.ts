@@ -5,7 +5,7 @@
  * one cipher set-up, with its own small memory that never grows, so its views stay valid.
  */
 
-import { CIPHER_WASM_BASE64 } from "../../build/cipher-wasm.ts";
+import { cipherWasmBytes } from "../../build/cipher-wasm.ts";
 
 /** Block cipher modes (assembly/cipher/layout.ts MODE_*). */
 export const CIPHER_MODE = { ECB: 0, CBC: 1, XTS: 2 } as const;
@@ -54,13 +54,9 @@ const ESSIV_KEY_OFFSET = 64;
 
 let compiled: WebAssembly.Module | undefined;
 
+/** The compiled module, compiled once per program run, when the first instance is made. */
 function cipherModule(): WebAssembly.Module {
-  if (!compiled) {
-    const text = atob(CIPHER_WASM_BASE64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    compiled = new WebAssembly.Module(bytes);
-  }
+  compiled ??= new WebAssembly.Module(cipherWasmBytes());
   return compiled;
 }
 
