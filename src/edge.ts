@@ -32,6 +32,7 @@ export { createCowFilter } from "./filters/cow/cow.ts";
 export { createExtentlistFilter } from "./filters/extentlist/extentlist.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
+export { createLuksFilter } from "./filters/luks/luks.ts";
 export { createOffsetFilter } from "./filters/offset.ts";
 export { createPartitionFilter } from "./filters/partition/partition.ts";
 export { createProtectFilter } from "./filters/protect.ts";

@@ -235,6 +235,20 @@ export interface PluginHost {
    * which only polls it, the runtime reads the pipe: what is written to it is thrown away.
    */
   watchPipe?(fd: number): Promise<() => PipeState>;
+  /**
+   * The first line of a file, its newline included, reading nothing past it: a pipe or a
+   * terminal (`/dev/fd/N` for an inherited descriptor) is left with the rest of its input, as
+   * getline(3) leaves it (nbdkit_read_password with "+FILE" and "-FD"). Rejects with the reason
+   * when the file cannot be opened or read.
+   */
+  readFirstLine?(path: string): Promise<Uint8Array>;
+  /**
+   * Asks for a password on the terminal, as nbdkit_read_password("-") does: writes `prompt` to
+   * stdout, reads one line from stdin with the terminal's echo off, turns echo back on and ends
+   * the prompt's line. Answers the line with its newline, or undefined when stdin is not a
+   * terminal. Absent where stdin cannot be used (it is the client's connection under -s).
+   */
+  readPassword?(prompt: string): Promise<Uint8Array | undefined>;
 }
 
 /** What PluginHost.watchPipe tells of a pipe. */

@@ -100,7 +100,12 @@ async function run(
   const warn = (message: string) =>
     runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
   const named = await loadPlugin(runtime, line.plugin, warn);
-  const filters = await loadFilters(runtime, line.filters);
+  // Under -s stdin is the client's connection: no layer may read a password from it (nbdkit's
+  // nbdkit_stdio_safe).
+  const host = line.single && runtime.host
+    ? { ...runtime.host, readPassword: undefined }
+    : runtime.host;
+  const filters = await loadFilters(runtime, line.filters, host);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
   const warnings = [named, ...filters].flatMap((layer) =>

@@ -31,6 +31,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   ip: async () => (await import("./ip.ts")).createIpFilter,
   limit: async () => (await import("./limit.ts")).createLimitFilter,
   log: async () => (await import("./log.ts")).createLogFilter,
+  luks: async () => (await import("./luks/luks.ts")).createLuksFilter,
   "multi-conn": async () => (await import("./multi-conn.ts")).createMultiConnFilter,
   nocache: async () => (await import("./nocache.ts")).createNocacheFilter,
   noextents: async () => (await import("./noextents.ts")).createNoextentsFilter,

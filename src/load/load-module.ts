@@ -14,13 +14,15 @@ export type LayerKind = "plugin" | "filter";
 
 /**
  * The built-in or module-exported object `word` names, or a ConfigError saying why not. A
- * built-in is a loader: its module is imported only now, when it is named.
+ * built-in is a loader: its module is imported only now, when it is named; it gets `host` (the
+ * runtime's, unless the caller narrows it).
  */
 export async function loadLayerObject<T>(
   runtime: Runtime,
   word: string,
   kind: LayerKind,
   builtins: Readonly<Record<string, () => Promise<(host?: PluginHost) => T>>>,
+  host: PluginHost | undefined = runtime.host,
 ): Promise<T> {
   if (isShortPluginName(word)) {
     const load = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
@@ -30,7 +32,7 @@ export async function loadLayerObject<T>(
           `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
       );
     }
-    return (await load())(runtime.host);
+    return (await load())(host);
   }
   let module: Record<string, unknown>;
   try {

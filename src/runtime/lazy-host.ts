@@ -25,6 +25,8 @@ export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCall
     openTextOutput: async (path, append) => (await loaded()).openTextOutput!(path, append),
     runShell: async (script) => (await loaded()).runShell!(script),
     watchPipe: async (fd) => (await loaded()).watchPipe!(fd),
+    readFirstLine: async (path) => (await loaded()).readFirstLine!(path),
+    readPassword: async (prompt) => (await loaded()).readPassword!(prompt),
     ...direct,
   };
 }

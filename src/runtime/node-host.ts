@@ -22,6 +22,7 @@ import type {
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
 import { reason } from "./fs-reason.ts";
+import { readFirstLine, readPassword } from "./node-password.ts";
 import { createTempFile } from "./temp-file.ts";
 import { pathExists } from "./node-path-checks.ts";
 import { watchPipe } from "./node-pipe-watch.ts";
@@ -228,6 +229,8 @@ export function createNodeHost(
     openTextOutput,
     runShell,
     watchPipe: (fd) => Promise.resolve(watch(fd)),
+    readFirstLine,
+    readPassword,
   };
 }
 
