@@ -235,6 +235,12 @@ export interface PluginHost {
    * which only polls it, the runtime reads the pipe: what is written to it is thrown away.
    */
   watchPipe?(fd: number): Promise<() => PipeState>;
+  /**
+   * Listens on a Unix socket at `path` (a file there that is no directory is removed first),
+   * each connection handed to `accept`; closing the listener removes the socket. For a
+   * filter's own control socket (the pause filter's), not for NBD clients.
+   */
+  listenUnix?(path: string, accept: Accept): Promise<Listener>;
 }
 
 /** What PluginHost.watchPipe tells of a pipe. */

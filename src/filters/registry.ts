@@ -39,6 +39,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   nozero: async () => (await import("./nozero.ts")).createNozeroFilter,
   offset: async () => (await import("./offset.ts")).createOffsetFilter,
   partition: async () => (await import("./partition/partition.ts")).createPartitionFilter,
+  pause: async () => (await import("./pause.ts")).createPauseFilter,
   protect: async () => (await import("./protect.ts")).createProtectFilter,
   rate: async () => (await import("./rate.ts")).createRateFilter,
   readahead: async () => (await import("./readahead.ts")).createReadaheadFilter,

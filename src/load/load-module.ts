@@ -30,7 +30,7 @@ export async function loadLayerObject<T>(
           `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
       );
     }
-    return (await load())(runtime.host);
+    return (await load())(hostOf(runtime));
   }
   let module: Record<string, unknown>;
   try {
@@ -64,4 +64,26 @@ export function checkLayerName(object: unknown, word: string, kind: LayerKind): 
   if (name === undefined) throw new ConfigError(`${word}: ${kind} must have a .name field`);
   const mistake = pluginNameMistake(name);
   if (mistake !== undefined) throw new ConfigError(`${word}: ${kind}.name ${mistake}`);
+}
+
+/**
+ * The runtime's PluginHost for a built-in, with a Unix listener on the runtime's own listen
+ * added (the pause filter's control socket): undefined where the runtime has no host.
+ */
+function hostOf(runtime: Runtime): PluginHost | undefined {
+  if (runtime.host === undefined) return undefined;
+  return {
+    ...runtime.host,
+    async listenUnix(path, accept) {
+      if (runtime.isDirectory?.(path) === false) await runtime.removePath(path);
+      const listener = await runtime.listen({ kind: "unix", path }, accept);
+      return {
+        ...listener,
+        async close() {
+          await listener.close();
+          await runtime.removePath(path);
+        },
+      };
+    },
+  };
 }
