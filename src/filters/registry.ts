@@ -51,6 +51,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   stats: async () => (await import("./stats.ts")).createStatsFilter,
   swab: async () => (await import("./swab.ts")).createSwabFilter,
   tar: async () => (await import("./tar.ts")).createTarFilter,
+  "time-limit": async () => (await import("./time-limit.ts")).createTimeLimitFilter,
   truncate: async () => (await import("./truncate.ts")).createTruncateFilter,
   xz: async () => (await import("./xz.ts")).createXzFilter,
 };
