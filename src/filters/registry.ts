@@ -52,6 +52,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   swab: async () => (await import("./swab.ts")).createSwabFilter,
   tar: async () => (await import("./tar.ts")).createTarFilter,
   "time-limit": async () => (await import("./time-limit.ts")).createTimeLimitFilter,
+  "tls-fallback": async () => (await import("./tls-fallback.ts")).createTlsFallbackFilter,
   truncate: async () => (await import("./truncate.ts")).createTruncateFilter,
   xz: async () => (await import("./xz.ts")).createXzFilter,
 };
