@@ -48,6 +48,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   "retry-request": async () => (await import("./retry-request.ts")).createRetryRequestFilter,
   rotational: async () => (await import("./rotational.ts")).createRotationalFilter,
   scan: async () => (await import("./scan.ts")).createScanFilter,
+  spinning: async () => (await import("./spinning.ts")).createSpinningFilter,
   stats: async () => (await import("./stats.ts")).createStatsFilter,
   swab: async () => (await import("./swab.ts")).createSwabFilter,
   tar: async () => (await import("./tar.ts")).createTarFilter,
