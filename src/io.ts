@@ -249,6 +249,12 @@ export interface PluginHost {
    * terminal. Absent where stdin cannot be used (it is the client's connection under -s).
    */
   readPassword?(prompt: string): Promise<Uint8Array | undefined>;
+  /**
+   * Listens on a Unix socket at `path` (a file there that is no directory is removed first),
+   * each connection handed to `accept`; closing the listener removes the socket. For a
+   * filter's own control socket (the pause filter's), not for NBD clients.
+   */
+  listenUnix?(path: string, accept: Accept): Promise<Listener>;
 }
 
 /** What PluginHost.watchPipe tells of a pipe. */

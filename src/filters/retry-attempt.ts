@@ -1,7 +1,7 @@
 /**
- * One try of a request for the retry filters: the request as plain values (no closure per
- * request), and the call to the layer below with the checks nbdkit's retry filter makes first,
- * since after a reopen the layer below may be smaller, read-only or missing. Extents are
+ * One try of a request (request-op.ts) for the retry filters: the call to the layer below with
+ * the checks nbdkit's retry filter makes first, since after a reopen the layer below may be
+ * smaller, read-only or missing. Extents are
  * gathered into a list of their own and handed on only when the try succeeds, so a failed try
  * leaves nothing half-reported.
  */
@@ -11,58 +11,40 @@ import { Extents } from "../api/extents.ts";
 import { type NextHandle, ZERO_MODE } from "../api/filter.ts";
 import { addOffset, compareOffsets } from "../api/offset.ts";
 import { CACHE_MODE, type ExtentSink, FLAG, FUA_MODE, type Offset } from "../api/plugin.ts";
+import { OP, type RequestHandler } from "./request-op.ts";
 
-/** The kinds of request, each retried alike. */
-export const OP = { READ: 0, WRITE: 1, TRIM: 2, FLUSH: 3, ZERO: 4, EXTENTS: 5, CACHE: 6 } as const;
-export type Op = (typeof OP)[keyof typeof OP];
-
-const NAMES = ["pread", "pwrite", "trim", "flush", "zero", "extents", "cache"] as const;
-
-/** nbdkit's name of a request kind, for debug lines. */
-export function opName(op: Op): string {
-  return NAMES[op];
-}
-
-/** A request: its kind, then what each kind needs (unused ones are undefined or 0). */
-export type Attempt = [
-  op: Op,
-  buf: Uint8Array | undefined,
-  count: number,
-  offset: Offset,
-  flags: number,
-  sink: ExtentSink | undefined,
-];
-
-/** Makes the request once on `below` (undefined: no layer, a reopen failed): throws its failure. */
-export async function tryOnce(
-  below: NextHandle | undefined,
-  ...[op, buf, count, offset, flags, sink]: Attempt
-): Promise<void> {
-  if (below === undefined) throw new NbdError(ERRNO.ESHUTDOWN, "retry: the plugin is not open");
-  const writing = op === OP.WRITE || op === OP.TRIM || op === OP.ZERO;
-  if (op !== OP.FLUSH) await checkRange(below, count, offset, writing);
-  switch (op) {
-    case OP.READ:
-      return await below.readAt(buf!, offset);
-    case OP.WRITE:
-      await checkWritable(await below.canWrite(), below, flags);
-      return await below.writeAt(buf!, offset, flags);
-    case OP.TRIM:
-      await checkWritable(await below.canTrim(), below, flags);
-      return await below.trim(count, offset, flags);
-    case OP.ZERO:
-      await checkWritable((await below.zeroMode()) !== ZERO_MODE.NONE, below, flags);
-      return await below.zero(count, offset, flags);
-    case OP.FLUSH:
-      if (!(await below.canFlush())) throw cannot("flush");
-      return await below.flush(0);
-    case OP.EXTENTS:
-      if (!(await below.canExtents())) throw cannot("extents");
-      return await extentsAfresh(below, count, offset, flags, sink!);
-    case OP.CACHE:
-      if ((await below.canCache()) === CACHE_MODE.NONE) throw cannot("cache");
-      return await below.cache(count, offset, flags);
-  }
+/**
+ * Makes each request once on `below` (undefined: no layer, a reopen failed), with retry's
+ * checks first: throws the failure.
+ */
+export function tryingOn(below: NextHandle | undefined): RequestHandler {
+  return async (op, buf, count, offset, flags, sink) => {
+    if (below === undefined) throw new NbdError(ERRNO.ESHUTDOWN, "retry: the plugin is not open");
+    const writing = op === OP.WRITE || op === OP.TRIM || op === OP.ZERO;
+    if (op !== OP.FLUSH) await checkRange(below, count, offset, writing);
+    switch (op) {
+      case OP.READ:
+        return await below.readAt(buf!, offset);
+      case OP.WRITE:
+        await checkWritable(await below.canWrite(), below, flags);
+        return await below.writeAt(buf!, offset, flags);
+      case OP.TRIM:
+        await checkWritable(await below.canTrim(), below, flags);
+        return await below.trim(count, offset, flags);
+      case OP.ZERO:
+        await checkWritable((await below.zeroMode()) !== ZERO_MODE.NONE, below, flags);
+        return await below.zero(count, offset, flags);
+      case OP.FLUSH:
+        if (!(await below.canFlush())) throw cannot("flush");
+        return await below.flush(0);
+      case OP.EXTENTS:
+        if (!(await below.canExtents())) throw cannot("extents");
+        return await extentsAfresh(below, count, offset, flags, sink!);
+      case OP.CACHE:
+        if ((await below.canCache()) === CACHE_MODE.NONE) throw cannot("cache");
+        return await below.cache(count, offset, flags);
+    }
+  };
 }
 
 /** A change the (reopened) layer cannot take: EROFS; FUA it cannot honour: EIO. */

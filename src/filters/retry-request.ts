@@ -13,7 +13,8 @@ import { parseBool } from "../api/parse.ts";
 import { parseUnsigned } from "../api/parse-integer.ts";
 import { sleep } from "../api/sleep.ts";
 import { VERSION } from "../api/version.ts";
-import { type Attempt, extentsAfresh, OP } from "./retry-attempt.ts";
+import { extentsAfresh } from "./retry-attempt.ts";
+import { callingBelow, handlersOf, OP, type RequestHandler } from "./request-op.ts";
 
 interface Settings {
   retries: number;
@@ -24,19 +25,6 @@ interface Settings {
 
 export function createRetryRequestFilter(): Filter {
   const settings: Settings = { retries: 2, delay: 2, retryOpen: true };
-
-  /** Runs `attempt` until it succeeds or the retries are used up; the last failure goes on. */
-  async function retried(below: NextHandle, ...attempt: Attempt): Promise<void> {
-    for (let i = 0;; i++) {
-      try {
-        return await once(below, ...attempt);
-      } catch (error) {
-        if (i >= settings.retries) throw error;
-      }
-      debug(`retry ${i + 1}: waiting ${settings.delay} seconds before retrying`);
-      await sleep(settings.delay * 1000);
-    }
-  }
 
   return {
     name: "retry-request",
@@ -71,42 +59,25 @@ export function createRetryRequestFilter(): Filter {
         debug(`retry ${i + 1}: waiting ${settings.delay} seconds before retrying`);
         await sleep(settings.delay * 1000);
       }
-      return {
-        readAt: (buf, offset) => retried(below, OP.READ, buf, 0, offset, 0, undefined),
-        writeAt: (buf, offset, flags) => retried(below, OP.WRITE, buf, 0, offset, flags, undefined),
-        trim: (count, offset, flags) =>
-          retried(below, OP.TRIM, undefined, count, offset, flags, undefined),
-        zero: (count, offset, flags) =>
-          retried(below, OP.ZERO, undefined, count, offset, flags, undefined),
-        flush: () => retried(below, OP.FLUSH, undefined, 0, 0, 0, undefined),
-        extents: (count, offset, flags, sink) =>
-          retried(below, OP.EXTENTS, undefined, count, offset, flags, sink),
-        cache: (count, offset, flags) =>
-          retried(below, OP.CACHE, undefined, count, offset, flags, undefined),
-      };
+      return handlersOf(retrying(settings, below));
     },
   };
 }
 
-/** The request made once, as it came: no checks of its own, unlike the retry filter's. */
-async function once(
-  below: NextHandle,
-  ...[op, buf, count, offset, flags, sink]: Attempt
-): Promise<void> {
-  switch (op) {
-    case OP.READ:
-      return await below.readAt(buf!, offset);
-    case OP.WRITE:
-      return await below.writeAt(buf!, offset, flags);
-    case OP.TRIM:
-      return await below.trim(count, offset, flags);
-    case OP.ZERO:
-      return await below.zero(count, offset, flags);
-    case OP.FLUSH:
-      return await below.flush(0);
-    case OP.EXTENTS:
-      return await extentsAfresh(below, count, offset, flags, sink!);
-    case OP.CACHE:
-      return await below.cache(count, offset, flags);
-  }
+/** Makes each request on `below` until it succeeds or the retries are used up. */
+function retrying(settings: Settings, below: NextHandle): RequestHandler {
+  const call = callingBelow(below);
+  return async (op, buf, count, offset, flags, sink) => {
+    for (let i = 0;; i++) {
+      try {
+        // Extents are gathered afresh for each try.
+        if (op === OP.EXTENTS) return await extentsAfresh(below, count, offset, flags, sink!);
+        return void await call(op, buf, count, offset, flags, sink);
+      } catch (error) {
+        if (i >= settings.retries) throw error; // the last failure goes on
+      }
+      debug(`retry ${i + 1}: waiting ${settings.delay} seconds before retrying`);
+      await sleep(settings.delay * 1000);
+    }
+  };
 }

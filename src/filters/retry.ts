@@ -16,7 +16,8 @@ import { parseUnsigned } from "../api/parse-integer.ts";
 import { FLAG, THREAD_MODEL } from "../api/plugin.ts";
 import { sleep } from "../api/sleep.ts";
 import { VERSION } from "../api/version.ts";
-import { type Attempt, OP, opName, tryOnce } from "./retry-attempt.ts";
+import { tryingOn } from "./retry-attempt.ts";
+import { handlersOf, OP, opName, type RequestHandler } from "./request-op.ts";
 
 /** Linux's numbers for the errnos a retried request may fail with: nbdkit's debug line shows it. */
 const ERRNO_NUMBER: Readonly<Partial<Record<Errno, number>>> = {
@@ -67,18 +68,7 @@ export function createRetryFilter(): Filter {
       const below = await next(readonly, exportName);
       const connection = new RetryConnection(settings, below, reopen, readonly, exportName);
       return {
-        readAt: (buf, offset) => connection.run(OP.READ, buf, buf.length, offset, 0, undefined),
-        writeAt: (buf, offset, flags) =>
-          connection.run(OP.WRITE, buf, buf.length, offset, flags, undefined),
-        trim: (count, offset, flags) =>
-          connection.run(OP.TRIM, undefined, count, offset, flags, undefined),
-        zero: (count, offset, flags) =>
-          connection.run(OP.ZERO, undefined, count, offset, flags, undefined),
-        flush: () => connection.run(OP.FLUSH, undefined, 0, 0, 0, undefined),
-        extents: (count, offset, flags, sink) =>
-          connection.run(OP.EXTENTS, undefined, count, offset, flags, sink),
-        cache: (count, offset, flags) =>
-          connection.run(OP.CACHE, undefined, count, offset, flags, undefined),
+        ...handlersOf(connection.run),
         close: () => debug(`reopens needed: ${connection.reopens}`),
       };
     },
@@ -90,6 +80,8 @@ class RetryConnection {
   reopens = 0;
   /** The layer below, or undefined while a reopen has failed. */
   private below: NextHandle | undefined;
+  /** One try of a request on `below`. */
+  private attempt: RequestHandler;
   private readonly settings: Settings;
   private readonly reopenBelow: NextReopen;
   private readonly readonly: boolean;
@@ -104,13 +96,14 @@ class RetryConnection {
   ) {
     this.settings = settings;
     this.below = below;
+    this.attempt = tryingOn(below);
     this.reopenBelow = reopenBelow;
     this.readonly = readonly;
     this.exportName = exportName;
   }
 
   /** A request, tried until it succeeds or the retries are used up. */
-  async run(...[op, buf, count, offset, flags, sink]: Attempt): Promise<void> {
+  readonly run: RequestHandler = async (op, buf, count, offset, flags, sink) => {
     let retry = 0;
     let delay = this.settings.delay;
     for (;;) {
@@ -123,7 +116,7 @@ class RetryConnection {
       }
       let failure: unknown;
       try {
-        await tryOnce(this.below, op, buf, count, offset, flags, sink);
+        await this.attempt(op, buf, count, offset, flags, sink);
         return;
       } catch (error) {
         failure = error;
@@ -149,13 +142,15 @@ class RetryConnection {
         }
       }
     }
-  }
+  };
 
   private async reopen(): Promise<void> {
     this.reopens++;
     this.below = undefined;
+    this.attempt = tryingOn(undefined);
     const readonly = this.readonly || this.settings.readonly;
     this.below = await this.reopenBelow(readonly, this.exportName);
+    this.attempt = tryingOn(this.below);
   }
 }
 
