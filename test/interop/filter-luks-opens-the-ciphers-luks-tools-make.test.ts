@@ -1,15 +1,17 @@
 /**
  * --filter=luks reads and writes the LUKSv1 ciphers that cryptsetup and qemu-img make: AES-128
- * and AES-256 in XTS, AES-128, -192 and -256 in CBC, with plain or plain64 IVs, key slots
- * hashed with sha1, sha256, sha384 or sha512. Each disk is filled through qemu's LUKS driver,
- * read back through the server, written through it, and read again by qemu.
+ * and AES-256 in XTS, AES-128, -192 and -256 in CBC, with plain or plain64 IVs, key slots hashed
+ * with md5, sha1, sha224, sha256, sha384 or sha512 (Web Crypto's PBKDF2 or ours). Each disk is
+ * filled through qemu's LUKS driver, read back through the server, written through it, and read
+ * again by qemu.
  *
  * Beyond nbdkit 1.32.5, whose GnuTLS has neither, nbdts also opens ESSIV IVs (cbc-essiv:sha256,
  * cryptsetup's default before 1.6, and xts-essiv:sha256) and AES-192 in XTS: those cases run
- * against nbdts alone (nbdkit refuses them, as the refusal test shows for other ciphers). So
- * does cryptsetup's AES-192-CBC, whose key material (24 × 4000 bytes) ends mid-sector: nbdkit
- * deciphers whole sectors only and finds no key slot, and qemu 7.2 aborts on it; nbdts opens
- * it, so there the test writes through the server and reads back through it, without qemu.
+ * against nbdts alone (nbdkit refuses them, as the refusal test shows for other ciphers), as does
+ * a key slot hashed with ripemd160 (nbdkit's GnuTLS refuses PBKDF2 with it). So does
+ * cryptsetup's AES-192-CBC, whose key material (24 × 4000 bytes) ends mid-sector: nbdkit
+ * deciphers whole sectors only and finds no key slot, and qemu 7.2 aborts on it; nbdts opens it,
+ * so there the test writes through the server and reads back through it, without qemu.
  */
 
 import { randomBytes } from "node:crypto";
@@ -60,6 +62,9 @@ const CASES: readonly Case[] = [
   cryptsetup("cbc256", ["--cipher", "aes-cbc-plain", "--key-size", "256", "--hash", "sha1"]),
   cryptsetup("cbc128", ["--cipher", "aes-cbc-plain64", "--key-size", "128", "--hash", "sha384"]),
   qemuImg("cbc128", ["cipher-alg=aes-128", "cipher-mode=cbc", "ivgen-alg=plain", "hash-alg=sha1"]),
+  cryptsetup("sha224", ["--hash", "sha224"]),
+  qemuImg("md5", ["hash-alg=md5"]),
+  cryptsetup("ripemd160", ["--hash", "ripemd160"], false),
   cryptsetup("essiv", ["--cipher", "aes-cbc-essiv:sha256", "--key-size", "256"], false),
   cryptsetup("xtsessiv", ["--cipher", "aes-xts-essiv:sha256"], false),
   qemuImg("xts192", ["cipher-alg=aes-192", "cipher-mode=xts"], false),
