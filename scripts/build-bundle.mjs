@@ -13,7 +13,7 @@
 // (--websocket): each is a bundle of its own in build/node/, required only when a server uses it.
 // Node 20 cannot serve import() in code from a code cache, so the command has none: esbuild
 // turns each into a require (Node built-ins and LAZY bundles are CommonJS), and an ES module
-// (a plugin, esbuild) is imported by nbd.js for it (src/runtime/node-esm-import.ts).
+// (a plugin, esbuild) is imported by nbd.js for it (src/runtime/esm-import.ts).
 //
 // nbd.js is a command (package.json's `nbdts` and `nbdkit`, or a link of either name): it starts
 // with a `#!` line naming node, and is made executable.
@@ -64,7 +64,7 @@ const lazyModules = {
 const entryImport = {
   name: "entry-import",
   setup(bundler) {
-    bundler.onLoad({ filter: /\/src\/runtime\/node-esm-import\.ts$/ }, () => ({
+    bundler.onLoad({ filter: /\/src\/runtime\/esm-import\.ts$/ }, () => ({
       contents: "export const importEsm = (specifier) => nbdtsImport(specifier);",
       loader: "js",
     }));

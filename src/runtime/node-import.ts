@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { esbuildDiagnostics, locatedError } from "./source-location.ts";
-import { importEsm } from "./node-esm-import.ts";
+import { importEsm } from "./esm-import.ts";
 
 type Esbuild = typeof import("esbuild");
 
