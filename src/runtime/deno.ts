@@ -20,6 +20,7 @@ import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
 import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
 import { StreamChannel } from "./stream-channel.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -243,7 +244,7 @@ export function createDenoRuntime(): Runtime {
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-      return import(fileUrl(absolute)); // Deno runs a .ts plugin as it is
+      return importEsm(fileUrl(absolute)); // Deno runs a .ts plugin as it is
     },
     stdout: (text) => void (outputOpen("stdout") && writeAllSync(Deno.stdout, text)),
     stderr: (text) => void (outputOpen("stderr") && writeAllSync(Deno.stderr, text)),
