@@ -82,6 +82,17 @@ export interface Timers {
   after(ms: number, fire: () => void): () => void;
 }
 
+/** Where a client connects out to (the nbd plugin, nbdts/client): TCP or a Unix socket. */
+export type ConnectTarget =
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+/**
+ * The client side: opens a connection to `target` and resolves to its Channel once connected;
+ * the connection's bytes go to `receiver` from then on. Rejects with the reason it cannot.
+ */
+export type Connect = (target: ConnectTarget, receiver: Receiver) => Promise<Channel>;
+
 /** The server side of accepting: a new connection gets a receiver for its bytes. */
 export type Accept = (channel: Channel) => Receiver;
 
@@ -210,6 +221,8 @@ export interface PluginHost {
    * and off by a file (cow-on-read=/PATH) asks before each read, as nbdkit does.
    */
   pathExists?(path: string): boolean;
+  /** Connects out to another server (the nbd plugin proxies to one). */
+  connect?: Connect;
 }
 
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */
