@@ -67,6 +67,9 @@ export function parseNbdUri(text: string): NbdTarget {
     }
     case "websocket": {
       if (url.hostname === "") throw new SyntaxError(`Cannot parse NBD URI "${text}": no host`);
+      if (socket !== null) {
+        throw new SyntaxError(`Cannot parse NBD URI "${text}": ${url.protocol} takes no socket=`);
+      }
       const wsScheme = tls ? "wss" : "ws";
       // The port defaults as the WebSocket scheme's (80, 443): a WebSocket server is an HTTP one.
       const port = url.port === "" ? "" : `:${url.port}`;

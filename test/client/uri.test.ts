@@ -32,6 +32,7 @@ test.each([
   ["ws://localhost/", /unknown scheme/],
   ["nbd+unix:///", /needs \?socket=PATH/],
   ["not a uri", /not a URI/],
+  ["nbd+ws://localhost/?socket=/tmp/s", /takes no socket=/],
 ])("parseNbdUri refuses %s", (uri, message) => {
   expect(() => parseNbdUri(uri)).toThrow(message);
 });
