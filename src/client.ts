@@ -11,7 +11,11 @@ export { connect, type ConnectOptions, list } from "./client/connect.ts";
 export { type BlockSizes, type BlockStatusExtent, NbdClient } from "./client/client.ts";
 export { ConnectionClosedError, HandshakeError } from "./client/errors.ts";
 export { type NbdTarget, parseNbdUri } from "./client/uri.ts";
-export type { ClientWebSocket, WebSocketClass } from "./client/websocket-transport.ts";
+export {
+  type ClientWebSocket,
+  connectWebSocket,
+  type WebSocketClass,
+} from "./client/websocket-transport.ts";
 export type { ListedExport } from "./protocol/client-messages.ts";
 export { CMD_FLAG, STATE, TX_FLAG } from "./protocol/constants.ts";
 export { ERRNO, type Errno, NbdError } from "./api/errors.ts";

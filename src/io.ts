@@ -82,10 +82,14 @@ export interface Timers {
   after(ms: number, fire: () => void): () => void;
 }
 
-/** Where a client connects out to (the nbd plugin, nbdts/client): TCP or a Unix socket. */
+/**
+ * Where a client connects out to (the nbd plugin, nbdts/client): TCP, a Unix socket, or a
+ * WebSocket URL (ws:// or wss://) whose binary messages carry the bytes.
+ */
 export type ConnectTarget =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number }
-  | { readonly kind: "unix"; readonly path: string };
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "websocket"; readonly url: string };
 
 /**
  * The client side: opens a connection to `target` and resolves to its Channel once connected;
@@ -223,6 +227,18 @@ export interface PluginHost {
   pathExists?(path: string): boolean;
   /** Connects out to another server (the nbd plugin proxies to one). */
   connect?: Connect;
+  /**
+   * Starts `argv` with a listening socket passed by socket activation (LISTEN_FDS=1, the socket
+   * at descriptor 3), as libnbd does for nbdkit's nbd plugin; resolves once it has started.
+   */
+  startActivated?(argv: readonly string[]): Promise<ActivatedCommand>;
+}
+
+/** A program started by PluginHost.startActivated: where to connect, and how to stop it. */
+export interface ActivatedCommand {
+  readonly target: ConnectTarget;
+  /** Sends it SIGTERM and removes its socket's directory. */
+  stop(): void;
 }
 
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */

@@ -15,7 +15,9 @@ import { connectWebSocket, type WebSocketClass } from "./websocket-transport.ts"
 export interface ConnectOptions extends Omit<HandshakeOptions, "startTls"> {
   /** Opens TCP and Unix connections (nbdts/client gives the runtime's on Node, Deno and Bun). */
   connect?: Connect;
-  /** The WebSocket class for nbd+ws URIs; by default the global WebSocket. */
+  /**
+   * The WebSocket class for nbd+ws URIs; by default `connect`'s WebSocket, else the global one.
+   */
   WebSocket?: WebSocketClass;
 }
 
@@ -26,22 +28,21 @@ async function open(target: NbdTarget, link: Link, options: ConnectOptions): Pro
       `Cannot connect to an nbds URI: this client has no TLS yet (use nbd://, or nbds+wss://)`,
     );
   }
-  if (target.kind === "websocket") {
-    const WebSocket = options.WebSocket ??
-      (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
-    if (WebSocket === undefined) {
-      throw new Error("Cannot open a WebSocket: this runtime has none (pass options.WebSocket)");
-    }
+  const global = (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
+  // A WebSocket class given, or no connector: the WebSocket opens here; else the connector's.
+  const WebSocket = options.WebSocket ?? (options.connect ? undefined : global);
+  if (target.kind === "websocket" && WebSocket !== undefined) {
     link.attach(await connectWebSocket(WebSocket, target.url, link));
     return;
   }
-  if (options.connect === undefined) {
-    throw new Error(
-      `Cannot connect to ${target.kind === "unix" ? "a Unix socket" : "TCP"}: no connector ` +
-        "(import the client from nbdts/client on Node, Deno or Bun, or pass options.connect)",
-    );
+  if (options.connect !== undefined) {
+    link.attach(await options.connect(target, link));
+    return;
   }
-  link.attach(await options.connect(target, link));
+  throw new Error(
+    `Cannot connect to ${target.kind === "unix" ? "a Unix socket" : target.kind}: no connector ` +
+      "(import the client from nbdts/client on Node, Deno or Bun, or pass options.connect)",
+  );
 }
 
 function targetOf(uri: string | NbdTarget): NbdTarget {

@@ -19,6 +19,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginLoader>> = {
   file: async () => (await import("./file.ts")).createFilePlugin,
   full: async () => (await import("./full.ts")).createFullPlugin,
   memory: async () => (await import("./memory.ts")).createMemoryPlugin,
+  nbd: async () => (await import("./nbd.ts")).createNbdPlugin,
   null: async () => (await import("./null.ts")).createNullPlugin,
   pattern: async () => (await import("./pattern.ts")).createPatternPlugin,
   random: async () => (await import("./random.ts")).createRandomPlugin,

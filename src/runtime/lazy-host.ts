@@ -22,6 +22,8 @@ export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCall
     openFile: async (path, readonly) => (await loaded()).openFile!(path, readonly),
     listDirectory: async (path) => (await loaded()).listDirectory!(path),
     createTempFile: async (directory) => (await loaded()).createTempFile!(directory),
+    connect: async (target, receiver) => (await loaded()).connect!(target, receiver),
+    startActivated: async (argv) => (await loaded()).startActivated!(argv),
     ...direct,
   };
 }

@@ -1,14 +1,27 @@
 /**
- * The client side's Connect on node:net, which Node, Deno and Bun all implement: a TCP or Unix
- * connection as a Channel (node-socket.ts), its bytes fed to the receiver. It knows nothing of NBD.
+ * The client side's Connect for Node, Deno and Bun: TCP and Unix sockets on node:net, which all
+ * three implement, as a Channel (node-socket.ts) feeding the receiver; WebSocket URLs through the
+ * runtime's WebSocket, or the `ws` package's on Node 20, which has none. It knows nothing of NBD.
  */
 
 import { connect as netConnect, type Socket } from "node:net";
-import type { Connect } from "../io.ts";
+import type { Channel, Connect, ConnectTarget, Receiver } from "../io.ts";
+import { connectWebSocket, type WebSocketClass } from "../client.ts";
 import { feed, socketChannel } from "./node-socket.ts";
 
-export const connectSocket: Connect = (target, receiver) =>
-  new Promise((resolve, reject) => {
+/** The runtime's WebSocket class, or ws's where there is none (Node 20). */
+export async function webSocketClass(): Promise<WebSocketClass> {
+  const own = (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
+  if (own !== undefined) return own;
+  const ws = await import("ws");
+  return ws.WebSocket as unknown as WebSocketClass;
+}
+
+function connectNet(
+  target: Exclude<ConnectTarget, { kind: "websocket" }>,
+  receiver: Receiver,
+): Promise<Channel> {
+  return new Promise((resolve, reject) => {
     const socket: Socket = target.kind === "unix"
       ? netConnect(target.path)
       : netConnect(target.port, target.host);
@@ -24,3 +37,9 @@ export const connectSocket: Connect = (target, receiver) =>
       resolve(channel);
     });
   });
+}
+
+export const connectSocket: Connect = async (target, receiver) =>
+  target.kind === "websocket"
+    ? connectWebSocket(await webSocketClass(), target.url, receiver)
+    : connectNet(target, receiver);

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, type Stats } from "node:fs";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
+import { connectSocket } from "./node-connect.ts";
 import type {
   CommandResult,
   DirectoryEntry,
@@ -188,6 +189,8 @@ export function createNodeHost(
     listDirectory,
     createTempFile,
     pathExists: (path) => existsSync(path),
+    connect: connectSocket,
+    startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
   };
 }
 

@@ -23,7 +23,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   wasm: [],
   protocol: ["api", "io.ts"],
   allocators: ["api", "wasm", "io.ts"],
-  plugins: ["allocators", "wasm", "protocol", "api", "io.ts"],
+  plugins: ["client", "allocators", "wasm", "protocol", "api", "io.ts"],
   filters: ["allocators", "api", "io.ts"],
   backend: ["protocol", "api", "io.ts"],
   connection: ["backend", "protocol", "api", "io.ts"],
