@@ -13,6 +13,9 @@ import { InFlight } from "./replies.ts";
 /** The largest option reply or non-data chunk accepted (BLOCK_STATUS replies can be long). */
 const MAX_CHUNK = 64 * 1024 * 1024;
 
+/** Read data still to come worth reading in place rather than through the runtime's buffer. */
+const READ_INTO_MIN = 64 * 1024;
+
 export class Link implements Receiver {
   readonly inFlight: InFlight = new InFlight();
   private readonly codec = new ReplyCodec(this.inFlight, MAX_CHUNK);
@@ -71,6 +74,11 @@ export class Link implements Receiver {
 
   get isClosed(): boolean {
     return this.failure !== undefined;
+  }
+
+  /** Where the runtime may read the rest of a large READ reply: straight into its buffer. */
+  readBuffer(): Uint8Array | undefined {
+    return this.codec.payloadRemainder(READ_INTO_MIN);
   }
 
   data(chunk: Uint8Array): void {

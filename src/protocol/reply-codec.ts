@@ -95,6 +95,19 @@ export class ReplyCodec {
     this.input.detach();
   }
 
+  /**
+   * The unfilled rest of the READ data being received, for a runtime that can read the next
+   * bytes straight into it (then passing receive() a view of what it read there: no copy).
+   * Undefined unless at least `min` bytes of it are still to come and no received bytes wait.
+   */
+  payloadRemainder(min: number): Uint8Array | undefined {
+    const body = this.body;
+    if (body === undefined || this.afterOffset !== undefined || !this.input.isEmpty()) {
+      return undefined;
+    }
+    return body.length - this.bodyFilled >= min ? body.subarray(this.bodyFilled) : undefined;
+  }
+
   /** Bytes received but not decoded, handed over at a STARTTLS switch (they belong to TLS). */
   takeUnconsumed(): Uint8Array {
     return this.input.takeAll();

@@ -8,6 +8,10 @@ import { connect as netConnect, type Socket } from "node:net";
 import type { Channel, Connect, ConnectTarget, Receiver } from "../io.ts";
 import { connectWebSocket, type WebSocketClass } from "../client.ts";
 import { feed, socketChannel } from "./node-socket.ts";
+import { readInto } from "./node-read-into.ts";
+
+/** Each connection's own read buffer, for every read that does not go into a READ's buffer. */
+const READ_SIZE = 256 * 1024;
 
 /** The runtime's WebSocket class, or ws's where there is none (Node 20). */
 export async function webSocketClass(): Promise<WebSocketClass> {
@@ -33,7 +37,11 @@ function connectNet(
       socket.off("error", refused);
       if (target.kind === "tcp") socket.setNoDelay(true);
       const channel = socketChannel(socket, where);
-      feed(socket, receiver);
+      // The rest of a large READ reply is read straight into the caller's buffer where the
+      // runtime allows it (node-read-into.ts), other bytes into one reused buffer.
+      const buffer = new Uint8Array(READ_SIZE);
+      const next = () => receiver.readBuffer?.() ?? buffer;
+      feed(socket, receiver, readInto(socket, next, (chunk) => receiver.data(chunk)));
       resolve(channel);
     });
   });
