@@ -232,6 +232,11 @@ export interface PluginHost {
    * at descriptor 3), as libnbd does for nbdkit's nbd plugin; resolves once it has started.
    */
   startActivated?(argv: readonly string[]): Promise<ActivatedCommand>;
+  /**
+   * Listens as Runtime.listen does, for a plugin that waits for servers to connect to it (the
+   * nbd plugin's websocket-listen=, where a web page serving a disk dials in).
+   */
+  listen?(address: ListenAddress, accept: Accept): Promise<Listener>;
 }
 
 /** A program started by PluginHost.startActivated: where to connect, and how to stop it. */

@@ -4,7 +4,7 @@
  * Resolves to an NbdClient ready for requests, or rejects saying what failed.
  */
 
-import type { Connect } from "../io.ts";
+import type { Channel, Connect, Receiver } from "../io.ts";
 import type { ListedExport } from "../protocol/client-messages.ts";
 import { NbdClient } from "./client.ts";
 import { type HandshakeOptions, listExports, negotiate } from "./handshake.ts";
@@ -78,4 +78,24 @@ export async function list(
   } finally {
     link.close();
   }
+}
+
+/**
+ * A server that dialed us (a web page serving a disk, over a WebSocket it opened): the receiver
+ * for its bytes, and the client once the handshake over `channel` is done.
+ */
+export function clientOver(
+  channel: Channel,
+  options: Omit<HandshakeOptions, "startTls"> = {},
+): { receiver: Receiver; client: Promise<NbdClient> } {
+  const link = new Link();
+  link.attach(channel);
+  const client = negotiate(link, options).then(
+    (agreement) => new NbdClient(link, agreement),
+    (error) => {
+      link.close();
+      throw error;
+    },
+  );
+  return { receiver: link, client };
 }

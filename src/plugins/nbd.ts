@@ -19,6 +19,7 @@ import { type NbdTarget, parseNbdUri } from "../client/uri.ts";
 import { createNbdHandle } from "./nbd/handle.ts";
 import { type ActivatedServer, startCommand } from "./nbd/command.ts";
 import { NBD_CONFIG_HELP, TLS_KEYS } from "./nbd/params.ts";
+import { DialIn, parseListenAddress } from "./nbd/websocket-listen.ts";
 
 /** The server's address, with the export name to ask for (decided per connection). */
 function targetOf(where: ConnectTarget, exportName: string): NbdTarget {
@@ -28,6 +29,9 @@ function targetOf(where: ConnectTarget, exportName: string): NbdTarget {
 export function createNbdPlugin(host?: PluginHost): Plugin {
   const given: Partial<Record<"uri" | "socket" | "hostname" | "port" | "export", string>> = {};
   const command: string[] = [];
+  const origins: string[] = [];
+  let listenAt: { host?: string; port: number } | undefined;
+  let dialIn: DialIn | undefined;
   let retry = 0;
   let shared: boolean | undefined;
   let dynamicExport = false;
@@ -78,6 +82,12 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
         case "arg":
           command.push(value);
           return;
+        case "websocket-listen":
+          listenAt = parseListenAddress(value);
+          return;
+        case "websocket-origin":
+          origins.push(value);
+          return;
         case "retry":
           retry = parseUnsigned("retry", value);
           return;
@@ -100,8 +110,13 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
     },
 
     configComplete() {
-      const ways = [given.socket, given.hostname, given.uri, command.length > 0 || undefined]
-        .filter((way) => way !== undefined).length;
+      const ways = [
+        given.socket,
+        given.hostname,
+        given.uri,
+        command.length > 0 || undefined,
+        listenAt,
+      ].filter((way) => way !== undefined).length;
       if (ways > 1) {
         throw new ConfigError(
           "cannot mix Unix ‘socket’, TCP ‘hostname’/‘port’, ‘vsock’, ‘command’, ‘socket-fd’ " +
@@ -140,7 +155,7 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
       } else if (given.hostname !== undefined) {
         const port = parseUnsigned("port", given.port ?? "10809");
         where = { kind: "tcp", host: given.hostname, port };
-      } else shared = true; // command= implies shared, as in nbdkit
+      } else shared = true; // command= implies shared, as in nbdkit; so does websocket-listen=
       if (dynamicExport && given.export !== undefined) {
         throw new ConfigError("cannot mix 'dynamic-export' with explicit export name");
       }
@@ -151,6 +166,11 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
     },
 
     async afterFork() {
+      if (listenAt) {
+        dialIn = new DialIn();
+        await dialIn.listen(host, listenAt, origins);
+        return; // the server comes when a web page dials in
+      }
       if (command.length > 0) {
         activated = await startCommand(host, command);
         where = activated.target;
@@ -159,6 +179,7 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
     },
 
     async unload() {
+      await dialIn?.close();
       await sharedClient?.disconnect();
       activated?.stop();
     },
@@ -174,6 +195,7 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
     defaultExport: () => (dynamicExport ? "" : exportName),
 
     async open(readonly, clientExport) {
+      if (dialIn) return createNbdHandle(await dialIn.next(), readonly, true);
       if (sharedClient) return createNbdHandle(sharedClient, readonly, true);
       const client = await open(dynamicExport ? clientExport : exportName);
       return createNbdHandle(client, readonly, false);

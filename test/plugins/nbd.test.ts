@@ -3,7 +3,7 @@ import { createNbdPlugin } from "../../src/plugins/nbd.ts";
 import { createMemoryPlugin } from "../../src/plugins/memory.ts";
 import { createServer } from "../../src/embed/serve.ts";
 import { EXTENT, FLAG, type Handle } from "../../src/api/plugin.ts";
-import type { PluginHost } from "../../src/io.ts";
+import type { Channel, PluginHost, Receiver } from "../../src/io.ts";
 import { pipeConnect } from "../helpers/client-pipe.ts";
 
 /** An nbd plugin whose every connection reaches an in-process nbdts memory disk. */
@@ -60,5 +60,49 @@ describe("the nbd plugin's handle", () => {
     await expect(Promise.resolve().then(() => plugin.open(false, ""))).rejects.toThrow(
       /gives built-in plugins no sockets/,
     );
+  });
+});
+
+describe("websocket-listen=", () => {
+  test("takes [HOST:]PORT and refuses anything else", async () => {
+    const { parseListenAddress } = await import("../../src/plugins/nbd/websocket-listen.ts");
+    expect(parseListenAddress("8765")).toEqual({ host: undefined, port: 8765 });
+    expect(parseListenAddress("127.0.0.1:8765")).toEqual({ host: "127.0.0.1", port: 8765 });
+    expect(parseListenAddress("[::1]:80")).toEqual({ host: "::1", port: 80 });
+    expect(() => parseListenAddress("host:")).toThrow(/expected \[HOST:\]PORT/);
+    expect(() => parseListenAddress("70000")).toThrow(/expected \[HOST:\]PORT/);
+  });
+
+  test("a client waits for the server that dials in, and is served by it", async () => {
+    const server = await createServer(createMemoryPlugin(), {
+      params: { size: "64K" },
+      log: () => {},
+    });
+    let accept: ((channel: Channel) => Receiver) | undefined;
+    const host = {
+      listen(_address: unknown, given: (channel: Channel) => Receiver) {
+        accept = given;
+        return Promise.resolve({ close: () => Promise.resolve() });
+      },
+    } as unknown as PluginHost;
+    const plugin = createNbdPlugin(host);
+    await plugin.config!("websocket-listen", "127.0.0.1:0");
+    await plugin.configComplete!();
+    await plugin.afterFork!();
+    const opening = Promise.resolve(plugin.open(false, ""));
+    // The "page" dials in: its server speaks first, over an in-memory pair. The plugin sends
+    // nothing before the greeting, so its end can be joined once the pair exists.
+    let pageEnd: Channel | undefined;
+    const toPlugin = accept!({
+      peer: "page",
+      write: (parts) => pageEnd!.write(parts),
+      pause() {},
+      resume() {},
+      close: () => pageEnd?.close(),
+    });
+    pageEnd = await pipeConnect(server)({ kind: "unix", path: "page" }, toPlugin);
+    const handle = await opening;
+    expect(await handle.getSize()).toBe(65536);
+    await plugin.unload!();
   });
 });
