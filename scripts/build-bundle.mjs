@@ -162,6 +162,18 @@ await build({
   logLevel: "warning",
 });
 
+// nbdts/client for Node: the client with node:net sockets and ws for nbd+ws URIs.
+await build({
+  entryPoints: ["src/runtime/client-sockets.ts"],
+  outfile: "build/nbdts-client.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: [...EXTERNAL, "ws"],
+  logLevel: "warning",
+});
+
 await build({
   entryPoints: ["src/edge.ts"],
   outfile: "build/nbdts-edge.js",

@@ -66,3 +66,24 @@ export { createDataPlugin } from "./plugins/data.ts";
 export { createRandomPlugin } from "./plugins/random.ts";
 export { createSparseRandomPlugin } from "./plugins/sparse-random.ts";
 export { VERSION } from "./api/version.ts";
+// The NBD client: nbd+ws URIs through the global WebSocket, anything else through a Connect.
+export {
+  type BlockSizes,
+  type BlockStatusExtent,
+  type ClientWebSocket,
+  CMD_FLAG,
+  type Connect,
+  connect,
+  ConnectionClosedError,
+  type ConnectOptions,
+  type ConnectTarget,
+  HandshakeError,
+  list,
+  type ListedExport,
+  NbdClient,
+  type NbdTarget,
+  parseNbdUri,
+  STATE,
+  TX_FLAG,
+  type WebSocketClass,
+} from "./client.ts";

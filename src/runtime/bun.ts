@@ -18,6 +18,7 @@ import type {
   Receiver,
   Runtime,
 } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
@@ -190,6 +191,10 @@ function listenWebSocket(
 }
 
 export function createBunRuntime(): Runtime {
+  return withPluginListen(makeBunRuntime());
+}
+
+function makeBunRuntime(): Runtime {
   takeProcessStartEnv();
   return {
     name: "bun",
