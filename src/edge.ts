@@ -12,6 +12,7 @@ export {
   type FilterModule,
   type NextHandle,
   type NextOpen,
+  type NextReopen,
   ZERO_MODE,
   type ZeroMode,
 } from "./api/filter.ts";
@@ -31,6 +32,7 @@ export { createCowFilter } from "./filters/cow/cow.ts";
 export { createExtentlistFilter } from "./filters/extentlist/extentlist.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
+export { createLuksFilter } from "./filters/luks/luks.ts";
 export { createOffsetFilter } from "./filters/offset.ts";
 export { createPartitionFilter } from "./filters/partition/partition.ts";
 export { createProtectFilter } from "./filters/protect.ts";
@@ -64,3 +66,24 @@ export { createDataPlugin } from "./plugins/data.ts";
 export { createRandomPlugin } from "./plugins/random.ts";
 export { createSparseRandomPlugin } from "./plugins/sparse-random.ts";
 export { VERSION } from "./api/version.ts";
+// The NBD client: nbd+ws URIs through the global WebSocket, anything else through a Connect.
+export {
+  type BlockSizes,
+  type BlockStatusExtent,
+  type ClientWebSocket,
+  CMD_FLAG,
+  type Connect,
+  connect,
+  ConnectionClosedError,
+  type ConnectOptions,
+  type ConnectTarget,
+  HandshakeError,
+  list,
+  type ListedExport,
+  NbdClient,
+  type NbdTarget,
+  parseNbdUri,
+  STATE,
+  TX_FLAG,
+  type WebSocketClass,
+} from "./client.ts";

@@ -45,6 +45,13 @@ export interface Channel {
   /** Sends what is queued, then closes. */
   close(): void;
   /**
+   * Client connections (PluginHost.connect): closes at once, dropping what is still queued and
+   * reading nothing more (into a readBuffer() view either); each `written` is still called. A
+   * request that timed out then never waits on a server that stopped reading, and no buffer
+   * lent to the runtime is touched after its owner was told the request failed.
+   */
+  abort?(): void;
+  /**
    * STARTTLS, where the runtime can act as a TLS server on this connection. Called with
    * reading paused, after the option's ACK was handed to write(). `early` holds the bytes the
    * client sent after the STARTTLS option: they are the start of the TLS stream (as they are
@@ -81,6 +88,31 @@ export interface Timers {
    */
   after(ms: number, fire: () => void): () => void;
 }
+
+/**
+ * Where a client connects out to (the nbd plugin, nbdts/client): TCP, a Unix socket, or a
+ * WebSocket URL (ws:// or wss://) whose binary messages carry the bytes.
+ */
+export type ConnectTarget =
+  | {
+    readonly kind: "tcp";
+    /** A host name or an address (an IPv6 one without brackets). */
+    readonly host: string;
+    readonly port: number;
+    /**
+     * TLS over the connection (the curl and S3 plugins' https:), the server's certificate
+     * checked against `host` and the CAs the runtime trusts; resolves once the handshake is done.
+     */
+    readonly tls?: boolean;
+  }
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "websocket"; readonly url: string };
+
+/**
+ * The client side: opens a connection to `target` and resolves to its Channel once connected;
+ * the connection's bytes go to `receiver` from then on. Rejects with the reason it cannot.
+ */
+export type Connect = (target: ConnectTarget, receiver: Receiver) => Promise<Channel>;
 
 /** The server side of accepting: a new connection gets a receiver for its bytes. */
 export type Accept = (channel: Channel) => Receiver;
@@ -171,15 +203,6 @@ export interface DiskFile extends ReadableFile {
   nextHole?(offset: number): number;
 }
 
-/** Where an outgoing connection goes (PluginHost.connect). */
-export interface ConnectTarget {
-  /** A host name or an address (an IPv6 one without brackets). */
-  readonly host: string;
-  readonly port: number;
-  /** TLS over the connection, checking the server's certificate against `host` and the CAs the runtime trusts. */
-  readonly tls: boolean;
-}
-
 /** A file lines are written to (the log filter's logfile=). */
 export interface TextOutput {
   /** Writes `text` at once, before returning, as nbdkit writes and flushes each log line. */
@@ -245,15 +268,48 @@ export interface PluginHost {
    */
   watchPipe?(fd: number): Promise<() => PipeState>;
   /**
-   * Opens a TCP connection (TLS too when asked), for plugins that speak HTTP to a server (curl,
-   * S3): `accept` is given its Channel and returns the Receiver of its bytes (honouring
-   * readBuffer where the runtime can read into a given buffer, as for served connections).
-   * Resolves once connected (TLS may still be settling: its failure ends the receiver);
-   * rejects with the reason ("connect ECONNREFUSED 127.0.0.1:80"). Unlike a served
-   * connection's, the Channel's close() drops what is still queued at once (each `written`
-   * is still called), so a timed-out request never waits on a server that stopped reading.
+   * The first line of a file, its newline included, reading nothing past it: a pipe or a
+   * terminal (`/dev/fd/N` for an inherited descriptor) is left with the rest of its input, as
+   * getline(3) leaves it (nbdkit_read_password with "+FILE" and "-FD"). Rejects with the reason
+   * when the file cannot be opened or read.
    */
-  connect?(target: ConnectTarget, accept: Accept): Promise<Channel>;
+  readFirstLine?(path: string): Promise<Uint8Array>;
+  /**
+   * Asks for a password on the terminal, as nbdkit_read_password("-") does: writes `prompt` to
+   * stdout, reads one line from stdin with the terminal's echo off, turns echo back on and ends
+   * the prompt's line. Answers the line with its newline, or undefined when stdin is not a
+   * terminal. Absent where stdin cannot be used (it is the client's connection under -s).
+   */
+  readPassword?(prompt: string): Promise<Uint8Array | undefined>;
+  /**
+   * Listens on a Unix socket at `path` (a file there that is no directory is removed first),
+   * each connection handed to `accept`; closing the listener removes the socket. For a
+   * filter's own control socket (the pause filter's), not for NBD clients.
+   */
+  listenUnix?(path: string, accept: Accept): Promise<Listener>;
+  /**
+   * Connects out to another server: the nbd plugin proxies to one, the curl and S3 plugins
+   * speak HTTP to theirs. TCP connections read into the receiver's readBuffer() where the
+   * runtime can, and offer abort().
+   */
+  connect?: Connect;
+  /**
+   * Starts `argv` with a listening socket passed by socket activation (LISTEN_FDS=1, the socket
+   * at descriptor 3), as libnbd does for nbdkit's nbd plugin; resolves once it has started.
+   */
+  startActivated?(argv: readonly string[]): Promise<ActivatedCommand>;
+  /**
+   * Listens as Runtime.listen does, for a plugin that waits for servers to connect to it (the
+   * nbd plugin's websocket-listen=, where a web page serving a disk dials in).
+   */
+  listen?(address: ListenAddress, accept: Accept): Promise<Listener>;
+}
+
+/** A program started by PluginHost.startActivated: where to connect, and how to stop it. */
+export interface ActivatedCommand {
+  readonly target: ConnectTarget;
+  /** Sends it SIGTERM and removes its socket's directory. */
+  stop(): void;
 }
 
 /** What PluginHost.watchPipe tells of a pipe. */

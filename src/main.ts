@@ -100,7 +100,12 @@ async function run(
   const warn = (message: string) =>
     runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
   const named = await loadPlugin(runtime, line.plugin, warn);
-  const filters = await loadFilters(runtime, line.filters);
+  // Under -s stdin is the client's connection: no layer may read a password from it (nbdkit's
+  // nbdkit_stdio_safe).
+  const host = line.single && runtime.host
+    ? { ...runtime.host, readPassword: undefined }
+    : runtime.host;
+  const filters = await loadFilters(runtime, line.filters, host);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
   const warnings = [named, ...filters].flatMap((layer) =>
@@ -229,10 +234,10 @@ async function serve(
     port: listener.port,
     exportName: line.exportName ?? "",
     tls: connections.tls, // nbds:// and $tls, as nbdkit shows them
+    websocket: line.websocket, // nbd+ws://localhost:PORT/EXPORT (README, "The nbd+ws URI")
   };
-  // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
   // Asked for only when needed: a socket inherited by socket activation may have no name.
-  const uri = () => line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
+  const uri = () => buildUri(target);
   if (line.printUri) runtime.stdout(uri() + "\n");
   // As nbdkit: listening, then (in the background) the pid file, then after_fork.
   if (pidFile) await writePidFile(runtime, pidFile);
@@ -259,9 +264,7 @@ async function serve(
 
   if (line.run !== undefined) {
     void signals.stopped.then(shutdown); // the command runs on, and its status is still ours
-    const variables = line.websocket
-      ? { ...captiveEnvironment(target), uri: uri(), nbd: uri() }
-      : captiveEnvironment(target);
+    const variables = captiveEnvironment(target);
     const end = await runtime.runShell(captiveScript(variables, line.run), {});
     if (end.signal !== undefined) {
       runtime.stderr(errorLine(`external command was killed by signal ${end.signal}\n`, program));

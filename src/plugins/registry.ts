@@ -20,6 +20,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginLoader>> = {
   file: async () => (await import("./file.ts")).createFilePlugin,
   full: async () => (await import("./full.ts")).createFullPlugin,
   memory: async () => (await import("./memory.ts")).createMemoryPlugin,
+  nbd: async () => (await import("./nbd.ts")).createNbdPlugin,
   S3: async () => (await import("./s3.ts")).createS3Plugin,
   s3: async () => (await import("./s3.ts")).createS3Plugin,
   null: async () => (await import("./null.ts")).createNullPlugin,

@@ -1,14 +1,14 @@
 /**
- * PluginHost.connect on Bun.connect: a client connection with the same SocketChannel as a
- * served one, whose close() drops what is queued at once (terminate). With TLS it resolves
- * only once the handshake has checked the server's certificate.
+ * PluginHost.connect on Bun: TCP and TLS on Bun.connect, with the same SocketChannel as a
+ * served connection; abort() terminates the socket. With TLS it resolves only once the
+ * handshake has checked the server's certificate. Anything else goes to `others`.
  */
 
-import type { Accept, Channel, ConnectTarget, Receiver } from "../io.ts";
+import type { Connect, Receiver } from "../io.ts";
 import type { BunApi } from "./bun-api.ts";
 import type { GcNudge } from "./gc-nudge.ts";
 import { SocketChannel } from "./socket-channel.ts";
-import { abortOnClose } from "./abort-on-close.ts";
+import { withAbort } from "./with-abort.ts";
 
 /** How bun.ts hands a received chunk to a receiver (and frees it). */
 type Deliver = (receiver: Receiver | undefined, chunk: Uint8Array) => void;
@@ -17,16 +17,20 @@ export function bunConnect(
   Bun: BunApi<SocketChannel, unknown>,
   gcNudge: GcNudge,
   deliver: Deliver,
-) {
-  return (target: ConnectTarget, accept: Accept): Promise<Channel> =>
-    new Promise((resolve, reject) => {
-      const { host: hostname, port, tls } = target;
+  others: Connect,
+): Connect {
+  return (target, receiver) => {
+    if (target.kind !== "tcp") return others(target, receiver);
+    const { host: hostname, port, tls } = target;
+    const where = `${hostname}:${port}`;
+    return new Promise((resolve, reject) => {
+      const refused = (error: Error) =>
+        reject(new Error(`Cannot connect to ${where}: ${error.message}`));
       let opened: SocketChannel | undefined;
       let terminate = () => {};
       const ready = (channel: SocketChannel) => {
-        const client = abortOnClose(channel, () => terminate());
-        channel.receiver = accept(client);
-        resolve(client);
+        channel.receiver = receiver;
+        resolve(withAbort(channel, () => terminate()));
       };
       Bun.connect({
         hostname,
@@ -37,13 +41,13 @@ export function bunConnect(
           open(socket) {
             socket.setNoDelay(true);
             terminate = () => socket.terminate();
-            opened = new SocketChannel(socket, `${hostname}:${port}`, undefined, gcNudge);
+            opened = new SocketChannel(socket, where, undefined, gcNudge);
             socket.data = opened;
             if (!tls) ready(opened);
           },
           handshake(socket, success, authorizationError) {
             if (success && !authorizationError && opened) return ready(opened);
-            reject(authorizationError ?? new Error("TLS handshake failed"));
+            refused(authorizationError ?? new Error("TLS handshake failed"));
             socket.terminate();
           },
           data: (socket, chunk) => deliver(socket.data?.receiver, chunk),
@@ -51,8 +55,9 @@ export function bunConnect(
           end: (socket) => socket.data?.end(),
           close: (socket, error) => socket.data?.lost(error),
           error: (socket, error) => socket.data?.end(error),
-          connectError: (_socket, error) => reject(error),
+          connectError: (_socket, error) => refused(error),
         },
-      }).catch(reject);
+      }).catch(refused);
     });
+  };
 }

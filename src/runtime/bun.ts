@@ -18,6 +18,7 @@ import type {
   Receiver,
   Runtime,
 } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
@@ -25,7 +26,7 @@ import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
 import { WebSocketShim } from "./bun-websocket.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { GcNudge } from "./gc-nudge.ts";
-import { lazyHost } from "./lazy-host.ts";
+import { lazyHost, nodeConnect } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
 import { bunConnect } from "./bun-connect.ts";
 import { releaseChunk } from "./release-chunk.ts";
@@ -41,6 +42,7 @@ import {
 import { bunDiagnostics, locatedError } from "./source-location.ts";
 import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
 import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
@@ -190,6 +192,10 @@ function listenWebSocket(
 }
 
 export function createBunRuntime(): Runtime {
+  return withPluginListen(makeBunRuntime());
+}
+
+function makeBunRuntime(): Runtime {
   takeProcessStartEnv();
   return {
     name: "bun",
@@ -249,7 +255,7 @@ export function createBunRuntime(): Runtime {
       {
         getEnv: (name) => process.env[name],
         pathExists,
-        connect: bunConnect(Bun, gcNudge, deliver),
+        connect: bunConnect(Bun, gcNudge, deliver, nodeConnect),
       },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
@@ -263,7 +269,7 @@ export function createBunRuntime(): Runtime {
     async importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
       try {
-        return await import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+        return await importEsm(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
       } catch (error) {
         // Bun says only "3 errors building …": its BuildMessages say where.
         const diagnostics = bunDiagnostics(error);

@@ -1,28 +1,33 @@
 /**
- * PluginHost.connect on Deno.connect and Deno.connectTls: a client connection read, like a
- * served one, by a StreamChannel (straight into the receiver's buffers), whose close() drops
- * what is queued at once by closing the connection under it.
+ * PluginHost.connect on Deno: TCP and TLS on Deno.connect and Deno.connectTls, read like a
+ * served connection by a StreamChannel (straight into the receiver's buffers); abort() closes
+ * the connection under it. Anything else (Unix sockets, WebSockets) goes to `others`.
  */
 
-import type { Accept, Channel, ConnectTarget } from "../io.ts";
+import type { Connect } from "../io.ts";
 import type { DenoApi, DenoConn } from "./deno-api.ts";
 import { StreamChannel } from "./stream-channel.ts";
-import { abortOnClose } from "./abort-on-close.ts";
+import { withAbort } from "./with-abort.ts";
 
-export function denoConnect(Deno: DenoApi) {
-  return async (target: ConnectTarget, accept: Accept): Promise<Channel> => {
+export function denoConnect(Deno: DenoApi, others: Connect): Connect {
+  return async (target, receiver) => {
+    if (target.kind !== "tcp") return others(target, receiver);
     const { host: hostname, port } = target;
     let conn: DenoConn;
-    if (target.tls) {
-      const tls = await Deno.connectTls({ hostname, port });
-      await tls.handshake().catch((error) => {
-        tls.close();
-        throw error;
-      });
-      conn = tls;
-    } else {
-      conn = await Deno.connect({ transport: "tcp", hostname, port });
-      conn.setNoDelay?.(true);
+    try {
+      if (target.tls) {
+        const tls = await Deno.connectTls({ hostname, port });
+        await tls.handshake().catch((error) => {
+          tls.close();
+          throw error;
+        });
+        conn = tls;
+      } else {
+        conn = await Deno.connect({ transport: "tcp", hostname, port });
+        conn.setNoDelay?.(true);
+      }
+    } catch (error) {
+      throw new Error(`Cannot connect to ${hostname}:${port}: ${(error as Error).message}`);
     }
     const shut = () => {
       try {
@@ -32,9 +37,8 @@ export function denoConnect(Deno: DenoApi) {
       }
     };
     const stream = new StreamChannel(conn, conn, shut, `${hostname}:${port}`);
+    stream.start(() => receiver);
     // Closing the connection fails a write under way, and its parts are let go of.
-    const channel = abortOnClose(stream, shut);
-    stream.start(() => accept(channel));
-    return channel;
+    return withAbort(stream, shut);
   };
 }

@@ -9,18 +9,20 @@
  */
 
 import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
-import { lazyHost } from "./lazy-host.ts";
+import { lazyHost, nodeConnect } from "./lazy-host.ts";
 import { denoPathExists } from "./deno-path-exists.ts";
 import { denoConnect } from "./deno-connect.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
 import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
 import { StreamChannel } from "./stream-channel.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -127,6 +129,10 @@ async function listenInheritedFd(fd: number, accept: Accept): Promise<Listener> 
 }
 
 export function createDenoRuntime(): Runtime {
+  return withPluginListen(makeDenoRuntime());
+}
+
+function makeDenoRuntime(): Runtime {
   takeStartEnv({ get: (name) => Deno.env.get(name), unset: (name) => Deno.env.delete(name) });
   return {
     name: "deno",
@@ -231,7 +237,7 @@ export function createDenoRuntime(): Runtime {
       {
         getEnv: (name) => Deno.env.get(name),
         pathExists: denoPathExists(Deno),
-        connect: denoConnect(Deno),
+        connect: denoConnect(Deno, nodeConnect),
       },
     ),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
@@ -248,7 +254,7 @@ export function createDenoRuntime(): Runtime {
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-      return import(fileUrl(absolute)); // Deno runs a .ts plugin as it is
+      return importEsm(fileUrl(absolute)); // Deno runs a .ts plugin as it is
     },
     stdout: (text) => void (outputOpen("stdout") && writeAllSync(Deno.stdout, text)),
     stderr: (text) => void (outputOpen("stderr") && writeAllSync(Deno.stderr, text)),

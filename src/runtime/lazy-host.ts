@@ -5,15 +5,19 @@
  * pathExists before a request) cannot wait for that import, so the adapter gives it directly.
  */
 
-import type { PluginHost } from "../io.ts";
+import type { Connect, PluginHost } from "../io.ts";
 
 /**
- * The synchronous members, each on the runtime's own API, and connect, which needs no node:*
- * module on any runtime.
+ * The synchronous members, each on the runtime's own API, and connect where the runtime's own
+ * sockets serve it (Deno's and Bun's TCP).
  */
 export type DirectHostCalls =
   & Pick<Required<PluginHost>, "getEnv" | "pathExists">
   & Pick<PluginHost, "connect">;
+
+/** Connects on node:net and node:tls (node-connect.ts), imported on first use. */
+export const nodeConnect: Connect = async (target, receiver) =>
+  (await import("./node-connect.ts")).connectSocket(target, receiver);
 
 export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCalls): PluginHost {
   let host: Promise<PluginHost> | undefined;
@@ -30,6 +34,10 @@ export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCall
     openTextOutput: async (path, append) => (await loaded()).openTextOutput!(path, append),
     runShell: async (script) => (await loaded()).runShell!(script),
     watchPipe: async (fd) => (await loaded()).watchPipe!(fd),
+    readFirstLine: async (path) => (await loaded()).readFirstLine!(path),
+    readPassword: async (prompt) => (await loaded()).readPassword!(prompt),
+    connect: async (target, receiver) => (await loaded()).connect!(target, receiver),
+    startActivated: async (argv) => (await loaded()).startActivated!(argv),
     ...direct,
   };
 }

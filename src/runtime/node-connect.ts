@@ -1,61 +1,65 @@
 /**
- * PluginHost.connect on node:net (node:tls for TLS): a client connection whose bytes are read
- * straight into the receiver's buffers through Node's `onread` option (TLS sockets have no such
- * option: their bytes come as 'data'), and whose close() drops what is queued at once.
+ * The client side's Connect for Node, Deno and Bun: TCP (TLS too) and Unix sockets on node:net
+ * and node:tls, which all three implement, as a Channel (node-socket.ts) feeding the receiver,
+ * with abort() destroying the socket; WebSocket URLs through the runtime's WebSocket, or the
+ * `ws` package's on Node 20, which has none. Deno and Bun take their native sockets for TCP
+ * (deno-connect.ts, bun-connect.ts) and this for the rest. It knows nothing of NBD or HTTP.
  */
 
-import { connect as connectTcp, isIP, type Socket } from "node:net";
-import type { Accept, Channel, ConnectTarget, Receiver } from "../io.ts";
+import { connect as netConnect, isIP, type Socket } from "node:net";
+import type { Channel, Connect, ConnectTarget, Receiver } from "../io.ts";
+import { connectWebSocket, type WebSocketClass } from "../client.ts";
 import { feed, socketChannel } from "./node-socket.ts";
-import { abortOnClose } from "./abort-on-close.ts";
+import { readInto } from "./node-read-into.ts";
 
-/** The connection's own read buffer, for bytes that have no place of their own. */
-const READ_SIZE = 64 * 1024;
+/** Each connection's own read buffer, for every read that does not go into a READ's buffer. */
+const READ_SIZE = 256 * 1024;
 
-/** Settles when the socket is connected (TLS: the handshake done), or fails. */
-function connected(socket: Socket, event: "connect" | "secureConnect"): Promise<void> {
+/** The runtime's WebSocket class, or ws's where there is none (Node 20). */
+export async function webSocketClass(): Promise<WebSocketClass> {
+  const own = (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
+  if (own !== undefined) return own;
+  const ws = await import("ws");
+  return ws.WebSocket as unknown as WebSocketClass;
+}
+
+/** A socket of node:net, or of node:tls checking the server's certificate, being connected. */
+async function openSocket(target: Exclude<ConnectTarget, { kind: "websocket" }>) {
+  if (target.kind === "unix") return netConnect(target.path);
+  const { host, port } = target;
+  if (!target.tls) return netConnect(port, host);
+  const { connect } = await import("node:tls");
+  return connect({ host, port, servername: isIP(host) ? undefined : host });
+}
+
+async function connectNet(
+  target: Exclude<ConnectTarget, { kind: "websocket" }>,
+  receiver: Receiver,
+): Promise<Channel> {
+  const socket: Socket = await openSocket(target);
+  const where = target.kind === "unix" ? target.path : `${target.host}:${target.port}`;
+  const tls = target.kind === "tcp" && target.tls === true;
   return new Promise((resolve, reject) => {
-    const failed = (error: Error) => {
-      socket.off(event, done);
-      reject(error);
-    };
-    const done = () => {
-      socket.off("error", failed);
-      resolve();
-    };
-    socket.once(event, done);
-    socket.once("error", failed);
+    const refused = (error: Error) =>
+      reject(new Error(`Cannot connect to ${where}: ${error.message}`));
+    socket.once("error", refused);
+    socket.once(tls ? "secureConnect" : "connect", () => {
+      socket.off("error", refused);
+      if (target.kind === "tcp") socket.setNoDelay(true);
+      const channel: Channel = { ...socketChannel(socket, where), abort: () => socket.destroy() };
+      // The rest of a large READ reply (or HTTP body) is read straight into the caller's buffer
+      // where the runtime allows it (node-read-into.ts), other bytes into one reused buffer; a
+      // TLS socket's bytes come decrypted, as 'data'.
+      const buffer = new Uint8Array(READ_SIZE);
+      const next = () => receiver.readBuffer?.() ?? buffer;
+      const reads = !tls && readInto(socket, next, (chunk) => receiver.data(chunk));
+      feed(socket, receiver, reads);
+      resolve(channel);
+    });
   });
 }
 
-export async function connectNode(target: ConnectTarget, accept: Accept): Promise<Channel> {
-  const { host, port } = target;
-  /** Where bytes go, once the connection is handed over (none arrive before a request). */
-  const to: { receiver?: Receiver } = {};
-  let socket: Socket;
-  if (target.tls) {
-    const { connect } = await import("node:tls");
-    socket = connect({ host, port, servername: isIP(host) ? undefined : host });
-    await connected(socket, "secureConnect");
-    socket.setNoDelay(true);
-  } else {
-    const own = new Uint8Array(READ_SIZE);
-    socket = connectTcp({
-      host,
-      port,
-      noDelay: true,
-      onread: {
-        buffer: () => to.receiver?.readBuffer?.() ?? own,
-        callback: (count: number, buffer: Uint8Array) => {
-          to.receiver?.data(buffer.subarray(0, count));
-          return true; // false would pause reading
-        },
-      },
-    });
-    await connected(socket, "connect");
-  }
-  const channel = abortOnClose(socketChannel(socket, `${host}:${port}`), () => socket.destroy());
-  to.receiver = accept(channel);
-  feed(socket, to.receiver, !target.tls);
-  return channel;
-}
+export const connectSocket: Connect = async (target, receiver) =>
+  target.kind === "websocket"
+    ? connectWebSocket(await webSocketClass(), target.url, receiver)
+    : connectNet(target, receiver);

@@ -9,6 +9,7 @@ import { closeSync, openSync, type Stats, writeSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
+import { connectSocket } from "./node-connect.ts";
 import type {
   CommandResult,
   DirectoryEntry,
@@ -22,6 +23,7 @@ import type {
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
 import { reason } from "./fs-reason.ts";
+import { readFirstLine, readPassword } from "./node-password.ts";
 import { createTempFile } from "./temp-file.ts";
 import { pathExists } from "./node-path-checks.ts";
 import { watchPipe } from "./node-pipe-watch.ts";
@@ -228,6 +230,10 @@ export function createNodeHost(
     openTextOutput,
     runShell,
     watchPipe: (fd) => Promise.resolve(watch(fd)),
+    readFirstLine,
+    readPassword,
+    connect: connectSocket,
+    startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
   };
 }
 

@@ -8,9 +8,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { constants } from "node:os";
 import type { Accept, Channel, PeerAddress, Runtime } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { nodeHost } from "./node-host.ts";
-import { connectNode } from "./node-connect.ts";
 import { serveSocket } from "./node-socket.ts";
 import { tlsSupport } from "./tls-support.ts";
 import { stdinPeer } from "./stdin-peer.ts";
@@ -58,6 +58,10 @@ function attach(
 }
 
 export function createNodeRuntime(): Runtime {
+  return withPluginListen(makeNodeRuntime());
+}
+
+function makeNodeRuntime(): Runtime {
   takeProcessStartEnv();
   return {
     name: "node",
@@ -140,7 +144,7 @@ export function createNodeRuntime(): Runtime {
       daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),
     daemonReady,
 
-    host: { ...nodeHost, connect: connectNode },
+    host: nodeHost,
     tls: tlsSupport(),
     isRoot: () => process.geteuid?.() === 0,
     isDirectory,

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fetchTransport } from "../../src/plugins/lib/http/fetch-transport.ts";
 import { socketTransport } from "../../src/plugins/lib/http/socket-transport.ts";
 import type { HttpRequest, HttpTransport } from "../../src/plugins/lib/http/transport.ts";
-import { connectNode } from "../../src/runtime/node-connect.ts";
+import { connectSocket } from "../../src/runtime/node-connect.ts";
 
 const DATA = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 0xff);
 
@@ -97,7 +97,7 @@ afterAll(async () => {
 });
 
 const transports: [string, () => HttpTransport][] = [
-  ["socket (Node)", () => socketTransport(connectNode)],
+  ["socket (Node)", () => socketTransport(connectSocket)],
   ["fetch", () => fetchTransport()],
 ];
 
@@ -199,7 +199,7 @@ describe.each(transports)("HTTP transport over %s", (_, make) => {
 
 describe("HTTP transport over the runtime's connections", () => {
   test("keeps its connection alive: 50 requests one after another, one connection", async () => {
-    const transport = socketTransport(connectNode);
+    const transport = socketTransport(connectSocket);
     const ports = new Set<string>();
     for (let i = 0; i < 50; i++) {
       ports.add((await transport.send(get("/port"))).text);
@@ -209,7 +209,7 @@ describe("HTTP transport over the runtime's connections", () => {
   });
 
   test("a kept connection the server closed meanwhile is replaced, the request not failed", async () => {
-    const transport = socketTransport(connectNode);
+    const transport = socketTransport(connectSocket);
     const into = new Uint8Array(16);
     await transport.send(get("/disk", { headers: [["Range", "bytes=0-15"]], into }));
     web.dropIdle();

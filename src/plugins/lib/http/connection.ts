@@ -5,7 +5,7 @@
  * can, so a 1 MiB read is copied once, by the kernel). It sets no timer; its owner closes it.
  */
 
-import type { Channel, ConnectTarget, PluginHost, Receiver } from "../../../io.ts";
+import type { Channel, Connect, ConnectTarget, Receiver } from "../../../io.ts";
 import { type ResponseHead, ResponseReader } from "./response-reader.ts";
 
 /** The answer to one request. */
@@ -77,16 +77,9 @@ export class HttpConnection implements Receiver {
   answered = false;
 
   /** Connects to `target`; rejects with the runtime's reason. */
-  static async open(
-    connect: NonNullable<PluginHost["connect"]>,
-    target: ConnectTarget,
-  ): Promise<HttpConnection> {
+  static async open(connect: Connect, target: ConnectTarget): Promise<HttpConnection> {
     const connection = new HttpConnection();
-    const channel = await connect(target, (channel) => {
-      connection.#channel = channel;
-      return connection;
-    });
-    connection.#channel = channel;
+    connection.#channel = await connect(target, connection);
     return connection;
   }
 
@@ -130,12 +123,21 @@ export class HttpConnection implements Receiver {
     });
   }
 
-  /** Drops the connection; an exchange under way fails with `error`. */
+  /**
+   * Drops the connection at once (abort: nothing queued is sent, nothing more is read into a
+   * lent buffer); an exchange under way fails with `error`.
+   */
   close(error?: Error): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#channel?.close();
+    this.#shut();
     this.#fail(error ?? new Error("the connection was closed"));
+  }
+
+  #shut(): void {
+    const channel = this.#channel;
+    if (channel?.abort) channel.abort();
+    else channel?.close();
   }
 
   // Receiver: what the runtime read.
@@ -173,7 +175,7 @@ export class HttpConnection implements Receiver {
       error ??= cut as Error;
     }
     this.#open = false;
-    this.#channel?.close();
+    this.#shut();
     this.#fail(error ?? new Error("the server closed the connection"));
   }
 
@@ -224,7 +226,7 @@ export class HttpConnection implements Receiver {
     this.#pending = undefined;
     if (!this.#reader!.done || !this.#reader!.keepAlive) {
       this.#open = false;
-      this.#channel?.close();
+      this.#shut();
     }
     pending.resolve({
       status: pending.head!.status,

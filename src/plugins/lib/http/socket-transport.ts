@@ -6,7 +6,7 @@
  * plugin's bench rows).
  */
 
-import type { ConnectTarget, PluginHost } from "../../../io.ts";
+import type { Connect, ConnectTarget } from "../../../io.ts";
 import { type Answer, HttpConnection } from "./connection.ts";
 import {
   type HttpAnswer,
@@ -52,13 +52,14 @@ function redirected(request: HttpRequest, status: number, from: URL, to: URL): H
   };
 }
 
-export function socketTransport(connect: NonNullable<PluginHost["connect"]>): HttpTransport {
+export function socketTransport(connect: Connect): HttpTransport {
   const idle = new Map<string, HttpConnection[]>();
 
   /** One exchange on a kept connection, or on a new one. */
   async function exchange(request: HttpRequest, url: URL, deadline: Deadline): Promise<Answer> {
     const tls = url.protocol === "https:";
     const target: ConnectTarget = {
+      kind: "tcp",
       host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
       port: url.port === "" ? (tls ? 443 : 80) : Number(url.port),
       tls,
