@@ -11,11 +11,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import process from "node:process";
 import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
-import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
-import { WebSocketShim } from "./bun-websocket.ts";
-import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
+import type { WebSocketShim } from "./bun-websocket.ts";
 import { GcNudge } from "./gc-nudge.ts";
 import { lazyHost } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
@@ -29,7 +27,6 @@ import {
   onSignal,
   takeProcessStartEnv,
 } from "./node-process.ts";
-import { bunDiagnostics, locatedError } from "./source-location.ts";
 import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
 import { importEsm } from "./esm-import.ts";
@@ -133,11 +130,19 @@ async function stop(listener: BunListener, open: Set<Promise<void>>): Promise<vo
   await Promise.all(open);
 }
 
-/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
-function listenWebSocket(
+/**
+ * HTTP on the port; each WebSocket request the check allows becomes one NBD connection. What
+ * only WebSockets use is imported here, by a server that listens for them.
+ */
+async function listenWebSocket(
   { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
   accept: Accept,
-): Listener {
+): Promise<Listener> {
+  const [{ acceptWebSocket }, { answerInsteadOfUpgrade }, { WebSocketShim }] = await Promise.all([
+    import("../embed/websocket.ts"),
+    import("./websocket-gate.ts"),
+    import("./bun-websocket.ts"),
+  ]);
   const server = bindTcp(host, (hostname) =>
     Bun.serve({
       hostname,
@@ -236,6 +241,7 @@ export function createBunRuntime(): Runtime {
         return await importEsm(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
       } catch (error) {
         // Bun says only "3 errors building …": its BuildMessages say where.
+        const { bunDiagnostics, locatedError } = await import("./source-location.ts");
         const diagnostics = bunDiagnostics(error);
         throw diagnostics.length > 0 ? locatedError(diagnostics, process.cwd()) : error;
       }

@@ -10,10 +10,8 @@
 
 import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
-import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
-import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { lazyHost } from "./lazy-host.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
@@ -40,11 +38,18 @@ const bindTcp = tcpBinder(
     error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied,
 );
 
-/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
+/**
+ * HTTP on the port; each WebSocket request the check allows becomes one NBD connection. What
+ * only WebSockets use is imported here, by a server that listens for them.
+ */
 async function listenWebSocket(
   { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
   accept: Accept,
 ): Promise<Listener> {
+  const [{ acceptWebSocket }, { answerInsteadOfUpgrade }] = await Promise.all([
+    import("../embed/websocket.ts"),
+    import("./websocket-gate.ts"),
+  ]);
   const handler: ServeHandler = (request, info) => {
     // The address must be read before upgrading: the request is closed afterwards.
     const { hostname, port } = info.remoteAddr;
