@@ -187,14 +187,19 @@ export function createDenoRuntime(): Runtime {
       return signal === null ? { status: code } : { status: code, signal: code - 128 };
     },
 
-    makeTempDir: () => Deno.makeTempDir({ dir: "/tmp", prefix: "nbdts" }),
-    async removePath(path) {
-      try {
-        await Deno.remove(path, { recursive: true });
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-    },
+    // One directory each: done at once, rather than by Deno's thread pool for async file calls
+    // (a throw in a promise's executor rejects it).
+    makeTempDir: () =>
+      new Promise((resolve) => resolve(Deno.makeTempDirSync({ dir: "/tmp", prefix: "nbdts" }))),
+    removePath: (path) =>
+      new Promise((resolve) => {
+        try {
+          Deno.removeSync(path, { recursive: true });
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+        resolve();
+      }),
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),
 
     ...denoSignals(Deno),
