@@ -7,7 +7,6 @@
  */
 
 import { busyPoll } from "./busy-poll.ts";
-import { mkdtemp, rm } from "node:fs/promises";
 import process from "node:process";
 import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
@@ -31,6 +30,7 @@ import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
 import { importEsm } from "./esm-import.ts";
 import { isDirectory, pathExists } from "./node-path-checks.ts";
+import { makeTempDir, removePath } from "./node-temp-dir.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
 
@@ -208,8 +208,8 @@ export function createBunRuntime(): Runtime {
       return child.signalCode === null ? { status } : { status, signal: status - 128 };
     },
 
-    makeTempDir: () => mkdtemp("/tmp/nbdts"),
-    removePath: (path) => rm(path, { recursive: true, force: true }),
+    makeTempDir,
+    removePath,
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 
     // Bun implements Node's process: signals and parent watching are shared with Node.
