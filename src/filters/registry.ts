@@ -38,6 +38,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   noparallel: async () => (await import("./noparallel.ts")).createNoparallelFilter,
   nozero: async () => (await import("./nozero.ts")).createNozeroFilter,
   offset: async () => (await import("./offset.ts")).createOffsetFilter,
+  openonce: async () => (await import("./openonce.ts")).createOpenonceFilter,
   partition: async () => (await import("./partition/partition.ts")).createPartitionFilter,
   pause: async () => (await import("./pause.ts")).createPauseFilter,
   protect: async () => (await import("./protect.ts")).createProtectFilter,
