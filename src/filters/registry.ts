@@ -22,6 +22,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   cow: async () => (await import("./cow/cow.ts")).createCowFilter,
   delay: async () => (await import("./delay.ts")).createDelayFilter,
   error: async () => (await import("./error.ts")).createErrorFilter,
+  evil: async () => (await import("./evil.ts")).createEvilFilter,
   exitlast: async () => (await import("./exitlast.ts")).createExitlastFilter,
   exitwhen: async () => (await import("./exitwhen.ts")).createExitwhenFilter,
   exportname: async () => (await import("./exportname.ts")).createExportnameFilter,
