@@ -20,6 +20,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   checkwrite: async () => (await import("./checkwrite.ts")).createCheckwriteFilter,
   count: async () => (await import("./count.ts")).createCountFilter,
   cow: async () => (await import("./cow/cow.ts")).createCowFilter,
+  ddrescue: async () => (await import("./ddrescue.ts")).createDdrescueFilter,
   delay: async () => (await import("./delay.ts")).createDelayFilter,
   error: async () => (await import("./error.ts")).createErrorFilter,
   evil: async () => (await import("./evil.ts")).createEvilFilter,
