@@ -12,6 +12,7 @@ export {
   type FilterModule,
   type NextHandle,
   type NextOpen,
+  type NextReopen,
   ZERO_MODE,
   type ZeroMode,
 } from "./api/filter.ts";
@@ -57,6 +58,7 @@ export { refuseUpgrade, type UpgradePolicy, upgradeRefusal } from "./embed/upgra
 export type { Server } from "./connection/server.ts";
 export type { Timers } from "./io.ts";
 export { webTimers } from "./connection/timers.ts";
+export { createCurlPlugin } from "./plugins/curl.ts";
 export { createMemoryPlugin } from "./plugins/memory.ts";
 export { createNullPlugin } from "./plugins/null.ts";
 export { createPatternPlugin } from "./plugins/pattern.ts";
@@ -64,3 +66,24 @@ export { createDataPlugin } from "./plugins/data.ts";
 export { createRandomPlugin } from "./plugins/random.ts";
 export { createSparseRandomPlugin } from "./plugins/sparse-random.ts";
 export { VERSION } from "./api/version.ts";
+// The NBD client: nbd+ws URIs through the global WebSocket, anything else through a Connect.
+export {
+  type BlockSizes,
+  type BlockStatusExtent,
+  type ClientWebSocket,
+  CMD_FLAG,
+  type Connect,
+  connect,
+  ConnectionClosedError,
+  type ConnectOptions,
+  type ConnectTarget,
+  HandshakeError,
+  list,
+  type ListedExport,
+  NbdClient,
+  type NbdTarget,
+  parseNbdUri,
+  STATE,
+  TX_FLAG,
+  type WebSocketClass,
+} from "./client.ts";

@@ -82,6 +82,21 @@ export interface Timers {
   after(ms: number, fire: () => void): () => void;
 }
 
+/**
+ * Where a client connects out to (the nbd plugin, nbdts/client): TCP, a Unix socket, or a
+ * WebSocket URL (ws:// or wss://) whose binary messages carry the bytes.
+ */
+export type ConnectTarget =
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "websocket"; readonly url: string };
+
+/**
+ * The client side: opens a connection to `target` and resolves to its Channel once connected;
+ * the connection's bytes go to `receiver` from then on. Rejects with the reason it cannot.
+ */
+export type Connect = (target: ConnectTarget, receiver: Receiver) => Promise<Channel>;
+
 /** The server side of accepting: a new connection gets a receiver for its bytes. */
 export type Accept = (channel: Channel) => Receiver;
 
@@ -249,6 +264,31 @@ export interface PluginHost {
    * terminal. Absent where stdin cannot be used (it is the client's connection under -s).
    */
   readPassword?(prompt: string): Promise<Uint8Array | undefined>;
+  /**
+   * Listens on a Unix socket at `path` (a file there that is no directory is removed first),
+   * each connection handed to `accept`; closing the listener removes the socket. For a
+   * filter's own control socket (the pause filter's), not for NBD clients.
+   */
+  listenUnix?(path: string, accept: Accept): Promise<Listener>;
+  /** Connects out to another server (the nbd plugin proxies to one). */
+  connect?: Connect;
+  /**
+   * Starts `argv` with a listening socket passed by socket activation (LISTEN_FDS=1, the socket
+   * at descriptor 3), as libnbd does for nbdkit's nbd plugin; resolves once it has started.
+   */
+  startActivated?(argv: readonly string[]): Promise<ActivatedCommand>;
+  /**
+   * Listens as Runtime.listen does, for a plugin that waits for servers to connect to it (the
+   * nbd plugin's websocket-listen=, where a web page serving a disk dials in).
+   */
+  listen?(address: ListenAddress, accept: Accept): Promise<Listener>;
+}
+
+/** A program started by PluginHost.startActivated: where to connect, and how to stop it. */
+export interface ActivatedCommand {
+  readonly target: ConnectTarget;
+  /** Sends it SIGTERM and removes its socket's directory. */
+  stop(): void;
 }
 
 /** What PluginHost.watchPipe tells of a pipe. */

@@ -234,10 +234,10 @@ async function serve(
     port: listener.port,
     exportName: line.exportName ?? "",
     tls: connections.tls, // nbds:// and $tls, as nbdkit shows them
+    websocket: line.websocket, // nbd+ws://localhost:PORT/EXPORT (README, "The nbd+ws URI")
   };
-  // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
   // Asked for only when needed: a socket inherited by socket activation may have no name.
-  const uri = () => line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
+  const uri = () => buildUri(target);
   if (line.printUri) runtime.stdout(uri() + "\n");
   // As nbdkit: listening, then (in the background) the pid file, then after_fork.
   if (pidFile) await writePidFile(runtime, pidFile);
@@ -264,9 +264,7 @@ async function serve(
 
   if (line.run !== undefined) {
     void signals.stopped.then(shutdown); // the command runs on, and its status is still ours
-    const variables = line.websocket
-      ? { ...captiveEnvironment(target), uri: uri(), nbd: uri() }
-      : captiveEnvironment(target);
+    const variables = captiveEnvironment(target);
     const end = await runtime.runShell(captiveScript(variables, line.run), {});
     if (end.signal !== undefined) {
       runtime.stderr(errorLine(`external command was killed by signal ${end.signal}\n`, program));

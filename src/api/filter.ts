@@ -110,6 +110,17 @@ export interface FilterHandle<Count extends Offset = number>
  */
 export type NextOpen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
 
+/**
+ * Replaces the layer below for this connection, as nbdkit's retry filter does with
+ * nbdkit_next_context_open: finalizes and closes the one open now, opens it again with
+ * `readonly` and `exportName`, prepares it and asks its size and capabilities. The NextHandle
+ * it gives replaces the one `next` (or an earlier reopen) gave, which must not be used again;
+ * whatever the filter passes through goes to the new layer. Only once the filter is prepared,
+ * from a request. A failure (closing the old layer, opening or preparing the new one) leaves
+ * no layer below; call it again to try again.
+ */
+export type NextReopen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
+
 /** A filter: the load-time half of nbdkit's `struct nbdkit_filter`, and open(). */
 export interface Filter {
   /** Short name, ASCII letters, digits and dashes: `--filter=NAME`. */
@@ -178,13 +189,14 @@ export interface Filter {
    * nothing, `{ close }` only watches the connection end. A filter that never calls `next`
    * must return at least getSize and readAt. Missing, the connection passes straight through.
    * `tls` says whether the connection runs over TLS (nbdkit's is_tls); the layer below is told
-   * the same.
+   * the same. `reopen` replaces the layer below later, from a request (see NextReopen).
    */
   open?(
     next: NextOpen,
     readonly: boolean,
     exportName: string,
     tls: boolean,
+    reopen: NextReopen,
   ): MaybePromise<FilterHandle>;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The extent list the plugin fills during BLOCK_STATUS (an `Extents`, with nbdkit_add_extent's
- * rules, clipped to [request offset, end of export) and capped at MAX_EXTENTS), and its
+ * rules, clipped to [request offset, end of export) and capped, at MAX_EXTENTS unless told), and its
  * conversion to block status descriptors.
  */
 
@@ -13,8 +13,8 @@ import { STATE } from "../protocol/constants.ts";
 const U32_MAX = 0xffffffff;
 
 export class ExtentList extends Extents {
-  constructor(start: Offset, exportSize: Offset) {
-    super(start, exportSize, LIMITS.MAX_EXTENTS);
+  constructor(start: Offset, exportSize: Offset, maxExtents: number = LIMITS.MAX_EXTENTS) {
+    super(start, exportSize, maxExtents);
   }
 
   /**

@@ -31,43 +31,61 @@ interface OpenRequest {
   readonly tls: boolean;
 }
 
+/**
+ * The layer below one filter's connection: set by the filter's first `next`, replaced by its
+ * `reopen`, left empty by a reopen that failed.
+ */
+interface Below {
+  layer: Layer | undefined;
+  next: NextOf | undefined;
+}
+
 async function openFilter(filter: Filter, below: OpenLayer, request: OpenRequest): Promise<Layer> {
   const { readonly, exportName, tls } = request;
-  let lower: Layer | undefined;
-  let next: NextOf | undefined;
+  const lower: Below = { layer: undefined, next: undefined };
+  let opened = false;
   const openNext = async (nextReadonly: boolean, nextName: string) => {
-    if (lower) throw new Error(`filter "${filter.name}" opened the next layer twice`);
-    lower = await below(nextReadonly, nextName, tls);
-    next = nextOf(lower);
-    return next.handle;
+    if (opened) throw new Error(`filter "${filter.name}" opened the next layer twice`);
+    lower.layer = await below(nextReadonly, nextName, tls);
+    opened = true;
+    lower.next = nextOf(lower.layer);
+    return lower.next.handle;
+  };
+  const made: { layer?: FilterLayer } = {};
+  const reopen = async (nextReadonly: boolean, nextName: string) => {
+    if (made.layer === undefined || !opened) {
+      throw new Error(`filter "${filter.name}" reopened the next layer before it was prepared`);
+    }
+    return await made.layer.reopen(() => below(nextReadonly, nextName, tls));
   };
   let own: FilterHandle;
   try {
-    own = await filter.open!(openNext, readonly, exportName, tls);
+    own = await filter.open!(openNext, readonly, exportName, tls, reopen);
     if (typeof own !== "object" || own === null) {
       const what = `filter "${filter.name}" open returned ${String(own)}`;
       throw new NbdError(ERRNO.EINVAL, `${what}, not the methods it overrides`);
     }
   } catch (error) {
-    await lower?.close();
+    await lower.layer?.close();
     throw error;
   }
-  if (lower === undefined && (own.getSize === undefined || own.readAt === undefined)) {
+  if (lower.layer === undefined && (own.getSize === undefined || own.readAt === undefined)) {
     await own.close?.();
     throw new NbdError(
       ERRNO.EINVAL,
       `filter "${filter.name}" opened no next layer and gave no getSize and readAt of its own`,
     );
   }
-  return filterLayer(own, lower, next, readonly);
+  made.layer = filterLayer(own, lower, readonly);
+  return made.layer;
 }
 
-function filterLayer(
-  own: FilterHandle,
-  lower: Layer | undefined,
-  next: NextOf | undefined,
-  readonly: boolean,
-): Layer {
+/** A filter's layer, which can also replace the layer below it (NextReopen). */
+interface FilterLayer extends Layer {
+  reopen(open: () => Promise<Layer>): Promise<NextHandle>;
+}
+
+function filterLayer(own: FilterHandle, lower: Below, readonly: boolean): FilterLayer {
   let preparing: Promise<void> | undefined;
   let prepared = false;
   let joined: Handle | undefined;
@@ -76,22 +94,45 @@ function filterLayer(
     filter: true,
     prepare: () =>
       preparing ??= (async () => {
-        await next?.ready(); // the layers below, inside out, each then asked its capabilities
+        await lower.next?.ready(); // the layers below, inside out, each then asked its capabilities
         await own.prepare?.(readonly);
         prepared = true;
-        joined = join(own, next?.handle);
+        joined = join(own, lower.next?.handle);
       })(),
     handle: () => joined!,
     async finalize() {
       if (prepared) await own.finalize?.();
-      await lower?.finalize();
+      await lower.layer?.finalize();
     },
     async close() {
       try {
         await own.close?.();
       } finally {
-        await lower?.close();
+        await lower.layer?.close();
       }
+    },
+    async reopen(open) {
+      if (!prepared) throw new Error("the next layer was reopened before the filter was prepared");
+      const old = lower.layer;
+      lower.layer = lower.next = undefined;
+      try {
+        await old?.finalize();
+      } finally {
+        await old?.close();
+      }
+      const fresh = await open();
+      const next = nextOf(fresh);
+      try {
+        await next.ready();
+      } catch (error) {
+        await endLayers(fresh).catch(() => {}); // the failure to report is the one above
+        throw error;
+      }
+      lower.layer = fresh;
+      lower.next = next;
+      // What the filter passes through now goes to the new layer; the rest is its own.
+      Object.assign(joined!, join(own, next.handle));
+      return next.handle;
     },
   };
 }

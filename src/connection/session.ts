@@ -216,7 +216,12 @@ export class Session implements Receiver {
     if (error !== NBD_ERR.SUCCESS) return transmission.replyError(req, error, "invalid request");
 
     // Validated: a READ or WRITE is at most the maximum payload, so its length is a number.
-    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length as number : 0;
+    // A BLOCK_STATUS counts as the most its extents may hold (BLOCK_STATUS_BYTES_PER_EXTENT).
+    const bytes = req.type === CMD.READ || req.type === CMD.WRITE
+      ? req.length as number
+      : req.type === CMD.BLOCK_STATUS
+      ? transmission.blockStatusHold
+      : 0;
     this.inFlight++;
     this.bytesInFlight += bytes;
     if (this.serial) {

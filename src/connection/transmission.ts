@@ -9,7 +9,7 @@ import type { Backend } from "../backend/backend.ts";
 import type { BufferPool } from "./buffer-pool.ts";
 import { DisconnectError, errnoOf, messageOf, NbdError } from "../api/errors.ts";
 import { wireError } from "../protocol/wire-error.ts";
-import { blockStatusReply } from "./block-status.ts";
+import { blockStatusHold, blockStatusReply } from "./block-status.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { requestLine } from "./debug-lines.ts";
 import type { Output } from "./output.ts";
@@ -68,6 +68,8 @@ export class Transmission {
   private readonly readPrefix: number;
   /** Payloads received into the plugin's own storage: never handed to the pool. */
   private readonly lent = new Set<Uint8Array>();
+  /** What a BLOCK_STATUS counts against the bytes in flight until its reply is queued. */
+  readonly blockStatusHold: number;
 
   constructor(setup: TransmissionSetup) {
     this.backend = setup.backend;
@@ -79,6 +81,7 @@ export class Transmission {
     this.log = setup.log;
     this.datapath = setup.log.datapath;
     this.disconnect = setup.disconnect;
+    this.blockStatusHold = blockStatusHold(this.extended);
     this.readPrefix = this.extended
       ? EXTENDED_OFFSET_DATA_PREFIX
       : this.structuredReplies

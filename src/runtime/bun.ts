@@ -18,6 +18,7 @@ import type {
   Receiver,
   Runtime,
 } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
@@ -40,6 +41,7 @@ import {
 import { bunDiagnostics, locatedError } from "./source-location.ts";
 import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
 import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
@@ -189,6 +191,10 @@ function listenWebSocket(
 }
 
 export function createBunRuntime(): Runtime {
+  return withPluginListen(makeBunRuntime());
+}
+
+function makeBunRuntime(): Runtime {
   takeProcessStartEnv();
   return {
     name: "bun",
@@ -258,7 +264,7 @@ export function createBunRuntime(): Runtime {
     async importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
       try {
-        return await import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+        return await importEsm(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
       } catch (error) {
         // Bun says only "3 errors building …": its BuildMessages say where.
         const diagnostics = bunDiagnostics(error);

@@ -9,6 +9,7 @@
  */
 
 import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
@@ -20,6 +21,7 @@ import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
 import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
 import { StreamChannel } from "./stream-channel.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -126,6 +128,10 @@ async function listenInheritedFd(fd: number, accept: Accept): Promise<Listener> 
 }
 
 export function createDenoRuntime(): Runtime {
+  return withPluginListen(makeDenoRuntime());
+}
+
+function makeDenoRuntime(): Runtime {
   takeStartEnv({ get: (name) => Deno.env.get(name), unset: (name) => Deno.env.delete(name) });
   return {
     name: "deno",
@@ -243,7 +249,7 @@ export function createDenoRuntime(): Runtime {
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-      return import(fileUrl(absolute)); // Deno runs a .ts plugin as it is
+      return importEsm(fileUrl(absolute)); // Deno runs a .ts plugin as it is
     },
     stdout: (text) => void (outputOpen("stdout") && writeAllSync(Deno.stdout, text)),
     stderr: (text) => void (outputOpen("stderr") && writeAllSync(Deno.stderr, text)),

@@ -27,6 +27,8 @@ export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCall
     watchPipe: async (fd) => (await loaded()).watchPipe!(fd),
     readFirstLine: async (path) => (await loaded()).readFirstLine!(path),
     readPassword: async (prompt) => (await loaded()).readPassword!(prompt),
+    connect: async (target, receiver) => (await loaded()).connect!(target, receiver),
+    startActivated: async (argv) => (await loaded()).startActivated!(argv),
     ...direct,
   };
 }

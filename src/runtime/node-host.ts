@@ -9,6 +9,7 @@ import { closeSync, openSync, type Stats, writeSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
+import { connectSocket } from "./node-connect.ts";
 import type {
   CommandResult,
   DirectoryEntry,
@@ -231,6 +232,8 @@ export function createNodeHost(
     watchPipe: (fd) => Promise.resolve(watch(fd)),
     readFirstLine,
     readPassword,
+    connect: connectSocket,
+    startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
   };
 }
 

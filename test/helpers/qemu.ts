@@ -2,10 +2,14 @@
  * Finds a qemu that speaks extended headers (8.2 and later) for the interop tests: the
  * directory in $QEMU_DIR, else /opt/qemu10/usr/bin (Debian's bookworm-backports qemu-utils 10
  * unpacked there), else qemu-img on the clients' PATH. Tests skip, saying why, when none is.
+ * Also starts qemu-nbd, the reference server that speaks extended headers, in the background.
  */
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { onTestFinished } from "vitest";
+import { expectSuccess, run, scratchDir } from "./captive.ts";
 import { findProgram, type SkippableContext } from "./servers.ts";
 
 export interface Qemu {
@@ -51,4 +55,37 @@ export function requireQemuExtendedHeaders(context: SkippableContext): Qemu {
   if (process.env.NBD_REQUIRE_CLIENTS === "1") throw new Error(`Cannot run test: ${message}`);
   context.skip(message);
   throw new Error("unreachable: skip() throws");
+}
+
+/** A qemu-nbd serving one raw disk in the background. */
+export interface QemuNbd {
+  /** Its Unix socket. */
+  readonly socket: string;
+  /** `nbd+unix:///?socket=…`. */
+  readonly uri: string;
+}
+
+/**
+ * Starts qemu-nbd on a fresh raw disk of `size` (qemu-img's sizes: "1M", "4T") in a private
+ * directory, persistent and open to eight clients at once, with `options` before the file;
+ * resolves once its socket exists. It is killed when the current test finishes.
+ */
+export async function startQemuNbd(
+  qemu: Qemu,
+  size: string,
+  options: readonly string[] = [],
+): Promise<QemuNbd> {
+  const dir = scratchDir();
+  const disk = join(dir, "disk");
+  expectSuccess(await run([join(qemu.dir, "qemu-img"), "create", "-f", "raw", disk, size]));
+  const socket = join(dir, "sock");
+  const args = ["-k", socket, "-f", "raw", "-t", "-e", "8", ...options, disk];
+  const server = spawn(join(qemu.dir, "qemu-nbd"), args, { stdio: "ignore" });
+  onTestFinished(() => void server.kill());
+  for (let i = 0; i < 400 && !existsSync(socket); i++) {
+    if (server.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  if (!existsSync(socket)) throw new Error(`Cannot start qemu-nbd ${args.join(" ")}`);
+  return { socket, uri: `nbd+unix:///?socket=${socket}` };
 }
