@@ -36,6 +36,7 @@ const SHARED_STATELESS = new Set([
   "src/runtime/node-listening.ts",
   "src/runtime/node-socket.ts",
   "src/runtime/peer.ts",
+  "src/runtime/psk-ciphers.ts", // a constant
 ]);
 
 /** Resolves nbd.js's dynamic imports of LAZY modules to their bundles, left as imports. */
