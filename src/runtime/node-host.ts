@@ -8,7 +8,6 @@ import { spawn } from "node:child_process";
 import { existsSync, type Stats } from "node:fs";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
-import { connectSocket } from "./node-connect.ts";
 import type {
   CommandResult,
   DirectoryEntry,
@@ -189,7 +188,9 @@ export function createNodeHost(
     listDirectory,
     createTempFile,
     pathExists: (path) => existsSync(path),
-    connect: connectSocket,
+    // Loaded on first use: a server whose plugin connects nowhere never evaluates the client.
+    connect: async (target, receiver) =>
+      (await import("./node-connect.ts")).connectSocket(target, receiver),
     startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
   };
 }
