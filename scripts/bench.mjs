@@ -29,6 +29,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startRangeServer } from "./bench-http.mjs";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const OUT = path.join(REPO, "bench-out");
@@ -599,6 +600,20 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "curl-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `-r curl` from a local web server (node:http, ranges)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "curl-randread-qd32",
+    label: "4k randread qd32, `-r curl` from the same web server",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
     id: "nbd-randread-qd32",
     label:
       "4k randread qd32, `nbd socket=` proxying nbdkit memory (1 GiB written); nbdkit: its nbd plugin",
@@ -870,6 +885,17 @@ async function repetition(rep, specs) {
     await fioJob("cache-randread-qd32", "randread", "4k", 32);
     await fioJob("cache-randwrite-qd32", "randwrite", "4k", 32);
     await stopAll(live);
+  }
+
+  // The curl plugin reading the 1 GiB data file from a web server in this process, which every
+  // server's plugin reads from in turn: ranged GETs, 1 MiB at 8 and 4 KiB at 32 in flight.
+  if (wanted("curl-seqread-1m-qd8", "curl-randread-qd32")) {
+    const web = await startRangeServer(fs.readFileSync(DATA_FILE));
+    live = await startAll(specs, "1G", `${tag}-curl`, ["-r", "curl", web.url]);
+    await fioJob("curl-seqread-1m-qd8", "read", "1M", 8);
+    await fioJob("curl-randread-qd32", "randread", "4k", 32);
+    await stopAll(live);
+    await web.close();
   }
 
   // The nbd plugin: one nbdkit memory disk, written once, behind each server's nbd plugin in

@@ -217,6 +217,13 @@ export interface DiskFile extends ReadableFile {
   nextHole?(offset: number): number;
 }
 
+/** A file lines are written to (the log filter's logfile=). */
+export interface TextOutput {
+  /** Writes `text` at once, before returning, as nbdkit writes and flushes each log line. */
+  write(text: string): void;
+  close(): void;
+}
+
 /** One name in a directory and what it is, links followed ("other" when one dangles). */
 export interface DirectoryEntry {
   readonly name: string;
@@ -252,10 +259,48 @@ export interface PluginHost {
    */
   createTempFile?(directory: string): Promise<DiskFile>;
   /**
-   * Whether `path` exists now (access(2) with F_OK), asked synchronously: a filter switched on
-   * and off by a file (cow-on-read=/PATH) asks before each read, as nbdkit does.
+   * Whether `path` exists now, or with `readable` whether this process may read it (access(2)
+   * with F_OK or R_OK), asked synchronously: a filter switched on and off by a file
+   * (cow-on-read=, error-file=, readonly-file=) asks before each request, as nbdkit does.
    */
-  pathExists?(path: string): boolean;
+  pathExists?(path: string, readable?: boolean): boolean;
+  /**
+   * Opens a file to write lines to: created if missing (mode 0666 less the umask), emptied
+   * unless `append`. Rejects with the reason ("No such file or directory").
+   */
+  openTextOutput?(path: string, append: boolean): Promise<TextOutput>;
+  /**
+   * Runs `script` with /bin/sh, sharing the server's stdin, stdout and stderr, as system(3)
+   * does; resolves to how it ended (status 127 when no shell could start).
+   */
+  runShell?(script: string): Promise<ShellEnd>;
+  /**
+   * Watches the read end of a pipe (or socket) the server inherited as descriptor `fd`, for
+   * the exitwhen filter: the function it resolves to says "closed" once every write end is
+   * closed, "invalid" when `fd` is no pipe or socket the runtime can watch. Unlike nbdkit,
+   * which only polls it, the runtime reads the pipe: what is written to it is thrown away.
+   */
+  watchPipe?(fd: number): Promise<() => PipeState>;
+  /**
+   * The first line of a file, its newline included, reading nothing past it: a pipe or a
+   * terminal (`/dev/fd/N` for an inherited descriptor) is left with the rest of its input, as
+   * getline(3) leaves it (nbdkit_read_password with "+FILE" and "-FD"). Rejects with the reason
+   * when the file cannot be opened or read.
+   */
+  readFirstLine?(path: string): Promise<Uint8Array>;
+  /**
+   * Asks for a password on the terminal, as nbdkit_read_password("-") does: writes `prompt` to
+   * stdout, reads one line from stdin with the terminal's echo off, turns echo back on and ends
+   * the prompt's line. Answers the line with its newline, or undefined when stdin is not a
+   * terminal. Absent where stdin cannot be used (it is the client's connection under -s).
+   */
+  readPassword?(prompt: string): Promise<Uint8Array | undefined>;
+  /**
+   * Listens on a Unix socket at `path` (a file there that is no directory is removed first),
+   * each connection handed to `accept`; closing the listener removes the socket. For a
+   * filter's own control socket (the pause filter's), not for NBD clients.
+   */
+  listenUnix?(path: string, accept: Accept): Promise<Listener>;
   /** Connects out to another server (the nbd plugin proxies to one). */
   connect?: Connect;
   /**
@@ -276,6 +321,9 @@ export interface ActivatedCommand {
   /** Sends it SIGTERM and removes its socket's directory. */
   stop(): void;
 }
+
+/** What PluginHost.watchPipe tells of a pipe. */
+export type PipeState = "open" | "closed" | "invalid";
 
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */
 export type TlsCredentials = X509Credentials | PskCredentials;

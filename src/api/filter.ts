@@ -30,6 +30,7 @@ import type {
   FuaMode,
   Handle,
   MaybePromise,
+  Offset,
   ThreadModel,
 } from "./plugin.ts";
 
@@ -51,10 +52,14 @@ export type ZeroMode = (typeof ZERO_MODE)[keyof typeof ZERO_MODE];
  * true (else ENOTSUP). zero() never fails with ENOTSUP unless asked to be fast: its fallback
  * to writing zeroes has already happened. payloadBuffer and readViews are not offered: a filter
  * may change where or what a payload writes, or what a read answers; nor is close: the server
- * closes every layer itself, outside in, after finalize.
+ * closes every layer itself, outside in, after finalize. zero, trim, cache and extents take any
+ * count up to the layer's size: the server splits it for a layer below that does not take large
+ * counts (Handle.largeCounts).
  */
-export interface NextHandle
-  extends Required<Omit<Handle, "payloadBuffer" | "readViews" | "close">> {
+export interface NextHandle extends
+  Required<
+    Omit<Handle<Offset>, "payloadBuffer" | "readViews" | "close" | "largeCounts">
+  > {
   getSize(): MaybePromise<number | bigint>;
   /**
    * NONE, EMULATE or NATIVE. Splitting a FUA request: with NATIVE pass FLAG.FUA on to each
@@ -75,9 +80,11 @@ export interface NextHandle
  * prepare, and cached; a connection's requests only come after all of them. readViews may lend
  * bytes the filter keeps itself (the cow filter's overlay), with the plugin's contract; it is
  * never passed through from the layer below, and reaches the server only from the outermost
- * layer.
+ * layer. Counts are below 2^32 unless the filter sets `largeCounts: true`, as a plugin's handle
+ * does (then type it `FilterHandle<Offset>`); a method it leaves to the layer below takes any.
  */
-export interface FilterHandle extends Partial<Omit<Handle, "canZero" | "payloadBuffer">> {
+export interface FilterHandle<Count extends Offset = number>
+  extends Partial<Omit<Handle<Count>, "canZero" | "payloadBuffer">> {
   canZero?(): MaybePromise<ZeroMode | boolean>;
   /**
    * Just after every layer is open, before the size or any capability is asked (nbdkit's
@@ -102,6 +109,17 @@ export interface FilterHandle extends Partial<Omit<Handle, "canZero" | "payloadB
  * nbdkit would (nbdkit forbids it), so size and I/O belong in prepare().
  */
 export type NextOpen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
+
+/**
+ * Replaces the layer below for this connection, as nbdkit's retry filter does with
+ * nbdkit_next_context_open: finalizes and closes the one open now, opens it again with
+ * `readonly` and `exportName`, prepares it and asks its size and capabilities. The NextHandle
+ * it gives replaces the one `next` (or an earlier reopen) gave, which must not be used again;
+ * whatever the filter passes through goes to the new layer. Only once the filter is prepared,
+ * from a request. A failure (closing the old layer, opening or preparing the new one) leaves
+ * no layer below; call it again to try again.
+ */
+export type NextReopen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
 
 /** A filter: the load-time half of nbdkit's `struct nbdkit_filter`, and open(). */
 export interface Filter {
@@ -131,8 +149,11 @@ export interface Filter {
   threadModel?(): MaybePromise<ThreadModel>;
   /** After every layer below is ready; `threadModel` is the one the server will use. */
   getReady?(threadModel: ThreadModel): MaybePromise<void>;
-  /** After the layers below have run theirs. */
-  afterFork?(): MaybePromise<void>;
+  /**
+   * After the layers below have run theirs; `forked` as for plugins: whether nbdkit would have
+   * forked by now (daemon mode, --run).
+   */
+  afterFork?(forked: boolean): MaybePromise<void>;
   /** Every connection has closed; runs before the layers below clean up. */
   cleanup?(): MaybePromise<void>;
   /**
@@ -145,23 +166,38 @@ export interface Filter {
     readonly: boolean,
     peer: PeerAddress | undefined,
   ): MaybePromise<void>;
-  /** The exports NBD_OPT_LIST reports; `next` gives the layer below's list. */
+  /**
+   * The exports NBD_OPT_LIST reports; `next` gives the layer below's list. `tls`: the client
+   * asking has switched to TLS. `defaultName` gives this filter's own default export, what ""
+   * opens through it (undefined when refused), to list it as nbdkit_use_default_export does.
+   */
   listExports?(
     next: (readonly: boolean) => Promise<ExportEntry[]>,
     readonly: boolean,
+    tls: boolean,
+    defaultName: (readonly: boolean) => Promise<string | undefined>,
   ): MaybePromise<ExportEntry[]>;
   /** The canonical name of the default export ""; `next` gives the layer below's. */
   defaultExport?(
     next: (readonly: boolean) => Promise<string | undefined>,
     readonly: boolean,
+    tls: boolean,
   ): MaybePromise<string | undefined>;
   /**
    * A connection opens an export. Call `next` (usually first) to open the layer below, and
    * return the methods this filter overrides, closing over the NextHandle: `{}` overrides
    * nothing, `{ close }` only watches the connection end. A filter that never calls `next`
    * must return at least getSize and readAt. Missing, the connection passes straight through.
+   * `tls` says whether the connection runs over TLS (nbdkit's is_tls); the layer below is told
+   * the same. `reopen` replaces the layer below later, from a request (see NextReopen).
    */
-  open?(next: NextOpen, readonly: boolean, exportName: string): MaybePromise<FilterHandle>;
+  open?(
+    next: NextOpen,
+    readonly: boolean,
+    exportName: string,
+    tls: boolean,
+    reopen: NextReopen,
+  ): MaybePromise<FilterHandle>;
 }
 
 /** A module that exports a filter: `export default filter`, or a factory returning one. */

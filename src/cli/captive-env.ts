@@ -7,7 +7,7 @@
 
 import { DEFAULT_PORT } from "./command-line.ts";
 import type { TlsMode } from "../connection/tls-mode.ts";
-import { shellQuote } from "./shell-quote.ts";
+import { shellQuote } from "../api/shell-quote.ts";
 import { buildUri } from "./uri.ts";
 
 /** Where the captive server listens, after `-U -` became a real path. */

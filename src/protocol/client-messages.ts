@@ -21,6 +21,11 @@ import {
 import type { Offset } from "../api/plugin.ts";
 import type { Request } from "./codec.ts";
 
+/** What a client puts in a compact request header: a 32-bit length, no payload yet. */
+export type ClientRequest =
+  & Omit<Request, "payload" | "payloadDropped" | "contextIds" | "length">
+  & { length: number };
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -78,7 +83,7 @@ export function encodeMetaContextRequest(name: string, queries: readonly string[
 export function encodeRequest(
   buf: Uint8Array,
   at: number,
-  request: Omit<Request, "payload" | "payloadDropped">,
+  request: ClientRequest,
 ): number {
   setU32(buf, at + REQUEST.magic, MAGIC.REQUEST);
   setU16(buf, at + REQUEST.flags, request.flags);

@@ -22,6 +22,8 @@ export interface BunApi<SocketData, WebSocketData> {
   /** Asks for a collection; `force` runs it synchronously. */
   gc(force: boolean): void;
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
+  /** A file by path or descriptor; a pipe's descriptor reads as a stream until its end. */
+  file(fd: number): { stream(): ReadableStream<Uint8Array> };
 }
 
 /**

@@ -9,7 +9,15 @@
 import { busyPoll } from "./busy-poll.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import process from "node:process";
-import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
+import type {
+  Accept,
+  ListenAddress,
+  Listener,
+  PeerAddress,
+  PipeState,
+  Receiver,
+  Runtime,
+} from "../io.ts";
 import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { acceptWebSocket } from "../embed/websocket.ts";
@@ -33,9 +41,28 @@ import {
 import { bunDiagnostics, locatedError } from "./source-location.ts";
 import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
-import { isDirectory, pathExists } from "./node-path-checks.ts";
+import { importEsm } from "./esm-import.ts";
+import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
+
+/**
+ * The exitwhen filter's pipe, read as a Bun.file stream (Bun's node:net takes no descriptor of
+ * a pipe): its end is the other side closing. What comes down it is dropped.
+ */
+function watchPipe(fd: number): () => PipeState {
+  let state: PipeState = "open";
+  try {
+    if (!isPipe(fd)) return () => "invalid";
+    const reader = Bun.file(fd).stream().getReader();
+    const drain = (): Promise<void> =>
+      reader.read().then(({ done }) => (done ? void (state = "closed") : drain()));
+    drain().catch(() => (state = "closed"));
+  } catch {
+    return () => "invalid";
+  }
+  return () => state;
+}
 
 /** One for the process: the garbage of every connection adds up. */
 const gcNudge = new GcNudge(() => Bun.gc(false));
@@ -223,7 +250,7 @@ function makeBunRuntime(): Runtime {
     // runtime implements; only sockets need its native API for speed. libc, through
     // bun:ffi, finds and punches holes in files.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(bunLibc),
+      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
       { getEnv: (name) => process.env[name], pathExists },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
@@ -237,7 +264,7 @@ function makeBunRuntime(): Runtime {
     async importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
       try {
-        return await import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+        return await importEsm(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
       } catch (error) {
         // Bun says only "3 errors building …": its BuildMessages say where.
         const diagnostics = bunDiagnostics(error);

@@ -16,10 +16,12 @@ import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { lazyHost } from "./lazy-host.ts";
+import { denoPathExists } from "./deno-path-exists.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
 import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
 import { StreamChannel } from "./stream-channel.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -218,12 +220,20 @@ function makeDenoRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed. libc, through
     // Deno.dlopen, finds and punches holes in files.
+    // Deno's node:fs cannot stat descriptors it did not open: libc's lseek tells a pipe.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(denoLibc),
-      {
-        getEnv: (name) => Deno.env.get(name),
-        pathExists: (path) => statOrNothing(path) !== undefined,
+      async () => {
+        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }] = await Promise.all([
+          import("./node-host.ts"),
+          import("./node-pipe-watch.ts"),
+          import("./libc-file.ts"),
+        ]);
+        return createNodeHost(denoLibc, (fd) => {
+          const libc = denoLibc();
+          return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
+        });
       },
+      { getEnv: (name) => Deno.env.get(name), pathExists: denoPathExists(Deno) },
     ),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.
@@ -239,7 +249,7 @@ function makeDenoRuntime(): Runtime {
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-      return import(fileUrl(absolute)); // Deno runs a .ts plugin as it is
+      return importEsm(fileUrl(absolute)); // Deno runs a .ts plugin as it is
     },
     stdout: (text) => void (outputOpen("stdout") && writeAllSync(Deno.stdout, text)),
     stderr: (text) => void (outputOpen("stderr") && writeAllSync(Deno.stderr, text)),

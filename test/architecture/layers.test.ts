@@ -24,7 +24,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   protocol: ["api", "io.ts"],
   allocators: ["api", "wasm", "io.ts"],
   plugins: ["client", "allocators", "wasm", "protocol", "api", "io.ts"],
-  filters: ["allocators", "api", "io.ts"],
+  filters: ["allocators", "wasm", "api", "io.ts"],
   backend: ["protocol", "api", "io.ts"],
   connection: ["backend", "protocol", "api", "io.ts"],
   tls: ["connection", "api", "io.ts"],

@@ -13,10 +13,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ProtocolError } from "../../src/api/errors.ts";
-import type { Request } from "../../src/protocol/codec.ts";
+import type { Request } from "../../src/protocol/request-header.ts";
+import { encodeBlockStatus } from "../../src/protocol/block-status-reply.ts";
 
 import {
-  encodeBlockStatus,
   encodeErrorChunk,
   encodeOffsetDataPrefix,
   encodeOffsetHole,
@@ -43,6 +43,7 @@ function request(cookie: number): Request {
     length: READ_LENGTH,
     payload: undefined,
     payloadDropped: false,
+    contextIds: undefined,
   };
 }
 

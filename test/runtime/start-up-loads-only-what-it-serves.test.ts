@@ -4,12 +4,14 @@
  * memory plugin (which the plugin registry imports), followed through every import that is not
  * a type nor a dynamic import(). Nothing else may be in it: no other plugin or filter, no TLS,
  * no HTTP or ws, and on Deno no `node:` module at all (its Node layer takes tens of milliseconds
- * to start). nbd.js, one bundle, imports at its top only what that graph needs.
+ * to start). nbd.js, run with a preload that reports what Node loaded, starts from the code cache
+ * of its bundle and loads neither TLS nor HTTP nor ws.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
+import { expectSuccess, run, scratchDir } from "../helpers/captive.ts";
 import { REPO_ROOT } from "../helpers/servers.ts";
 import { blankCommentsAndStrings } from "../helpers/source-text.ts";
 
@@ -86,16 +88,48 @@ describe("the check itself", () => {
   });
 });
 
-test("nbd.js imports no TLS, HTTP or ws module when it starts", () => {
-  const bundle = join(REPO_ROOT, "nbd.js");
-  expect(existsSync(bundle), "nbd.js is built by npm run build").toBe(true);
-  const topImports = [...readFileSync(bundle, "utf8").matchAll(/^import\b.*?["']([^"']+)["'];?$/gm)]
-    .map((match) => match[1]);
-  expect(topImports).toContain("node:net");
-  expect(topImports.filter((module) => /^node:(tls|crypto|http|https)$/.test(module))).toEqual(
-    [],
-  );
-  // --websocket and STARTTLS come from bundles of their own, imported only when used.
-  expect(existsSync(join(REPO_ROOT, "build/node/starttls.js"))).toBe(true);
-  expect(existsSync(join(REPO_ROOT, "build/node/node-websocket.js"))).toBe(true);
+describe("nbd.js, serving memory", () => {
+  /** What `node nbd.js ARGS` loaded, as test/fixtures/node-start-report.cjs saw it. */
+  async function startReport(...args: string[]) {
+    const report = join(scratchDir(), "report.json");
+    const preload = join(REPO_ROOT, "test/fixtures/node-start-report.cjs");
+    const nbdJs = join(REPO_ROOT, "nbd.js");
+    // V8 takes a code cache only under the flags it was made with: none from the test runner.
+    const env = { NBDTS_START_REPORT: report, NODE_OPTIONS: "" };
+    expectSuccess(await run([process.execPath, "--require", preload, nbdJs, ...args], { env }));
+    return JSON.parse(readFileSync(report, "utf8")) as {
+      builtins: string[];
+      required: string[];
+      scripts: { filename: string; cached: boolean; rejected?: boolean }[];
+    };
+  }
+  const SERVE_MEMORY = ["-U", "-", "memory", "1M", "--run", "true"];
+
+  test("starts from the code cache its build made", async () => {
+    const { scripts } = await startReport(...SERVE_MEMORY);
+    expect(scripts).toEqual([{
+      filename: join(REPO_ROOT, "build/node/nbdts-cli.cjs"),
+      cached: true,
+      rejected: false,
+    }]);
+  });
+
+  test("loads neither TLS nor HTTP nor ws", async () => {
+    const { builtins, required } = await startReport(...SERVE_MEMORY);
+    expect(builtins.filter((name) => /^(_?tls|_tls_.*|crypto|https?|http2)$/.test(name)))
+      .toEqual([]);
+    expect(required.filter((file) => /\/(starttls|node-websocket)\.cjs$|\/ws\//.test(file)))
+      .toEqual([]);
+  });
+
+  test("loads the WebSocket listener and HTTP with --websocket (the check sees them)", async () => {
+    const { builtins, required } = await startReport(
+      "--websocket",
+      "-p",
+      "0",
+      ...SERVE_MEMORY.slice(2),
+    );
+    expect(builtins).toContain("http");
+    expect(required).toContain(join(REPO_ROOT, "build/node/node-websocket.cjs"));
+  });
 });
