@@ -1,14 +1,16 @@
 /**
  * The client side's Connect for Node, Deno and Bun: TCP and Unix sockets on node:net, which all
- * three implement, as a Channel (node-socket.ts) feeding the receiver; WebSocket URLs through the
- * runtime's WebSocket, or the `ws` package's on Node 20, which has none. It knows nothing of NBD.
+ * three implement, as a Channel (node-socket.ts) feeding the receiver, upgraded in place by
+ * STARTTLS over node:tls (loaded only then); WebSocket URLs through the runtime's WebSocket, or the
+ * `ws` package's on Node 20, which has none. It knows nothing of NBD.
  */
 
-import { connect as netConnect, type Socket } from "node:net";
-import type { Channel, Connect, ConnectTarget, Receiver } from "../io.ts";
+import { connect as netConnect, isIP, type Socket } from "node:net";
+import type { Channel, ClientTlsCredentials, Connect, ConnectTarget, Receiver } from "../io.ts";
 import { connectWebSocket, type WebSocketClass } from "../client.ts";
 import { feed, socketChannel } from "./node-socket.ts";
 import { readInto } from "./node-read-into.ts";
+import { PSK_CIPHERS } from "./psk-ciphers.ts";
 
 /** Each connection's own read buffer, for every read that does not go into a READ's buffer. */
 const READ_SIZE = 256 * 1024;
@@ -19,6 +21,38 @@ export async function webSocketClass(): Promise<WebSocketClass> {
   if (own !== undefined) return own;
   const ws = await import("ws");
   return ws.WebSocket as unknown as WebSocketClass;
+}
+
+/** Wraps the connected `socket` in TLS as a client; resolves to the TLS socket once secure. */
+async function secure(socket: Socket, credentials: ClientTlsCredentials): Promise<Socket> {
+  const tls = await import("node:tls");
+  const { psk, verifyPeer, serverName } = credentials;
+  const options = {
+    socket,
+    ca: credentials.ca && [new TextDecoder().decode(credentials.ca)],
+    cert: credentials.cert && new TextDecoder().decode(credentials.cert),
+    key: credentials.key && new TextDecoder().decode(credentials.key),
+    rejectUnauthorized: verifyPeer,
+    // An IP address is checked against the certificate, but is no SNI name.
+    servername: serverName && !isIP(serverName) ? serverName : undefined,
+    host: serverName,
+    ...(psk
+      ? {
+        ciphers: PSK_CIPHERS,
+        checkServerIdentity: () => undefined,
+        pskCallback: () => ({ psk: psk.key, identity: psk.identity }),
+      }
+      : {}),
+  };
+  return await new Promise((resolve, reject) => {
+    const wrapped = tls.connect(options);
+    const failed = (error: Error) => reject(new Error(`Cannot start TLS: ${error.message}`));
+    wrapped.once("error", failed);
+    wrapped.once("secureConnect", () => {
+      wrapped.off("error", failed);
+      resolve(wrapped);
+    });
+  });
 }
 
 function connectNet(
@@ -36,13 +70,29 @@ function connectNet(
     socket.once("connect", () => {
       socket.off("error", refused);
       if (target.kind === "tcp") socket.setNoDelay(true);
-      const channel = socketChannel(socket, where);
+      let current = socketChannel(socket, where);
       // The rest of a large READ reply is read straight into the caller's buffer where the
-      // runtime allows it (node-read-into.ts), other bytes into one reused buffer.
+      // runtime allows it (node-read-into.ts), other bytes into one reused buffer; not on a
+      // connection that will turn to TLS, whose records node:tls must read itself.
       const buffer = new Uint8Array(READ_SIZE);
       const next = () => receiver.readBuffer?.() ?? buffer;
-      feed(socket, receiver, readInto(socket, next, (chunk) => receiver.data(chunk)));
-      resolve(channel);
+      const inPlace = !target.startTls &&
+        readInto(socket, next, (chunk) => receiver.data(chunk));
+      feed(socket, receiver, inPlace);
+      resolve({
+        peer: where,
+        confirmsWrites: true,
+        write: (parts, written) => current.write(parts, written),
+        pause: () => current.pause(),
+        resume: () => current.resume(),
+        close: () => current.close(),
+        async startTlsClient(credentials) {
+          socket.removeAllListeners("data"); // from now on the bytes are TLS records
+          const wrapped = await secure(socket, credentials);
+          current = socketChannel(wrapped, where);
+          feed(wrapped, receiver);
+        },
+      });
     });
   });
 }

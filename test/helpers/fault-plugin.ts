@@ -24,6 +24,8 @@ export interface FaultPlugin {
   readonly argv: readonly string[];
   /** The disk file the plugin serves. */
   readonly disk: string;
+  /** Where the plugin logs its events (events() reads it). */
+  readonly eventsFile: string;
   /** Holds how many more calls of "flaky" or "flaky-open" fail; failNext writes it. */
   readonly fails: string;
   /** The lines the plugin has logged so far: "open NAME", "close NAME", "flush NAME", "unload". */
@@ -47,6 +49,7 @@ export function faultPlugin(server: Server, size = 1024 * 1024): FaultPlugin {
   return {
     argv,
     disk,
+    eventsFile: events,
     fails,
     events: () => existsSync(events) ? readFileSync(events, "utf8").split("\n").slice(0, -1) : [],
     release: () => writeFileSync(release, ""),
