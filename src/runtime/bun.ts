@@ -140,17 +140,19 @@ function listenSocket(
   accept: Accept,
 ): Listener {
   const open = new Set<Promise<void>>();
-  const socket = handlers(address, accept, open);
+  // Half-open: a client's end of stream must not close the socket under replies still queued
+  // (Bun's default then drops them); socket-channel.ts ends it once everything is written.
+  const options = { socket: handlers(address, accept, open), allowHalfOpen: true };
   if (address.kind === "inherited") {
-    const listener = explained(() => Bun.listen({ fd: address.fd, socket }));
+    const listener = explained(() => Bun.listen({ fd: address.fd, ...options }));
     return { close: () => stop(listener, open) };
   }
   if (address.kind === "unix") {
-    const listener = explained(() => Bun.listen({ unix: address.path, socket }));
+    const listener = explained(() => Bun.listen({ unix: address.path, ...options }));
     return { unixSocket: address.path, close: () => stop(listener, open) };
   }
   const port = address.port;
-  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, socket }));
+  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, ...options }));
   const listener = bindTcp(address.host, bind);
   return { port: listener.port, close: () => stop(listener, open) };
 }

@@ -57,6 +57,14 @@ export function faultPlugin(server: Server, size = 1024 * 1024): FaultPlugin {
   };
 }
 
+/** The most process `pid` has been resident, in bytes (VmHWM, Linux). */
+export function peakResidentBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`Cannot read VmHWM of process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
 /** The resident set size of process `pid` in bytes, from /proc (Linux). */
 export function residentBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
