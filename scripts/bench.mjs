@@ -29,6 +29,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startRangeServer } from "./bench-http.mjs";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const OUT = path.join(REPO, "bench-out");
@@ -599,6 +600,43 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "curl-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `-r curl` from a local web server (node:http, ranges)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "curl-randread-qd32",
+    label: "4k randread qd32, `-r curl` from the same web server",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "nbd-randread-qd32",
+    label:
+      "4k randread qd32, `nbd socket=` proxying nbdkit memory (1 GiB written); nbdkit: its nbd plugin",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "nbd-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `nbd socket=` proxying nbdkit memory; nbdkit: its nbd plugin",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "client-seqread-1m",
+    label:
+      "a client reading nbdkit memory (1 GiB) in order: `nbdts/client` in Node, 1 MiB qd8 (nbdts-node column) vs `nbdcopy --no-extents … null:` (nbdkit column)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
     id: "map-64g",
     label: "`nbdinfo --map`, 64 GiB disk, 1000 × 4 KiB written",
     unit: "ms",
@@ -847,6 +885,46 @@ async function repetition(rep, specs) {
     await fioJob("cache-randread-qd32", "randread", "4k", 32);
     await fioJob("cache-randwrite-qd32", "randwrite", "4k", 32);
     await stopAll(live);
+  }
+
+  // The curl plugin reading the 1 GiB data file from a web server in this process, which every
+  // server's plugin reads from in turn: ranged GETs, 1 MiB at 8 and 4 KiB at 32 in flight.
+  if (wanted("curl-seqread-1m-qd8", "curl-randread-qd32")) {
+    const web = await startRangeServer(fs.readFileSync(DATA_FILE));
+    live = await startAll(specs, "1G", `${tag}-curl`, ["-r", "curl", web.url]);
+    await fioJob("curl-seqread-1m-qd8", "read", "1M", 8);
+    await fioJob("curl-randread-qd32", "randread", "4k", 32);
+    await stopAll(live);
+    await web.close();
+  }
+
+  // The nbd plugin: one nbdkit memory disk, written once, behind each server's nbd plugin in
+  // turn (nbdkit's own for nbdkit); then clients alone reading that disk: nbdts/client in Node
+  // against nbdcopy.
+  if (wanted("nbd-randread-qd32", "nbd-seqread-1m-qd8", "client-seqread-1m")) {
+    const backend = await startAll([{ name: "backend", argv: ["nbdkit"] }], "1G", `${tag}-nbd`);
+    await each(backend, `${tag} nbd backend fill (not measured)`, async (s) => {
+      await nbdcopy([DATA_FILE, s.uri], "nbdcopy into the backend");
+    });
+    if (backend.length > 0 && wanted("nbd-randread-qd32", "nbd-seqread-1m-qd8")) {
+      live = await startAll(specs, "1G", `${tag}-nbd-proxy`, ["nbd", `socket=${backend[0].sock}`]);
+      await fioJob("nbd-randread-qd32", "randread", "4k", 32);
+      await fioJob("nbd-seqread-1m-qd8", "read", "1M", 8);
+      await stopAll(live);
+    }
+    if (backend.length > 0 && wanted("client-seqread-1m")) {
+      log(`${tag} client-seqread-1m`);
+      const uri = backend[0].uri;
+      const bytes = GiB;
+      const ours = check(
+        await run(process.execPath, [path.join(REPO, "scripts/bench-client-read.mjs"), uri, "8"]),
+        "nbdts/client read",
+      );
+      record("client-seqread-1m", "nbdts-node", bytes / (Number(ours.stdout.trim()) / 1000));
+      const ms = await nbdcopy(["--no-extents", uri, "null:"], "nbdcopy to null:");
+      record("client-seqread-1m", REFERENCE, bytes / (ms / 1000));
+    }
+    await stopAll(backend);
   }
 
   // A 64 GiB sparse disk with 1000 scattered 4 KiB writes: map time and memory.

@@ -45,6 +45,7 @@ const SHARED_STATELESS = new Set([
   "src/runtime/node-listening.ts",
   "src/runtime/node-socket.ts",
   "src/runtime/peer.ts",
+  "src/runtime/psk-ciphers.ts", // a constant
 ]);
 
 /** Resolves the command's imports of LAZY modules to their bundles, beside it, left out. */
@@ -159,6 +160,18 @@ await build({
   // Bundled CommonJS dependencies (xz-decompress) require Node built-ins: an ES module has no
   // `require` of its own, and without one the library fails as it loads.
   banner: { js: REQUIRE },
+  logLevel: "warning",
+});
+
+// nbdts/client for Node: the client with node:net sockets and ws for nbd+ws URIs.
+await build({
+  entryPoints: ["src/runtime/client-sockets.ts"],
+  outfile: "build/nbdts-client.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: [...EXTERNAL, "ws"],
   logLevel: "warning",
 });
 

@@ -37,6 +37,7 @@ import { ConfigError, messageOf } from "./api/errors.ts";
 import type { Accept, ListenAddress, Listener, Runtime, UpgradeCheck } from "./io.ts";
 import { Log } from "./api/log.ts";
 import { loadFilters } from "./load/load-filter.ts";
+import { routeShutdown } from "./api/shutdown.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
 import { stackFilters } from "./backend/filter-stack.ts";
@@ -101,7 +102,12 @@ async function run(
   const warn = (message: string) =>
     runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
   const named = await loadPlugin(runtime, line.plugin, warn);
-  const filters = await loadFilters(runtime, line.filters);
+  // Under -s stdin is the client's connection: no layer may read a password from it (nbdkit's
+  // nbdkit_stdio_safe).
+  const host = line.single && runtime.host
+    ? { ...runtime.host, readPassword: undefined }
+    : runtime.host;
+  const filters = await loadFilters(runtime, line.filters, host);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
   const warnings = [named, ...filters].flatMap((layer) =>
@@ -139,10 +145,19 @@ async function run(
     runtime.stdout(await (await helpTexts()).dumpPluginText(named, line.plugin, plugin, handle));
     return 0;
   }
+  // shutdown() while starting (exitwhen's event has happened already) ends the program at
+  // once with status 0, before it listens: nbdkit calls exit() there.
+  let stopAtStart = false;
+  routeShutdown(() => (stopAtStart = true));
   await finishConfiguration(plugin);
+  if (stopAtStart) {
+    await plugin.unload?.();
+    return 0;
+  }
   const options = {
     readonly: line.readOnly,
     noStructuredReplies: line.noSr,
+    noExtendedHeaders: line.noExtendedHeaders,
     oldstyle: line.oldstyle,
     tls: tls.mode,
   };
@@ -157,8 +172,11 @@ async function run(
       await plugin.cleanup?.();
       await plugin.unload?.();
     })();
-  const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
+  // nbdkit forks to go into the background, and to run a --run command beside the server.
+  const forked = !line.single && (line.run !== undefined || !line.foreground);
+  const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.(forked));
   const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
+  routeShutdown(signals.stop); // a filter's shutdown() (exitlast, exitwhen) stops as SIGTERM does
   if (line.single) {
     signals.cleanUpWith(stop);
     void signals.stopped.then(stop); // ends the connection, so serveStdio settles
@@ -226,10 +244,10 @@ async function serve(
     port: listener.port,
     exportName: line.exportName ?? "",
     tls: connections.tls, // nbds:// and $tls, as nbdkit shows them
+    websocket: line.websocket, // nbd+ws://localhost:PORT/EXPORT (README, "The nbd+ws URI")
   };
-  // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
   // Asked for only when needed: a socket inherited by socket activation may have no name.
-  const uri = () => line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
+  const uri = () => buildUri(target);
   if (line.printUri) runtime.stdout(uri() + "\n");
   // As nbdkit: listening, then (in the background) the pid file, then after_fork.
   if (pidFile) await writePidFile(runtime, pidFile);
@@ -256,9 +274,7 @@ async function serve(
 
   if (line.run !== undefined) {
     void signals.stopped.then(shutdown); // the command runs on, and its status is still ours
-    const variables = line.websocket
-      ? { ...captiveEnvironment(target), uri: uri(), nbd: uri() }
-      : captiveEnvironment(target);
+    const variables = captiveEnvironment(target);
     const end = await runtime.runShell(captiveScript(variables, line.run), {});
     if (end.signal !== undefined) {
       runtime.stderr(errorLine(`external command was killed by signal ${end.signal}\n`, program));

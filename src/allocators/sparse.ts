@@ -14,6 +14,7 @@
 
 import type { ExtentSink, Offset } from "../api/plugin.ts";
 import { toOffset } from "../api/parse.ts";
+import { addOffset, compareOffsets } from "../api/offset.ts";
 import { type Hotpath, MAX_SHARD_BYTES, PAGE_MODE, PAGE_SIZE } from "../wasm/hotpath.ts";
 import type { Allocator, Placement } from "./allocator.ts";
 import { lendPages, type PageLoan } from "./page-loan.ts";
@@ -159,31 +160,31 @@ class SparseArray implements SparseAllocator, PagedDisk {
     this.#pending = undefined;
   }
 
-  zero(count: number, offset: Offset): void {
-    if (count <= 0) return;
+  zero(count: Offset, offset: Offset): void {
+    if (compareOffsets(count, 0) <= 0) return;
     const shards = this.shards.list;
-    let page = pageOf(offset);
+    const first = pageOf(offset);
     const from = inPageOf(offset);
-    let rest = count;
-    if (from !== 0 || count < PAGE_SIZE) {
-      const n = Math.min(PAGE_SIZE - from, count);
-      for (const shard of shards) shard.exports.zeroInPage(page, from, n);
-      rest -= n;
-      page++;
+    // Page numbers stay below 2^51, exact as numbers, even for a count of 2^63 - 1.
+    const end = addOffset(offset, count);
+    const endPage = pageOf(end);
+    const endIn = inPageOf(end);
+    if (first === endPage) {
+      for (const shard of shards) shard.exports.zeroInPage(first, from, endIn - from);
+    } else {
+      let page = first;
+      if (from !== 0) {
+        for (const shard of shards) shard.exports.zeroInPage(page, from, PAGE_SIZE - from);
+        page++;
+      }
+      if (endPage > page) { for (const shard of shards) shard.exports.freePages(page, endPage); }
+      if (endIn > 0) { for (const shard of shards) shard.exports.zeroInPage(endPage, 0, endIn); }
     }
-    const whole = Math.floor(rest / PAGE_SIZE);
-    if (whole > 0) {
-      for (const shard of shards) shard.exports.freePages(page, page + whole);
-      page += whole;
-    }
-    const tail = rest - whole * PAGE_SIZE;
-    if (tail > 0) { for (const shard of shards) shard.exports.zeroInPage(page, 0, tail); }
     // nbdkit's sparse_array_zero frees each page it touches that it leaves all zero; one it
     // does not leave all zero holds data. Either way it is no zero page now.
     if (!this.zeroPages.empty) {
-      const first = pageOf(offset);
-      const end = first + Math.ceil((from + count) / PAGE_SIZE);
-      this.zeroPages.delete(Math.floor(first / PER), upToBigPage(end) / PER);
+      const last = endPage + (endIn > 0 ? 1 : 0);
+      this.zeroPages.delete(Math.floor(first / PER), upToBigPage(last) / PER);
     }
   }
 
@@ -205,7 +206,7 @@ class SparseArray implements SparseAllocator, PagedDisk {
     }
   }
 
-  extents(count: number, offset: Offset, sink: ExtentSink): void {
+  extents(count: Offset, offset: Offset, sink: ExtentSink): void {
     reportExtents(this, count, offset, sink);
   }
 

@@ -20,9 +20,10 @@ export async function resolveExportName(
   plugin: Plugin,
   readonly: boolean,
   requested: string,
+  tls: boolean,
 ): Promise<string> {
   if (requested !== "" || !plugin.defaultExport) return requested;
-  const name = await plugin.defaultExport(readonly);
+  const name = await plugin.defaultExport(readonly, tls);
   if (!validName(name)) {
     throw new NbdError(ERRNO.ENOENT, 'the default export ("") is not permitted');
   }
@@ -30,10 +31,14 @@ export async function resolveExportName(
 }
 
 /** The exports NBD_OPT_LIST reports. */
-export async function listExports(plugin: Plugin, readonly: boolean): Promise<ExportEntry[]> {
+export async function listExports(
+  plugin: Plugin,
+  readonly: boolean,
+  tls: boolean,
+): Promise<ExportEntry[]> {
   const entries = plugin.listExports
-    ? await plugin.listExports(readonly)
-    : await defaultOnly(plugin, readonly);
+    ? await plugin.listExports(readonly, tls)
+    : await defaultOnly(plugin, readonly, tls);
   if (entries.length > LIMITS.MAX_EXPORTS) {
     throw new NbdError(ERRNO.EINVAL, `too many exports (more than ${LIMITS.MAX_EXPORTS})`);
   }
@@ -43,9 +48,13 @@ export async function listExports(plugin: Plugin, readonly: boolean): Promise<Ex
   return entries;
 }
 
-async function defaultOnly(plugin: Plugin, readonly: boolean): Promise<ExportEntry[]> {
+async function defaultOnly(
+  plugin: Plugin,
+  readonly: boolean,
+  tls: boolean,
+): Promise<ExportEntry[]> {
   try {
-    return [{ name: await resolveExportName(plugin, readonly, "") }];
+    return [{ name: await resolveExportName(plugin, readonly, "", tls) }];
   } catch {
     return []; // no default export: an empty list, as nbdkit gives
   }

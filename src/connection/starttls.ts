@@ -66,12 +66,13 @@ export async function switchToTls(
 
 /**
  * After the handshake: TLS is on, and what was negotiated in clear text is forgotten
- * (structured replies, the meta context selection). The LIST-seen flag and the option budget
+ * (structured replies, extended headers, the meta context selection). The LIST-seen flag and the option budget
  * stay, as in nbdkit.
  */
 function forgetClearTextAgreement(state: Agreement): void {
   state.usingTls = true;
   state.structuredReplies = false;
+  state.extendedHeaders = false;
   state.metaContextExport = undefined;
   state.baseAllocation = false;
 }

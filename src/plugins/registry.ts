@@ -11,6 +11,7 @@ import type { Plugin } from "../api/plugin.ts";
 export type PluginLoader = () => Promise<(host?: PluginHost) => Plugin>;
 
 export const BUILTIN_PLUGINS: Readonly<Record<string, PluginLoader>> = {
+  curl: async () => (await import("./curl.ts")).createCurlPlugin,
   data: async () => (await import("./data.ts")).createDataPlugin,
   example1: async () => (await import("./example1.ts")).createExample1Plugin,
   example2: async () => (await import("./example2.ts")).createExample2Plugin,
@@ -19,6 +20,9 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginLoader>> = {
   file: async () => (await import("./file.ts")).createFilePlugin,
   full: async () => (await import("./full.ts")).createFullPlugin,
   memory: async () => (await import("./memory.ts")).createMemoryPlugin,
+  nbd: async () => (await import("./nbd.ts")).createNbdPlugin,
+  S3: async () => (await import("./s3.ts")).createS3Plugin,
+  s3: async () => (await import("./s3.ts")).createS3Plugin,
   null: async () => (await import("./null.ts")).createNullPlugin,
   pattern: async () => (await import("./pattern.ts")).createPatternPlugin,
   random: async () => (await import("./random.ts")).createRandomPlugin,

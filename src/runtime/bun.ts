@@ -8,7 +8,16 @@
 
 import { busyPoll } from "./busy-poll.ts";
 import process from "node:process";
-import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
+import type {
+  Accept,
+  ListenAddress,
+  Listener,
+  PeerAddress,
+  PipeState,
+  Receiver,
+  Runtime,
+} from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
@@ -29,10 +38,28 @@ import {
 import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
 import { importEsm } from "./esm-import.ts";
-import { isDirectory, pathExists } from "./node-path-checks.ts";
+import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
 import { makeTempDir, removePath } from "./node-temp-dir.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
+
+/**
+ * The exitwhen filter's pipe, read as a Bun.file stream (Bun's node:net takes no descriptor of
+ * a pipe): its end is the other side closing. What comes down it is dropped.
+ */
+function watchPipe(fd: number): () => PipeState {
+  let state: PipeState = "open";
+  try {
+    if (!isPipe(fd)) return () => "invalid";
+    const reader = Bun.file(fd).stream().getReader();
+    const drain = (): Promise<void> =>
+      reader.read().then(({ done }) => (done ? void (state = "closed") : drain()));
+    drain().catch(() => (state = "closed"));
+  } catch {
+    return () => "invalid";
+  }
+  return () => state;
+}
 
 /** One for the process: the garbage of every connection adds up. */
 const gcNudge = new GcNudge(() => Bun.gc(false));
@@ -110,17 +137,19 @@ function listenSocket(
   accept: Accept,
 ): Listener {
   const open = new Set<Promise<void>>();
-  const socket = handlers(address, accept, open);
+  // Half-open: a client's end of stream must not close the socket under replies still queued
+  // (Bun's default then drops them); socket-channel.ts ends it once everything is written.
+  const options = { socket: handlers(address, accept, open), allowHalfOpen: true };
   if (address.kind === "inherited") {
-    const listener = explained(() => Bun.listen({ fd: address.fd, socket }));
+    const listener = explained(() => Bun.listen({ fd: address.fd, ...options }));
     return { close: () => stop(listener, open) };
   }
   if (address.kind === "unix") {
-    const listener = explained(() => Bun.listen({ unix: address.path, socket }));
+    const listener = explained(() => Bun.listen({ unix: address.path, ...options }));
     return { unixSocket: address.path, close: () => stop(listener, open) };
   }
   const port = address.port;
-  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, socket }));
+  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, ...options }));
   const listener = bindTcp(address.host, bind);
   return { port: listener.port, close: () => stop(listener, open) };
 }
@@ -169,6 +198,10 @@ async function listenWebSocket(
 }
 
 export function createBunRuntime(): Runtime {
+  return withPluginListen(makeBunRuntime());
+}
+
+function makeBunRuntime(): Runtime {
   takeProcessStartEnv();
   return {
     name: "bun",
@@ -224,7 +257,7 @@ export function createBunRuntime(): Runtime {
     // runtime implements; only sockets need its native API for speed. libc, through
     // bun:ffi, finds and punches holes in files.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(bunLibc),
+      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
       { getEnv: (name) => process.env[name], pathExists },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.

@@ -49,9 +49,21 @@ export interface DenoApi {
   dlopen(path: string, symbols: LibcSymbols): { symbols: { signal(n: number, to: null): unknown } };
   unrefTimer(id: number): void;
   makeTempDirSync(options: { dir?: string; prefix: string }): string;
-  statSync(path: string): { readonly isDirectory: boolean };
+  statSync(path: string): DenoFileInfo;
+  /** Opens a file; here only to learn whether it may be read, then closed at once. */
+  openSync(path: string, options: { read: true }): { close(): void };
+  gid(): number | null;
   removeSync(path: string, options: { recursive: boolean }): void;
   writeTextFile(path: string, text: string): Promise<void>;
+}
+
+/** The part of Deno.FileInfo used here (mode, uid, gid are null on Windows). */
+export interface DenoFileInfo {
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+  readonly mode: number | null;
+  readonly uid: number | null;
+  readonly gid: number | null;
 }
 
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGUSR1";

@@ -9,10 +9,12 @@
  */
 
 import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
 import { lazyHost } from "./lazy-host.ts";
+import { denoPathExists } from "./deno-path-exists.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
@@ -131,6 +133,10 @@ async function listenInheritedFd(fd: number, accept: Accept): Promise<Listener> 
 }
 
 export function createDenoRuntime(): Runtime {
+  return withPluginListen(makeDenoRuntime());
+}
+
+function makeDenoRuntime(): Runtime {
   takeStartEnv({ get: (name) => Deno.env.get(name), unset: (name) => Deno.env.delete(name) });
   return {
     name: "deno",
@@ -224,12 +230,20 @@ export function createDenoRuntime(): Runtime {
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; only sockets need its native API for speed. libc, through
     // Deno.dlopen, finds and punches holes in files.
+    // Deno's node:fs cannot stat descriptors it did not open: libc's lseek tells a pipe.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(denoLibc),
-      {
-        getEnv: (name) => Deno.env.get(name),
-        pathExists: (path) => statOrNothing(path) !== undefined,
+      async () => {
+        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }] = await Promise.all([
+          import("./node-host.ts"),
+          import("./node-pipe-watch.ts"),
+          import("./libc-file.ts"),
+        ]);
+        return createNodeHost(denoLibc, (fd) => {
+          const libc = denoLibc();
+          return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
+        });
       },
+      { getEnv: (name) => Deno.env.get(name), pathExists: denoPathExists(Deno) },
     ),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.

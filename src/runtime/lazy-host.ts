@@ -22,6 +22,13 @@ export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCall
     openFile: async (path, readonly) => (await loaded()).openFile!(path, readonly),
     listDirectory: async (path) => (await loaded()).listDirectory!(path),
     createTempFile: async (directory) => (await loaded()).createTempFile!(directory),
+    openTextOutput: async (path, append) => (await loaded()).openTextOutput!(path, append),
+    runShell: async (script) => (await loaded()).runShell!(script),
+    watchPipe: async (fd) => (await loaded()).watchPipe!(fd),
+    readFirstLine: async (path) => (await loaded()).readFirstLine!(path),
+    readPassword: async (prompt) => (await loaded()).readPassword!(prompt),
+    connect: async (target, receiver) => (await loaded()).connect!(target, receiver),
+    startActivated: async (argv) => (await loaded()).startActivated!(argv),
     ...direct,
   };
 }

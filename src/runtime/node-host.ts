@@ -5,7 +5,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, type Stats } from "node:fs";
+import { closeSync, openSync, type Stats, writeSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
 import type {
@@ -13,12 +14,18 @@ import type {
   DirectoryEntry,
   DiskFile,
   FileKind,
+  PipeState,
   PluginHost,
   ReadableFile,
+  ShellEnd,
+  TextOutput,
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
 import { reason } from "./fs-reason.ts";
+import { readFirstLine, readPassword } from "./node-password.ts";
 import { createTempFile } from "./temp-file.ts";
+import { pathExists } from "./node-path-checks.ts";
+import { watchPipe } from "./node-pipe-watch.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
@@ -166,12 +173,43 @@ function runCommand(script: string, limit: number | undefined): Promise<CommandR
   });
 }
 
+/** Writes go straight to the descriptor (writeSync), so lines land in order and at once. */
+function openTextOutput(path: string, append: boolean): Promise<TextOutput> {
+  let fd: number;
+  try {
+    fd = openSync(path, append ? "a" : "w", 0o666);
+  } catch (error) {
+    return Promise.reject(reason(error));
+  }
+  const encoder = new TextEncoder();
+  return Promise.resolve({
+    write(text) {
+      const bytes = encoder.encode(text);
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+    },
+    close: () => closeSync(fd),
+  });
+}
+
+function runShell(script: string): Promise<ShellEnd> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", script], { stdio: "inherit" });
+    child.on("error", () => resolve({ status: 127 }));
+    child.on("exit", (code, name) => {
+      const signal = name ? osConstants.signals[name] ?? 0 : undefined;
+      resolve(signal === undefined ? { status: code ?? 1 } : { status: 128 + signal, signal });
+    });
+  });
+}
+
 /**
  * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
- * be loaded). It is asked once, when the first file is opened.
+ * be loaded). It is asked once, when the first file is opened. `watch` watches a pipe, as the
+ * runtime can (node:net's socket on a descriptor by default).
  */
 export function createNodeHost(
   loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
+  watch: (fd: number) => () => PipeState = watchPipe,
 ): PluginHost {
   let libc: Promise<Libc | undefined> | undefined;
   return {
@@ -187,7 +225,16 @@ export function createNodeHost(
     },
     listDirectory,
     createTempFile,
-    pathExists: (path) => existsSync(path),
+    pathExists,
+    openTextOutput,
+    runShell,
+    watchPipe: (fd) => Promise.resolve(watch(fd)),
+    readFirstLine,
+    readPassword,
+    // Loaded on first use: a server whose plugin connects nowhere never evaluates the client.
+    connect: async (target, receiver) =>
+      (await import("./node-connect.ts")).connectSocket(target, receiver),
+    startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
   };
 }
 

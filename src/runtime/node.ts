@@ -8,6 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { constants } from "node:os";
 import type { Accept, Channel, PeerAddress, Runtime } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { nodeHost } from "./node-host.ts";
 import { serveSocket } from "./node-socket.ts";
@@ -58,6 +59,10 @@ function attach(
 }
 
 export function createNodeRuntime(): Runtime {
+  return withPluginListen(makeNodeRuntime());
+}
+
+function makeNodeRuntime(): Runtime {
   takeProcessStartEnv();
   return {
     name: "node",
