@@ -45,6 +45,7 @@ const SHARED_STATELESS = new Set([
   "src/runtime/node-listening.ts",
   "src/runtime/node-socket.ts",
   "src/runtime/peer.ts",
+  "src/runtime/psk-ciphers.ts", // a constant
 ]);
 
 /** Resolves the command's imports of LAZY modules to their bundles, beside it, left out. */

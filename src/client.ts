@@ -10,7 +10,8 @@
 export { connect, type ConnectOptions, list } from "./client/connect.ts";
 export { type BlockSizes, type BlockStatusExtent, NbdClient } from "./client/client.ts";
 export { ConnectionClosedError, HandshakeError } from "./client/errors.ts";
-export { type NbdTarget, parseNbdUri } from "./client/uri.ts";
+export { type NbdTarget, parseNbdUri, type UriTls } from "./client/uri.ts";
+export { loadClientCredentials, type ReadFile } from "./client/tls-files.ts";
 export {
   type ClientWebSocket,
   connectWebSocket,
@@ -20,4 +21,4 @@ export type { ListedExport } from "./protocol/client-messages.ts";
 export { CMD_FLAG, STATE, TX_FLAG } from "./protocol/constants.ts";
 export { ERRNO, type Errno, NbdError } from "./api/errors.ts";
 export type { Offset } from "./api/plugin.ts";
-export type { Connect, ConnectTarget } from "./io.ts";
+export type { ClientTlsCredentials, Connect, ConnectTarget } from "./io.ts";

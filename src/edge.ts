@@ -7,9 +7,11 @@
 
 export * from "./api/plugin.ts";
 export {
+  type DetachedNext,
   type Filter,
   type FilterHandle,
   type FilterModule,
+  type NextContext,
   type NextHandle,
   type NextOpen,
   type NextReopen,

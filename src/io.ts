@@ -60,6 +60,31 @@ export interface Channel {
    * Rejects when the handshake fails.
    */
   startTls?(early: Uint8Array): Promise<void>;
+  /**
+   * The client's side of STARTTLS, where the runtime can act as a TLS client on a connection it
+   * opened (Connect): called once the server has answered STARTTLS with ACK and no byte follows.
+   * Resolves once the handshake is done; from then on write() encrypts and the receiver gets
+   * decrypted bytes. Rejects when the handshake fails (a certificate not trusted, say).
+   */
+  startTlsClient?(credentials: ClientTlsCredentials): Promise<void>;
+}
+
+/**
+ * What a client checks the server with and proves itself with (libnbd's tls-certificates
+ * directory, its tls-psk-file and username), as bytes already read.
+ */
+export interface ClientTlsCredentials {
+  /** PEM of the CAs the server's certificate must chain to; absent: the system's. */
+  readonly ca?: Uint8Array;
+  /** The client's own certificate and key, for a server that asks for one. */
+  readonly cert?: Uint8Array;
+  readonly key?: Uint8Array;
+  /** Check the server's certificate and its name (true unless told otherwise). */
+  readonly verifyPeer: boolean;
+  /** The name the server's certificate must carry: the host connected to. */
+  readonly serverName?: string;
+  /** A pre-shared key instead of certificates. */
+  readonly psk?: { readonly identity: string; readonly key: Uint8Array };
 }
 
 /** Where a runtime delivers one connection's received bytes. */
@@ -90,8 +115,17 @@ export interface Timers {
 }
 
 /**
- * Where a client connects out to (the nbd plugin, nbdts/client): TCP, a Unix socket, or a
- * WebSocket URL (ws:// or wss://) whose binary messages carry the bytes.
+ * TLS on a connection a client opens. "now": from the first byte (the curl and S3 plugins'
+ * https:), the server's certificate checked against the host and the CAs the runtime trusts;
+ * connect() resolves once the handshake is done. "starttls": plain at first, and the channel
+ * offers startTlsClient() to turn to TLS mid-stream (NBD's STARTTLS, for the nbd plugin and
+ * nbdts/client), so the runtime reads it in a way node:tls can take over. Absent: plain.
+ */
+export type ConnectTls = "now" | "starttls";
+
+/**
+ * Where a client connects out to (the nbd plugin, nbdts/client, the curl and S3 plugins): TCP,
+ * a Unix socket, or a WebSocket URL (ws:// or wss://) whose binary messages carry the bytes.
  */
 export type ConnectTarget =
   | {
@@ -99,13 +133,9 @@ export type ConnectTarget =
     /** A host name or an address (an IPv6 one without brackets). */
     readonly host: string;
     readonly port: number;
-    /**
-     * TLS over the connection (the curl and S3 plugins' https:), the server's certificate
-     * checked against `host` and the CAs the runtime trusts; resolves once the handshake is done.
-     */
-    readonly tls?: boolean;
+    readonly tls?: ConnectTls;
   }
-  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "unix"; readonly path: string; readonly tls?: "starttls" }
   | { readonly kind: "websocket"; readonly url: string };
 
 /**

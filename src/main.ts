@@ -3,7 +3,9 @@
  * where asked (-U, -p, -s, or on sockets passed by socket activation), goes into the background
  * unless told otherwise (-f, --run, -s, socket activation), writes the pid file, runs the
  * captive --run command, and stops cleanly on a signal.
- * Everything a runtime does for it comes through the Runtime contract.
+ * Everything a runtime does for it comes through the Runtime contract. What only some command
+ * lines need (the help texts, --dump-plugin's probe, --websocket's origin policy) is imported
+ * by those alone, so that starting a server loads less.
  */
 
 import {
@@ -22,9 +24,7 @@ import {
   serverDebugFlags,
   unusedDebugFlags,
 } from "./cli/debug-flags.ts";
-import { answerWithoutPlugin } from "./cli/answer-without-plugin.ts";
 import { buildUri } from "./cli/uri.ts";
-import { dumpPluginText, pluginHelpText, usageText, versionText } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
 import type { DebugFlag } from "./cli/option-values.ts";
 import { TLS_MODE, type TlsMode } from "./connection/tls-mode.ts";
@@ -35,14 +35,12 @@ import { applyParams, finishConfiguration, pluginStep } from "./backend/configur
 import { buildServer } from "./connection/build-server.ts";
 import { ConfigError, messageOf } from "./api/errors.ts";
 import type { Accept, ListenAddress, Listener, Runtime, UpgradeCheck } from "./io.ts";
-import { upgradeRefusal } from "./embed/upgrade-policy.ts";
 import { Log } from "./api/log.ts";
 import { loadFilters } from "./load/load-filter.ts";
 import { routeShutdown } from "./api/shutdown.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
 import { stackFilters } from "./backend/filter-stack.ts";
-import { probeHandle } from "./backend/probe-handle.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
 export async function main(runtime: Runtime): Promise<number> {
@@ -60,7 +58,7 @@ export async function main(runtime: Runtime): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       runtime.stderr(errorLine(error.message, self.name) + "\n");
-      if (error instanceof UsageError) runtime.stdout(usageText(self.name));
+      if (error instanceof UsageError) runtime.stdout((await helpTexts()).usageText(self.name));
       return 1;
     }
     throw error;
@@ -73,11 +71,15 @@ async function run(
   line: CommandLine,
   inherited: readonly number[],
 ): Promise<number> {
-  const facts = { name: runtime.name, tls: runtime.tls !== undefined };
-  const answer = answerWithoutPlugin(line, self, facts);
-  if (answer !== undefined) {
-    runtime.stdout(answer);
-    return 0;
+  // Only serving a named plugin surely needs one.
+  if (line.action !== ACTION.SERVE || line.plugin === undefined) {
+    const { answerWithoutPlugin } = await import("./cli/answer-without-plugin.ts");
+    const facts = { name: runtime.name, tls: runtime.tls !== undefined };
+    const answer = answerWithoutPlugin(line, self, facts);
+    if (answer !== undefined) {
+      runtime.stdout(answer);
+      return 0;
+    }
   }
   if (line.plugin === undefined) {
     throw new ConfigError("no plugins given on the command line.\nUse '--help' for usage.");
@@ -124,6 +126,7 @@ async function run(
     runtime.stderr(errorLine(warning, self.name) + "\n");
   }
   if (line.action === ACTION.HELP) {
+    const { pluginHelpText, usageText } = await helpTexts();
     const filterHelp = filters.map((filter, i) =>
       "\n" + pluginHelpText(filter, line.filters[i], "filter")
     );
@@ -132,13 +135,14 @@ async function run(
     return 0;
   }
   if (line.action === ACTION.VERSION) {
-    runtime.stdout(versionText(self.versionLine, ...filters, named));
+    runtime.stdout((await helpTexts()).versionText(self.versionLine, ...filters, named));
     return 0;
   }
   await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
   if (line.action === ACTION.DUMP_PLUGIN) {
+    const { probeHandle } = await import("./backend/probe-handle.ts");
     const handle = await probeHandle(named);
-    runtime.stdout(await dumpPluginText(named, line.plugin, plugin, handle));
+    runtime.stdout(await (await helpTexts()).dumpPluginText(named, line.plugin, plugin, handle));
     return 0;
   }
   // shutdown() while starting (exitwhen's event has happened already) ends the program at
@@ -182,7 +186,7 @@ async function run(
     await stop();
     return 0;
   }
-  const check = websocketCheck(line, log);
+  const check = line.websocket ? await websocketCheck(line, log) : undefined;
   const steps = { afterFork, stop, signals, program: self.name };
   return await serve(runtime, line, { accept, tls: tls.mode, check, inherited }, steps);
 }
@@ -199,7 +203,13 @@ interface ServeSteps {
 async function serve(
   runtime: Runtime,
   line: CommandLine,
-  connections: { accept: Accept; tls: TlsMode; check: UpgradeCheck; inherited: readonly number[] },
+  connections: {
+    accept: Accept;
+    tls: TlsMode;
+    /** --websocket's judge of upgrade requests; undefined without --websocket. */
+    check: UpgradeCheck | undefined;
+    inherited: readonly number[];
+  },
   { afterFork, stop, signals, program }: ServeSteps,
 ): Promise<number> {
   let tempDir: string | undefined;
@@ -218,7 +228,7 @@ async function serve(
     const tcp = { host: line.ipAddr, port: line.port ?? DEFAULT_PORT };
     const address: ListenAddress = socketPath !== undefined
       ? { kind: "unix", path: socketPath }
-      : line.websocket
+      : connections.check !== undefined // --websocket
       ? { kind: "websocket", ...tcp, check: connections.check }
       : { kind: "tcp", ...tcp };
     listener = connections.inherited.length > 0
@@ -278,7 +288,8 @@ async function serve(
 }
 
 /** --websocket's judge of upgrade requests: foreign web pages get 403, logged with the peer. */
-function websocketCheck(line: CommandLine, log: Log): UpgradeCheck {
+async function websocketCheck(line: CommandLine, log: Log): Promise<UpgradeCheck> {
+  const { upgradeRefusal } = await import("./embed/upgrade-policy.ts");
   const policy = { allowOrigins: line.websocketOrigins, allowHosts: line.websocketHosts };
   return (origin, host, peer) => {
     const reason = upgradeRefusal({ origin, host }, policy);
@@ -298,4 +309,9 @@ function writePidFile(runtime: Runtime, path: string): Promise<void> {
 /** nbdkit makes -U and -P paths absolute, so $uri names the socket from anywhere. */
 function absolute(runtime: Runtime, path: string): string {
   return path === PRIVATE_SOCKET || path.startsWith("/") ? path : `${runtime.cwd()}/${path}`;
+}
+
+/** The help texts (usage, --version, a plugin's help, --dump-plugin), which serving never needs. */
+function helpTexts(): Promise<typeof import("./cli/help.ts")> {
+  return import("./cli/help.ts");
 }

@@ -13,9 +13,10 @@ import {
   IV_ESSIV,
   KEYS,
   MODE_XTS,
+  PREV,
   TWEAK_ENC,
 } from "./layout";
-import { configure, sectors } from "./sectors";
+import { configure, padBlock, sectors, whiten } from "./sectors";
 import { buildTables } from "./tables";
 
 buildTables();
@@ -30,6 +31,10 @@ export function dataArea(): usize {
 
 export function dataSize(): u32 {
   return DATA_SIZE;
+}
+
+export function prevArea(): usize {
+  return PREV;
 }
 
 /**
@@ -64,4 +69,17 @@ export function encrypt(sectorLow: u32, sectorHigh: u32, length: u32): void {
 /** Deciphers, as encrypt enciphers. */
 export function decrypt(sectorLow: u32, sectorHigh: u32, length: u32): void {
   sectors((<u64> sectorHigh << 32) | sectorLow, length, false);
+}
+
+/**
+ * XTS only: XORs each block of the data area with its tweak (sectors from
+ * sectorHigh·2^32 + sectorLow on), and with the previous-block area when `withPrev` is 1.
+ */
+export function xtsWhiten(sectorLow: u32, sectorHigh: u32, length: u32, withPrev: u32): void {
+  whiten((<u64> sectorHigh << 32) | sectorLow, length, withPrev != 0);
+}
+
+/** Writes the CBC padding block after `length` bytes of the data area (sectors.ts padBlock). */
+export function cbcPadBlock(length: u32): void {
+  padBlock(length);
 }

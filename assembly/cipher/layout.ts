@@ -5,7 +5,8 @@
 //   KEYS     raw key bytes written by JS: the cipher key, then the ESSIV key
 //   ROUND KEYS  data key (encrypt and decrypt), tweak key (XTS), ESSIV key: 240 B each
 //   IV       the current sector's IV, or XTS tweak
-//   DATA     the bytes JS copies in, ciphers in place, and copies out
+//   DATA     the bytes JS copies in, ciphers in place, and copies out (and one block more)
+//   PREV     for deciphering through Web Crypto: the block before each block of DATA
 //
 // The module exports its memory; nothing here grows, so a JS view of it never goes stale.
 
@@ -56,4 +57,7 @@ export const ESSIV_ENC: usize = memory.data(SCHEDULE_SIZE, 16);
 
 export const IV: usize = memory.data(BLOCK_SIZE, 16);
 
-export const DATA: usize = memory.data(DATA_SIZE, 64);
+/** DATA_SIZE bytes, and room for the one block padBlock() writes after them. */
+export const DATA: usize = memory.data(DATA_SIZE + BLOCK_SIZE, 64);
+
+export const PREV: usize = memory.data(DATA_SIZE, 64);

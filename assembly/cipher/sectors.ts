@@ -23,6 +23,7 @@ import {
   IV_PLAIN,
   MODE_CBC,
   MODE_XTS,
+  PREV,
   SECTOR_SIZE,
   TWEAK_ENC,
 } from "./layout";
@@ -57,7 +58,7 @@ function makeIv(sector: u64): void {
 
 /** XORs the 128-bit value hi:lo into the block at `at`. */
 // @ts-ignore: decorator
-@inline
+
 function xorBlock(at: usize, lo: u64, hi: u64): void {
   store<u64>(at, load<u64>(at) ^ lo);
   store<u64>(at, load<u64>(at, 8) ^ hi, 8);
@@ -129,4 +130,39 @@ export function sectors(sector: u64, length: u32, encrypt: bool): void {
       else cbcDecrypt(at, n);
     } else ecb(at, n, encrypt);
   }
+}
+
+/**
+ * XORs each block of `length` bytes of DATA (sectors numbered from `sector` on) with its XTS
+ * tweak, and with the block of PREV at the same place when `withPrev`: the two steps around a
+ * bulk decryption done elsewhere (Web Crypto's AES-CBC, see src/filters/luks/native-xts.ts).
+ */
+export function whiten(sector: u64, length: u32, withPrev: bool): void {
+  for (let done: u32 = 0; done < length; done += SECTOR_SIZE) {
+    makeIv(sector++);
+    encryptBlock(TWEAK_ENC, tweakRounds, IV);
+    let lo = load<u64>(IV);
+    let hi = load<u64>(IV, 8);
+    const end = DATA + min(length, done + SECTOR_SIZE);
+    for (let at = DATA + done; at < end; at += BLOCK_SIZE) {
+      const prev = PREV + (at - DATA);
+      if (withPrev) xorBlock(at, lo ^ load<u64>(prev), hi ^ load<u64>(prev, 8));
+      else xorBlock(at, lo, hi);
+      const carry = hi >> 63;
+      hi = (hi << 1) | (lo >> 63);
+      lo = (lo << 1) ^ (0x87 & (0 - carry));
+    }
+  }
+}
+
+/**
+ * Writes after the `length` bytes of DATA the block that makes them end in valid PKCS#7
+ * padding for a CBC decryption: E(16 × 0x10 XOR the last block), with the data key.
+ */
+export function padBlock(length: u32): void {
+  const pad = DATA + length;
+  const last = pad - BLOCK_SIZE;
+  store<u64>(pad, load<u64>(last) ^ 0x1010101010101010);
+  store<u64>(pad, load<u64>(last, 8) ^ 0x1010101010101010, 8);
+  encryptBlock(DATA_ENC, dataRounds, pad);
 }

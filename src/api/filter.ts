@@ -121,6 +121,27 @@ export type NextOpen = (readonly: boolean, exportName: string) => Promise<NextHa
  */
 export type NextReopen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
 
+/**
+ * The layer below opened apart from any connection (nbdkit_next_context_open with shared
+ * contexts, the openonce filter's): prepared and ready, it lives until the filter closes it
+ * (its finalize, then its close), whichever connections come and go.
+ */
+export interface DetachedNext {
+  readonly handle: NextHandle;
+  close(): Promise<void>;
+}
+
+/** What a filter's open may do with the layer below besides `next`. */
+export interface NextContext {
+  /** Replaces this connection's layer below (see NextReopen). */
+  readonly reopen: NextReopen;
+  /**
+   * Opens another copy of the layer below, with this connection's TLS, that the filter owns
+   * and must close itself; it may serve several connections.
+   */
+  openDetached(readonly: boolean, exportName: string): Promise<DetachedNext>;
+}
+
 /** A filter: the load-time half of nbdkit's `struct nbdkit_filter`, and open(). */
 export interface Filter {
   /** Short name, ASCII letters, digits and dashes: `--filter=NAME`. */
@@ -145,8 +166,11 @@ export interface Filter {
   ): MaybePromise<void>;
   /** Every parameter is in; `next` completes the layers below. */
   configComplete?(next: () => Promise<void>): MaybePromise<void>;
-  /** May tighten (never loosen) the thread model: the chain runs with the strictest one. */
-  threadModel?(): MaybePromise<ThreadModel>;
+  /**
+   * May tighten (never loosen) the thread model: the chain runs with the strictest one.
+   * `below` is the layers below's (nbdkit's next_thread_model).
+   */
+  threadModel?(below: ThreadModel): MaybePromise<ThreadModel>;
   /** After every layer below is ready; `threadModel` is the one the server will use. */
   getReady?(threadModel: ThreadModel): MaybePromise<void>;
   /**
@@ -189,14 +213,15 @@ export interface Filter {
    * nothing, `{ close }` only watches the connection end. A filter that never calls `next`
    * must return at least getSize and readAt. Missing, the connection passes straight through.
    * `tls` says whether the connection runs over TLS (nbdkit's is_tls); the layer below is told
-   * the same. `reopen` replaces the layer below later, from a request (see NextReopen).
+   * the same. `context` can replace the layer below later, from a request (reopen), or open
+   * one apart from this connection (openDetached).
    */
   open?(
     next: NextOpen,
     readonly: boolean,
     exportName: string,
     tls: boolean,
-    reopen: NextReopen,
+    context: NextContext,
   ): MaybePromise<FilterHandle>;
 }
 

@@ -58,9 +58,20 @@ async function openFilter(filter: Filter, below: OpenLayer, request: OpenRequest
     }
     return await made.layer.reopen(() => below(nextReadonly, nextName, tls));
   };
+  const openDetached = async (nextReadonly: boolean, nextName: string) => {
+    const layer = await below(nextReadonly, nextName, tls);
+    const next = nextOf(layer);
+    try {
+      await next.ready();
+    } catch (error) {
+      await endLayers(layer).catch(() => {}); // the failure to report is the one above
+      throw error;
+    }
+    return { handle: next.handle, close: () => endLayers(layer) };
+  };
   let own: FilterHandle;
   try {
-    own = await filter.open!(openNext, readonly, exportName, tls, reopen);
+    own = await filter.open!(openNext, readonly, exportName, tls, { reopen, openDetached });
     if (typeof own !== "object" || own === null) {
       const what = `filter "${filter.name}" open returned ${String(own)}`;
       throw new NbdError(ERRNO.EINVAL, `${what}, not the methods it overrides`);

@@ -68,8 +68,8 @@ function wrap(
       return step(() => filter.configComplete!(next));
     },
     async threadModel() {
-      const mine = checkThreadModel(filter.name, await filter.threadModel?.());
       const theirs = checkThreadModel(below.name, await below.threadModel?.());
+      const mine = checkThreadModel(filter.name, await filter.threadModel?.(theirs));
       return Math.min(mine, theirs) as ThreadModel; // the more serialized of the two
     },
     async getReady() {

@@ -4,7 +4,7 @@
  * Resolves to an NbdClient ready for requests, or rejects saying what failed.
  */
 
-import type { Channel, Connect, Receiver } from "../io.ts";
+import type { Channel, ClientTlsCredentials, Connect, ConnectTarget, Receiver } from "../io.ts";
 import type { ListedExport } from "../protocol/client-messages.ts";
 import { NbdClient } from "./client.ts";
 import { type HandshakeOptions, listExports, negotiate } from "./handshake.ts";
@@ -12,7 +12,14 @@ import { Link } from "./link.ts";
 import { type NbdTarget, parseNbdUri } from "./uri.ts";
 import { connectWebSocket, type WebSocketClass } from "./websocket-transport.ts";
 
-export interface ConnectOptions extends Omit<HandshakeOptions, "startTls"> {
+export interface ConnectOptions extends Omit<HandshakeOptions, "tls"> {
+  /**
+   * STARTTLS: "require" (what an nbds URI means), "on" (TLS if the server agrees), "off"; by
+   * default "on" when `tls` credentials are given, else "off".
+   */
+  tlsMode?: "off" | "on" | "require";
+  /** Credentials for STARTTLS; by default the system's CAs, checking the server's name. */
+  tls?: Partial<ClientTlsCredentials>;
   /** Opens TCP and Unix connections (nbdts/client gives the runtime's on Node, Deno and Bun). */
   connect?: Connect;
   /**
@@ -23,11 +30,6 @@ export interface ConnectOptions extends Omit<HandshakeOptions, "startTls"> {
 
 /** Opens the transport the target names, with `link` receiving its bytes. */
 async function open(target: NbdTarget, link: Link, options: ConnectOptions): Promise<void> {
-  if (target.tls) {
-    throw new Error(
-      `Cannot connect to an nbds URI: this client has no TLS yet (use nbd://, or nbds+wss://)`,
-    );
-  }
   const global = (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
   // A WebSocket class given, or no connector: the WebSocket opens here; else the connector's.
   const WebSocket = options.WebSocket ?? (options.connect ? undefined : global);
@@ -36,13 +38,41 @@ async function open(target: NbdTarget, link: Link, options: ConnectOptions): Pro
     return;
   }
   if (options.connect !== undefined) {
-    link.attach(await options.connect(target, link));
+    const startTls = target.kind !== "websocket" && tlsOf(target, options).mode !== "off";
+    link.attach(await options.connect(transportOf(target, startTls), link));
     return;
   }
   throw new Error(
     `Cannot connect to ${target.kind === "unix" ? "a Unix socket" : target.kind}: no connector ` +
       "(import the client from nbdts/client on Node, Deno or Bun, or pass options.connect)",
   );
+}
+
+/**
+ * Where the target's transport is, as a runtime's Connect takes it, with STARTTLS to come if
+ * `startTls`. The target's own `tls` (an nbds URI) is not passed on: NBD's TLS is STARTTLS, never
+ * TLS from the first byte.
+ */
+export function transportOf(target: NbdTarget, startTls = false): ConnectTarget {
+  const tls = startTls ? "starttls" : undefined;
+  switch (target.kind) {
+    case "tcp":
+      return { kind: "tcp", host: target.host, port: target.port, tls };
+    case "unix":
+      return { kind: "unix", path: target.path, tls };
+    default:
+      return { kind: "websocket", url: target.url };
+  }
+}
+
+/** The STARTTLS mode and credentials: an nbds URI requires TLS; the server's name is checked. */
+function tlsOf(
+  target: NbdTarget,
+  options: ConnectOptions,
+): { mode: "off" | "on" | "require"; credentials: ClientTlsCredentials } {
+  const mode = target.tls ? "require" : options.tlsMode ?? (options.tls ? "on" : "off");
+  const serverName = target.kind === "tcp" ? target.host : "localhost";
+  return { mode, credentials: { verifyPeer: true, serverName, ...options.tls } };
 }
 
 function targetOf(uri: string | NbdTarget): NbdTarget {
@@ -58,7 +88,8 @@ export async function connect(
   const link = new Link();
   await open(target, link, options);
   try {
-    const agreement = await negotiate(link, { exportName: target.exportName, ...options });
+    const tls = target.kind === "websocket" ? undefined : tlsOf(target, options);
+    const agreement = await negotiate(link, { exportName: target.exportName, ...options, tls });
     return new NbdClient(link, agreement);
   } catch (error) {
     link.close();
@@ -72,9 +103,13 @@ export async function list(
   options: ConnectOptions = {},
 ): Promise<ListedExport[]> {
   const link = new Link();
-  await open(targetOf(uri), link, options);
+  const target = targetOf(uri);
+  await open(target, link, options);
   try {
-    return await listExports(link);
+    return await listExports(
+      link,
+      target.kind === "websocket" ? undefined : tlsOf(target, options),
+    );
   } finally {
     link.close();
   }
@@ -86,7 +121,7 @@ export async function list(
  */
 export function clientOver(
   channel: Channel,
-  options: Omit<HandshakeOptions, "startTls"> = {},
+  options: Omit<HandshakeOptions, "tls"> = {},
 ): { receiver: Receiver; client: Promise<NbdClient> } {
   const link = new Link();
   link.attach(channel);

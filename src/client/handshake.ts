@@ -21,6 +21,7 @@ import {
 import type { ReplyEvent } from "../protocol/reply-codec.ts";
 import { ConnectionClosedError, HandshakeError } from "./errors.ts";
 import type { Link } from "./link.ts";
+import type { ClientTlsCredentials } from "../io.ts";
 
 /** What the client asks for in the handshake. */
 export interface HandshakeOptions {
@@ -30,8 +31,11 @@ export interface HandshakeOptions {
   structuredReplies?: boolean;
   /** Meta contexts to ask for when structured replies are on (default ["base:allocation"]). */
   metaContexts?: readonly string[];
-  /** Runs STARTTLS first; absent, no TLS is asked for. */
-  startTls?: (link: Link) => Promise<void>;
+  /**
+   * STARTTLS before any other option: "require" fails unless the server agrees, "on" goes on in
+   * clear if it refuses; absent or "off", no TLS is asked for.
+   */
+  tls?: { readonly mode: "off" | "on" | "require"; readonly credentials: ClientTlsCredentials };
 }
 
 /** Block size constraints the server gave (NBD_INFO_BLOCK_SIZE). */
@@ -63,7 +67,7 @@ export async function negotiate(link: Link, options: HandshakeOptions): Promise<
   const exportName = options.exportName ?? "";
   const greeting = await link.nextEvent();
   if (greeting.kind === "oldstyle") {
-    if (options.startTls) {
+    if (options.tls?.mode === "require") {
       throw new ConnectionClosedError("Cannot use TLS: the server greeted oldstyle");
     }
     link.startTransmission();
@@ -78,7 +82,7 @@ export async function negotiate(link: Link, options: HandshakeOptions): Promise<
     };
   }
   const noZeroes = await greet(link, greeting);
-  if (options.startTls) await options.startTls(link);
+  if (options.tls && options.tls.mode !== "off") await startTls(link, options.tls);
   let structuredReplies = false;
   const metaContexts = new Map<string, number>();
   if (options.structuredReplies ?? true) {
@@ -111,6 +115,18 @@ async function greet(link: Link, greeting: ReplyEvent): Promise<boolean> {
   const flags = HANDSHAKE_FLAG.FIXED_NEWSTYLE | (noZeroes ? HANDSHAKE_FLAG.NO_ZEROES : 0);
   await link.send([encodeClientFlags(flags)]);
   return noZeroes;
+}
+
+/** NBD_OPT_STARTTLS, then the TLS handshake on the same connection once the server agrees. */
+async function startTls(
+  link: Link,
+  tls: { readonly mode: "off" | "on" | "require"; readonly credentials: ClientTlsCredentials },
+): Promise<void> {
+  const reply = await ask(link, OPT.STARTTLS);
+  if (reply.type === REP.ACK) return await link.upgrade(tls.credentials);
+  if (tls.mode === "require") {
+    throw new HandshakeError(OPT.STARTTLS, reply.type, optionErrorText(reply.data));
+  }
 }
 
 /** Sends one option and answers its single reply (ACK or an error). */
@@ -195,11 +211,15 @@ async function exportNameOnly(
   return { ...agreed, size: reply.size, flags: reply.flags };
 }
 
-/** NBD_OPT_LIST: the exports the server names, then ABORT. */
-export async function listExports(link: Link): Promise<ListedExport[]> {
+/** NBD_OPT_LIST (after STARTTLS when asked): the exports the server names, then ABORT. */
+export async function listExports(
+  link: Link,
+  tls?: HandshakeOptions["tls"],
+): Promise<ListedExport[]> {
   const greeting = await link.nextEvent();
   if (greeting.kind === "oldstyle") return [{ name: "", description: "" }];
   await greet(link, greeting);
+  if (tls && tls.mode !== "off") await startTls(link, tls);
   await link.send([encodeOption(OPT.LIST)]);
   const exports: ListedExport[] = [];
   for (;;) {

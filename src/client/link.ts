@@ -5,7 +5,7 @@
  */
 
 import { asError, ProtocolError } from "../api/errors.ts";
-import type { Channel, Receiver } from "../io.ts";
+import type { Channel, ClientTlsCredentials, Receiver } from "../io.ts";
 import { ReplyCodec, type ReplyEvent } from "../protocol/reply-codec.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import { InFlight } from "./replies.ts";
@@ -67,9 +67,15 @@ export class Link implements Receiver {
     this.transmitting = true;
   }
 
-  /** Bytes received but not decoded: at STARTTLS they belong to TLS. */
-  takeUnconsumed(): Uint8Array {
-    return this.codec.takeUnconsumed();
+  /** STARTTLS was agreed: the channel turns into TLS; no clear byte may be left unread. */
+  async upgrade(credentials: ClientTlsCredentials): Promise<void> {
+    if (this.codec.takeUnconsumed().length > 0) {
+      throw new ConnectionClosedError("Cannot start TLS: the server sent bytes after its ACK");
+    }
+    if (!this.channel?.startTlsClient) {
+      throw new ConnectionClosedError("Cannot start TLS: this connection cannot be upgraded");
+    }
+    await this.channel.startTlsClient(credentials);
   }
 
   get isClosed(): boolean {

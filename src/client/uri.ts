@@ -5,9 +5,21 @@
  * nbd+ws URI"). The export name is the path without its first '/', percent-decoded.
  */
 
+/**
+ * The TLS settings a URI's query may carry (libnbd's names: tls-certificates, tls-verify-peer,
+ * tls-psk-file, tls-username; the username may also be the authority's userinfo). Files are
+ * named, not read: reading them is the runtime's business.
+ */
+export interface UriTls {
+  readonly certificates?: string;
+  readonly verifyPeer?: boolean;
+  readonly pskFile?: string;
+  readonly username?: string;
+}
+
 /** What a URI says: the transport, the export name and whether TLS is required. */
 export type NbdTarget =
-  & { readonly exportName: string; readonly tls: boolean }
+  & { readonly exportName: string; readonly tls: boolean; readonly tlsQuery?: UriTls }
   & (
     | { readonly kind: "tcp"; readonly host: string; readonly port: number }
     | { readonly kind: "unix"; readonly path: string }
@@ -53,17 +65,18 @@ export function parseNbdUri(text: string): NbdTarget {
   }
   const socket = url.searchParams.get("socket");
   const tls = scheme.tls;
+  const tlsQuery = tlsOf(url);
   switch (scheme.kind) {
     case "unix":
       if (socket === null) {
         throw new SyntaxError(`Cannot parse NBD URI "${text}": nbd+unix needs ?socket=PATH`);
       }
-      return { kind: "unix", path: socket, exportName, tls };
+      return { kind: "unix", path: socket, exportName, tls, tlsQuery };
     case "tcp": {
       if (url.hostname === "") throw new SyntaxError(`Cannot parse NBD URI "${text}": no host`);
       const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
       const port = url.port === "" ? NBD_PORT : Number(url.port);
-      return { kind: "tcp", host, port, exportName, tls };
+      return { kind: "tcp", host, port, exportName, tls, tlsQuery };
     }
     case "websocket": {
       if (url.hostname === "") throw new SyntaxError(`Cannot parse NBD URI "${text}": no host`);
@@ -77,4 +90,21 @@ export function parseNbdUri(text: string): NbdTarget {
       return { kind: "websocket", url: wsUrl, exportName, tls: false };
     }
   }
+}
+
+/** The TLS query parameters, if any; a verify-peer that is not a boolean is a SyntaxError. */
+function tlsOf(url: URL): UriTls | undefined {
+  const query = url.searchParams;
+  const verify = query.get("tls-verify-peer");
+  if (verify !== null && !/^(true|false|on|off|yes|no|1|0)$/i.test(verify)) {
+    throw new SyntaxError(`Cannot parse NBD URI: tls-verify-peer=${verify} is not a boolean`);
+  }
+  const found: UriTls = {
+    certificates: query.get("tls-certificates") ?? undefined,
+    verifyPeer: verify === null ? undefined : /^(true|on|yes|1)$/i.test(verify),
+    pskFile: query.get("tls-psk-file") ?? undefined,
+    username: query.get("tls-username") ??
+      (url.username ? decodeURIComponent(url.username) : undefined),
+  };
+  return Object.values(found).some((value) => value !== undefined) ? found : undefined;
 }

@@ -64,7 +64,7 @@ export function createRetryFilter(): Filter {
 
     threadModel: () => THREAD_MODEL.SERIALIZE_REQUESTS,
 
-    async open(next, readonly, exportName, _tls, reopen) {
+    async open(next, readonly, exportName, _tls, { reopen }) {
       const below = await next(readonly, exportName);
       const connection = new RetryConnection(settings, below, reopen, readonly, exportName);
       return {

@@ -14,11 +14,13 @@ import { THREAD_MODEL } from "../api/plugin.ts";
 import { VERSION } from "../api/version.ts";
 import type { ConnectTarget, PluginHost } from "../io.ts";
 import type { NbdClient } from "../client/client.ts";
-import { connect, list } from "../client/connect.ts";
+import { connect, list, transportOf } from "../client/connect.ts";
 import { type NbdTarget, parseNbdUri } from "../client/uri.ts";
 import { createNbdHandle } from "./nbd/handle.ts";
 import { type ActivatedServer, startCommand } from "./nbd/command.ts";
-import { NBD_CONFIG_HELP, TLS_KEYS } from "./nbd/params.ts";
+import { NBD_CONFIG_HELP } from "./nbd/params.ts";
+import { TlsParams } from "./nbd/tls-params.ts";
+import type { ClientTlsCredentials } from "../io.ts";
 import { DialIn, parseListenAddress } from "./nbd/websocket-listen.ts";
 
 /** The server's address, with the export name to ask for (decided per connection). */
@@ -35,7 +37,10 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
   let retry = 0;
   let shared: boolean | undefined;
   let dynamicExport = false;
-  let tls: string | undefined;
+  const tlsParams = new TlsParams();
+  let tls: { mode: "off" | "on" | "require"; credentials?: Partial<ClientTlsCredentials> } = {
+    mode: "off",
+  };
   let where: ConnectTarget | undefined;
   let exportName = "";
   let sharedClient: NbdClient | undefined;
@@ -53,7 +58,11 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
     const target = targetOf(where!, name);
     for (let attempt = 0;; attempt++) {
       try {
-        return await connect(target, { connect: connector() });
+        return await connect(target, {
+          connect: connector(),
+          tlsMode: tls.mode,
+          tls: tls.credentials,
+        });
       } catch (error) {
         if (attempt >= retry) throw error;
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -97,19 +106,13 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
         case "dynamic-export":
           dynamicExport = parseBool(value);
           return;
-        case "tls":
-          tls = value;
-          return;
         default:
-          if (TLS_KEYS.includes(key)) {
-            tls ??= "on";
-            return;
-          }
+          if (tlsParams.config(key, value)) return;
           throw new ConfigError(`unknown parameter '${key}'`);
       }
     },
 
-    configComplete() {
+    async configComplete() {
       const ways = [
         given.socket,
         given.hostname,
@@ -132,12 +135,8 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
       if (given.port !== undefined && given.hostname === undefined) {
         throw new ConfigError("‘port’ parameter should only be used with ‘hostname’ or ‘vsock’");
       }
-      if (tls !== undefined && !/^(off|false|no|0)$/i.test(tls)) {
-        throw new ConfigError(
-          "tls: this nbd plugin has no TLS client yet; use tls=off, or an nbds+wss:// uri",
-        );
-      }
       let uriExport = "";
+      let required = false; // an nbds URI
       if (given.uri !== undefined) {
         let parsed: NbdTarget;
         try {
@@ -145,11 +144,9 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
         } catch (error) {
           throw new ConfigError(`uri: ${messageOf(error)}`);
         }
-        if (parsed.tls) {
-          throw new ConfigError("uri: this nbd plugin has no TLS client yet (nbds is refused)");
-        }
         uriExport = parsed.exportName;
-        where = parsed;
+        required = parsed.tls;
+        where = transportOf(parsed);
       } else if (given.socket !== undefined) {
         where = { kind: "unix", path: given.socket };
       } else if (given.hostname !== undefined) {
@@ -163,6 +160,7 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
         throw new ConfigError("cannot use 'dynamic-export' with shared connection");
       }
       exportName = given.export ?? uriExport;
+      tls = await tlsParams.settle(host, required);
     },
 
     async afterFork() {
@@ -184,11 +182,12 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
       activated?.stop();
     },
 
-    dumpPlugin: () => ["libnbd_tls=0", "libnbd_uri=1", "libnbd_vsock=0", "libnbd_dynamic_list=1"],
+    dumpPlugin: () => ["libnbd_tls=1", "libnbd_uri=1", "libnbd_vsock=0", "libnbd_dynamic_list=1"],
 
     async listExports() {
       if (!dynamicExport) return [{ name: "" }];
-      return (await list(targetOf(where!, ""), { connect: connector() }))
+      const options = { connect: connector(), tlsMode: tls.mode, tls: tls.credentials };
+      return (await list(targetOf(where!, ""), options))
         .map(({ name, description }) => ({ name, description: description || undefined }));
     },
 

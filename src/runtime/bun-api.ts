@@ -34,7 +34,7 @@ export interface BunApi<SocketData, WebSocketData> {
  */
 export type ListenOptions<Data> =
   & ({ unix: string } | { hostname: string; port: number } | { fd: number })
-  & { socket: SocketHandlers<Data> };
+  & { socket: SocketHandlers<Data>; allowHalfOpen?: boolean };
 
 /** Handlers are shared by every socket of a listener; each socket's own state is `data`. */
 export interface SocketHandlers<Data> {

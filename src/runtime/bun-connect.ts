@@ -1,7 +1,8 @@
 /**
  * PluginHost.connect on Bun: TCP and TLS on Bun.connect, with the same SocketChannel as a
  * served connection; abort() terminates the socket. With TLS it resolves only once the
- * handshake has checked the server's certificate. Anything else goes to `others`.
+ * handshake has checked the server's certificate. Anything else (Unix sockets, STARTTLS,
+ * WebSockets) goes to `others`.
  */
 
 import type { Connect, Receiver } from "../io.ts";
@@ -20,8 +21,10 @@ export function bunConnect(
   others: Connect,
 ): Connect {
   return (target, receiver) => {
-    if (target.kind !== "tcp") return others(target, receiver);
-    const { host: hostname, port, tls } = target;
+    // STARTTLS wraps the socket in node:tls mid-stream, which node-connect.ts does.
+    if (target.kind !== "tcp" || target.tls === "starttls") return others(target, receiver);
+    const { host: hostname, port } = target;
+    const tls = target.tls === "now";
     const where = `${hostname}:${port}`;
     return new Promise((resolve, reject) => {
       const refused = (error: Error) =>

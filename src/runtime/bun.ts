@@ -7,7 +7,6 @@
  */
 
 import { busyPoll } from "./busy-poll.ts";
-import { mkdtemp, rm } from "node:fs/promises";
 import process from "node:process";
 import type {
   Accept,
@@ -20,11 +19,9 @@ import type {
 } from "../io.ts";
 import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
-import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
-import { WebSocketShim } from "./bun-websocket.ts";
-import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
+import type { WebSocketShim } from "./bun-websocket.ts";
 import { GcNudge } from "./gc-nudge.ts";
 import { lazyHost, nodeConnect } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
@@ -39,11 +36,11 @@ import {
   onSignal,
   takeProcessStartEnv,
 } from "./node-process.ts";
-import { bunDiagnostics, locatedError } from "./source-location.ts";
 import { outputOpen, programPath } from "./start-env.ts";
 import { tlsSupport } from "./tls-support.ts";
 import { importEsm } from "./esm-import.ts";
 import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
+import { makeTempDir, removePath } from "./node-temp-dir.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
 
@@ -141,17 +138,19 @@ function listenSocket(
   accept: Accept,
 ): Listener {
   const open = new Set<Promise<void>>();
-  const socket = handlers(address, accept, open);
+  // Half-open: a client's end of stream must not close the socket under replies still queued
+  // (Bun's default then drops them); socket-channel.ts ends it once everything is written.
+  const options = { socket: handlers(address, accept, open), allowHalfOpen: true };
   if (address.kind === "inherited") {
-    const listener = explained(() => Bun.listen({ fd: address.fd, socket }));
+    const listener = explained(() => Bun.listen({ fd: address.fd, ...options }));
     return { close: () => stop(listener, open) };
   }
   if (address.kind === "unix") {
-    const listener = explained(() => Bun.listen({ unix: address.path, socket }));
+    const listener = explained(() => Bun.listen({ unix: address.path, ...options }));
     return { unixSocket: address.path, close: () => stop(listener, open) };
   }
   const port = address.port;
-  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, socket }));
+  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, ...options }));
   const listener = bindTcp(address.host, bind);
   return { port: listener.port, close: () => stop(listener, open) };
 }
@@ -161,11 +160,19 @@ async function stop(listener: BunListener, open: Set<Promise<void>>): Promise<vo
   await Promise.all(open);
 }
 
-/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
-function listenWebSocket(
+/**
+ * HTTP on the port; each WebSocket request the check allows becomes one NBD connection. What
+ * only WebSockets use is imported here, by a server that listens for them.
+ */
+async function listenWebSocket(
   { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
   accept: Accept,
-): Listener {
+): Promise<Listener> {
+  const [{ acceptWebSocket }, { answerInsteadOfUpgrade }, { WebSocketShim }] = await Promise.all([
+    import("../embed/websocket.ts"),
+    import("./websocket-gate.ts"),
+    import("./bun-websocket.ts"),
+  ]);
   const server = bindTcp(host, (hostname) =>
     Bun.serve({
       hostname,
@@ -235,8 +242,8 @@ function makeBunRuntime(): Runtime {
       return child.signalCode === null ? { status } : { status, signal: status - 128 };
     },
 
-    makeTempDir: () => mkdtemp("/tmp/nbdts"),
-    removePath: (path) => rm(path, { recursive: true, force: true }),
+    makeTempDir,
+    removePath,
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 
     // Bun implements Node's process: signals and parent watching are shared with Node.
@@ -272,6 +279,7 @@ function makeBunRuntime(): Runtime {
         return await importEsm(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
       } catch (error) {
         // Bun says only "3 errors building …": its BuildMessages say where.
+        const { bunDiagnostics, locatedError } = await import("./source-location.ts");
         const diagnostics = bunDiagnostics(error);
         throw diagnostics.length > 0 ? locatedError(diagnostics, process.cwd()) : error;
       }

@@ -51,12 +51,12 @@ export interface DenoApi {
   /** Foreign functions (needs --allow-ffi, which -A gives): here only libc's signal(). */
   dlopen(path: string, symbols: LibcSymbols): { symbols: { signal(n: number, to: null): unknown } };
   unrefTimer(id: number): void;
-  makeTempDir(options: { dir?: string; prefix: string }): Promise<string>;
+  makeTempDirSync(options: { dir?: string; prefix: string }): string;
   statSync(path: string): DenoFileInfo;
   /** Opens a file; here only to learn whether it may be read, then closed at once. */
   openSync(path: string, options: { read: true }): { close(): void };
   gid(): number | null;
-  remove(path: string, options: { recursive: boolean }): Promise<void>;
+  removeSync(path: string, options: { recursive: boolean }): void;
   writeTextFile(path: string, text: string): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 /**
  * PluginHost.connect on Deno: TCP and TLS on Deno.connect and Deno.connectTls, read like a
  * served connection by a StreamChannel (straight into the receiver's buffers); abort() closes
- * the connection under it. Anything else (Unix sockets, WebSockets) goes to `others`.
+ * the connection under it. Anything else (Unix sockets, STARTTLS, WebSockets) goes to `others`.
  */
 
 import type { Connect } from "../io.ts";
@@ -11,11 +11,12 @@ import { withAbort } from "./with-abort.ts";
 
 export function denoConnect(Deno: DenoApi, others: Connect): Connect {
   return async (target, receiver) => {
-    if (target.kind !== "tcp") return others(target, receiver);
+    // STARTTLS wraps the socket in node:tls mid-stream, which node-connect.ts does.
+    if (target.kind !== "tcp" || target.tls === "starttls") return others(target, receiver);
     const { host: hostname, port } = target;
     let conn: DenoConn;
     try {
-      if (target.tls) {
+      if (target.tls === "now") {
         const tls = await Deno.connectTls({ hostname, port });
         await tls.handshake().catch((error) => {
           tls.close();

@@ -11,10 +11,8 @@
 import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
 import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
-import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
-import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { lazyHost, nodeConnect } from "./lazy-host.ts";
 import { denoPathExists } from "./deno-path-exists.ts";
 import { denoConnect } from "./deno-connect.ts";
@@ -43,11 +41,18 @@ const bindTcp = tcpBinder(
     error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied,
 );
 
-/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
+/**
+ * HTTP on the port; each WebSocket request the check allows becomes one NBD connection. What
+ * only WebSockets use is imported here, by a server that listens for them.
+ */
 async function listenWebSocket(
   { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
   accept: Accept,
 ): Promise<Listener> {
+  const [{ acceptWebSocket }, { answerInsteadOfUpgrade }] = await Promise.all([
+    import("../embed/websocket.ts"),
+    import("./websocket-gate.ts"),
+  ]);
   const handler: ServeHandler = (request, info) => {
     // The address must be read before upgrading: the request is closed afterwards.
     const { hostname, port } = info.remoteAddr;
@@ -189,14 +194,19 @@ function makeDenoRuntime(): Runtime {
       return signal === null ? { status: code } : { status: code, signal: code - 128 };
     },
 
-    makeTempDir: () => Deno.makeTempDir({ dir: "/tmp", prefix: "nbdts" }),
-    async removePath(path) {
-      try {
-        await Deno.remove(path, { recursive: true });
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-    },
+    // One directory each: done at once, rather than by Deno's thread pool for async file calls
+    // (a throw in a promise's executor rejects it).
+    makeTempDir: () =>
+      new Promise((resolve) => resolve(Deno.makeTempDirSync({ dir: "/tmp", prefix: "nbdts" }))),
+    removePath: (path) =>
+      new Promise((resolve) => {
+        try {
+          Deno.removeSync(path, { recursive: true });
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+        resolve();
+      }),
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),
 
     ...denoSignals(Deno),

@@ -9,7 +9,6 @@ import { closeSync, openSync, type Stats, writeSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
 import process from "node:process";
-import { connectSocket } from "./node-connect.ts";
 import type {
   CommandResult,
   DirectoryEntry,
@@ -232,7 +231,9 @@ export function createNodeHost(
     watchPipe: (fd) => Promise.resolve(watch(fd)),
     readFirstLine,
     readPassword,
-    connect: connectSocket,
+    // Loaded on first use: a server whose plugin connects nowhere never evaluates the client.
+    connect: async (target, receiver) =>
+      (await import("./node-connect.ts")).connectSocket(target, receiver),
     startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
   };
 }

@@ -4,7 +4,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { constants } from "node:os";
 import type { Accept, Channel, PeerAddress, Runtime } from "../io.ts";
@@ -30,6 +30,7 @@ import {
 } from "./node-process.ts";
 import { outputOpen, programPath } from "./start-env.ts";
 import { isDirectory } from "./node-path-checks.ts";
+import { makeTempDir, removePath } from "./node-temp-dir.ts";
 
 /**
  * Each connection's own read buffer, reused for every read that does not go straight into a
@@ -133,8 +134,8 @@ function makeNodeRuntime(): Runtime {
       });
     },
 
-    makeTempDir: () => mkdtemp("/tmp/nbdts"),
-    removePath: (path) => rm(path, { recursive: true, force: true }),
+    makeTempDir,
+    removePath,
     writeTextFile: (path, text) => writeFile(path, text),
 
     onSignal,

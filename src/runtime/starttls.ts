@@ -18,6 +18,7 @@ import type {
   X509Credentials,
 } from "../io.ts";
 import { feed, socketChannel } from "./node-socket.ts";
+import { PSK_CIPHERS } from "./psk-ciphers.ts";
 
 /** Received TLS records buffered before the runtime's channel is paused. */
 const RECORDS_HIGH_WATER = 256 * 1024;
@@ -27,24 +28,6 @@ const CLOSED_IN_HANDSHAKE = "the client closed the connection during the handsha
 
 /** GnuTLS's default handshake timeout, which nbdkit uses. */
 const HANDSHAKE_TIMEOUT_MS = 40_000;
-
-/**
- * With pre-shared keys: TLS 1.3 (OpenSSL takes an external PSK only with a SHA-256 suite) and
- * the TLS 1.2 PSK suites nbdkit's GnuTLS priority adds (+ECDHE-PSK:+DHE-PSK:+PSK).
- */
-const PSK_CIPHERS = [
-  "TLS_AES_128_GCM_SHA256",
-  "TLS_CHACHA20_POLY1305_SHA256",
-  "ECDHE-PSK-CHACHA20-POLY1305",
-  "ECDHE-PSK-AES256-CBC-SHA384",
-  "ECDHE-PSK-AES128-CBC-SHA256",
-  "DHE-PSK-AES256-GCM-SHA384",
-  "DHE-PSK-AES128-GCM-SHA256",
-  "DHE-PSK-CHACHA20-POLY1305",
-  "PSK-AES256-GCM-SHA384",
-  "PSK-AES128-GCM-SHA256",
-  "PSK-CHACHA20-POLY1305",
-].join(":");
 
 /**
  * Checks `credentials`, as a runtime's TlsSupport.prepare does (tls-support.ts): a PEM that

@@ -27,6 +27,9 @@ interface CipherExports {
   setCipher(mode: number, ivMode: number, keyBytes: number, essivKeyBytes: number): number;
   encrypt(sectorLow: number, sectorHigh: number, length: number): void;
   decrypt(sectorLow: number, sectorHigh: number, length: number): void;
+  prevArea(): number;
+  xtsWhiten(sectorLow: number, sectorHigh: number, length: number, withPrev: number): void;
+  cbcPadBlock(length: number): void;
 }
 
 /** One cipher set-up and the area its data passes through. */
@@ -47,6 +50,22 @@ export interface Cipher {
    */
   encrypt(sector: number | bigint, length: number): void;
   decrypt(sector: number | bigint, length: number): void;
+  /**
+   * For a bulk decryption done elsewhere (Web Crypto's AES-CBC): the area of the block before
+   * each block of `data`, as long as `data`.
+   */
+  readonly prev: Uint8Array;
+  /**
+   * XTS only: XORs the first `length` bytes of `data` with their tweaks (sectors from `sector`
+   * on), and with the blocks of `prev` at the same places when `withPrev`.
+   */
+  whiten(sector: number | bigint, length: number, withPrev: boolean): void;
+  /**
+   * The block to put after the first `length` bytes of `data` (at least one block) for an
+   * AES-CBC decryption of them to end in valid PKCS#7 padding: E(16 × 0x10 XOR their last
+   * block) with the data key. A view of memory, valid until the next call.
+   */
+  padBlock(length: number): Uint8Array;
 }
 
 /** Where the ESSIV key goes in the key area (assembly/cipher/layout.ts ESSIV_KEY_OFFSET). */
@@ -79,8 +98,10 @@ export function createCipher(): Cipher {
     }
     return length;
   };
+  const prev = heap.subarray(wasm.prevArea(), wasm.prevArea() + wasm.dataSize());
   return {
     data,
+    prev,
     setKey(mode, ivMode, key, essivKey) {
       const keys = heap.subarray(wasm.keyArea(), wasm.keyArea() + 128);
       if (key.length > ESSIV_KEY_OFFSET || (essivKey?.length ?? 0) > 32) {
@@ -95,5 +116,18 @@ export function createCipher(): Cipher {
     },
     encrypt: (sector, length) => callWithSector(wasm.encrypt, sector, checked(length)),
     decrypt: (sector, length) => callWithSector(wasm.decrypt, sector, checked(length)),
+    whiten(sector, length, withPrev) {
+      const flag = withPrev ? 1 : 0;
+      const at = checked(length);
+      if (typeof sector === "number") {
+        wasm.xtsWhiten(sector >>> 0, Math.floor(sector / 2 ** 32), at, flag);
+      } else wasm.xtsWhiten(Number(sector & 0xffffffffn), Number(sector >> 32n), at, flag);
+    },
+    padBlock(length) {
+      if (checked(length) < 16) throw new RangeError("Cannot pad an empty run of blocks");
+      wasm.cbcPadBlock(length);
+      const at = wasm.dataArea() + length;
+      return heap.subarray(at, at + 16);
+    },
   };
 }

@@ -9,9 +9,15 @@ import { describe, expect, test } from "vitest";
 import { Backend } from "../../src/backend/backend.ts";
 import { FinalizeError } from "../../src/backend/layer.ts";
 import { NbdError } from "../../src/api/errors.ts";
-import { type Filter, type NextHandle, type NextReopen, ZERO_MODE } from "../../src/api/filter.ts";
+import {
+  type DetachedNext,
+  type Filter,
+  type NextHandle,
+  type NextReopen,
+  ZERO_MODE,
+} from "../../src/api/filter.ts";
 import { stackFilters } from "../../src/backend/filter-stack.ts";
-import { CACHE_MODE, FLAG, FUA_MODE, type Plugin } from "../../src/api/plugin.ts";
+import { CACHE_MODE, FLAG, FUA_MODE, type Plugin, THREAD_MODEL } from "../../src/api/plugin.ts";
 import { transmissionFlags } from "../../src/connection/open-export.ts";
 import { TX_FLAG } from "../../src/protocol/constants.ts";
 import { ramPlugin } from "../helpers/ram-plugin.ts";
@@ -190,7 +196,7 @@ describe("reopening the layer below (NextReopen, the retry filter's)", () => {
   function reopener(events: string[], grab: (reopen: NextReopen) => void): Filter {
     return {
       name: "r",
-      async open(next, readonly, exportName, _tls, reopen) {
+      async open(next, readonly, exportName, _tls, { reopen }) {
         await next(readonly, exportName);
         grab(reopen);
         return { close: () => void events.push("r close") };
@@ -255,7 +261,7 @@ describe("reopening the layer below (NextReopen, the retry filter's)", () => {
   test("before the filter is prepared there is nothing to reopen", async () => {
     const early: Filter = {
       name: "early",
-      async open(next, readonly, exportName, _tls, reopen) {
+      async open(next, readonly, exportName, _tls, { reopen }) {
         await next(readonly, exportName);
         await reopen(readonly, exportName);
         return {};
@@ -263,6 +269,44 @@ describe("reopening the layer below (NextReopen, the retry filter's)", () => {
     };
     await expect(Backend.open(stackFilters([early], ramPlugin().plugin), false, "")).rejects
       .toThrow('filter "early" reopened the next layer before it was prepared');
+  });
+});
+
+describe("a detached layer below (openDetached, the openonce filter's)", () => {
+  test("it outlives the connection that opened it, until the filter closes it", async () => {
+    const events: string[] = [];
+    const detached: DetachedNext[] = [];
+    const sharer: Filter = {
+      name: "s",
+      async open(_next, readonly, exportName, _tls, { openDetached }) {
+        detached.push(await openDetached(readonly, exportName));
+        const below = detached[0].handle;
+        return { getSize: () => below.getSize(), readAt: (buf, o) => below.readAt(buf, o) };
+      },
+    };
+    const top = stackFilters([sharer, recorder("b", events)], recordingPlugin(events));
+    const backend = await Backend.open(top, false, "");
+    await backend.readAt(new Uint8Array(512), 0);
+    await backend.close();
+    expect(events).toEqual([
+      "b open",
+      "plugin open",
+      "b open returned",
+      "b prepare readonly=false",
+      "b getSize",
+    ]);
+    await detached[0].close();
+    expect(events.slice(5)).toEqual(["b finalize", "b close", "plugin close"]);
+  });
+
+  test("a filter's threadModel is told the model of the layers below", async () => {
+    const told: number[] = [];
+    const top = stackFilters(
+      [{ name: "t", threadModel: (below) => (told.push(below), below) }],
+      { ...ramPlugin().plugin, threadModel: () => THREAD_MODEL.SERIALIZE_REQUESTS },
+    );
+    expect(await top.threadModel!()).toBe(THREAD_MODEL.SERIALIZE_REQUESTS);
+    expect(told).toEqual([THREAD_MODEL.SERIALIZE_REQUESTS]);
   });
 });
 

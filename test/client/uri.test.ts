@@ -36,3 +36,15 @@ test.each([
 ])("parseNbdUri refuses %s", (uri, message) => {
   expect(() => parseNbdUri(uri)).toThrow(message);
 });
+
+test("an nbds URI's query names libnbd's TLS files; the username may be the userinfo", () => {
+  const uri = "nbds://bob@h/?tls-certificates=/pki&tls-verify-peer=false&tls-psk-file=/k";
+  expect(parseNbdUri(uri).tlsQuery).toEqual({
+    certificates: "/pki",
+    verifyPeer: false,
+    pskFile: "/k",
+    username: "bob",
+  });
+  expect(parseNbdUri("nbd://h/").tlsQuery).toBeUndefined();
+  expect(() => parseNbdUri("nbds://h/?tls-verify-peer=maybe")).toThrow(/not a boolean/);
+});

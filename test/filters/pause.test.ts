@@ -5,7 +5,7 @@
  */
 
 import { expect, test } from "vitest";
-import type { NextHandle } from "../../src/api/filter.ts";
+import type { NextContext, NextHandle } from "../../src/api/filter.ts";
 import { createPauseFilter } from "../../src/filters/pause.ts";
 import type { Accept, Channel, PluginHost } from "../../src/io.ts";
 
@@ -30,9 +30,13 @@ test("a pause waits for running requests; paused requests start after the resume
       if (buf.length === 1) return new Promise<void>((resolve) => (finishFirst = resolve));
     },
   } as unknown as NextHandle;
-  const handle = await filter.open!(() => Promise.resolve(below), false, "", false, () => {
-    throw new Error("no reopen");
-  });
+  const handle = await filter.open!(
+    () => Promise.resolve(below),
+    false,
+    "",
+    false,
+    {} as NextContext,
+  );
 
   const channel = {
     write: (parts: Uint8Array[]) =>

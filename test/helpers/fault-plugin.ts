@@ -24,6 +24,8 @@ export interface FaultPlugin {
   readonly argv: readonly string[];
   /** The disk file the plugin serves. */
   readonly disk: string;
+  /** Where the plugin logs its events (events() reads it). */
+  readonly eventsFile: string;
   /** Holds how many more calls of "flaky" or "flaky-open" fail; failNext writes it. */
   readonly fails: string;
   /** The lines the plugin has logged so far: "open NAME", "close NAME", "flush NAME", "unload". */
@@ -47,11 +49,20 @@ export function faultPlugin(server: Server, size = 1024 * 1024): FaultPlugin {
   return {
     argv,
     disk,
+    eventsFile: events,
     fails,
     events: () => existsSync(events) ? readFileSync(events, "utf8").split("\n").slice(0, -1) : [],
     release: () => writeFileSync(release, ""),
     failNext: (n) => writeFileSync(fails, `${n}\n`),
   };
+}
+
+/** The most process `pid` has been resident, in bytes (VmHWM, Linux). */
+export function peakResidentBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`Cannot read VmHWM of process ${pid}`);
+  return Number(match[1]) * 1024;
 }
 
 /** The resident set size of process `pid` in bytes, from /proc (Linux). */

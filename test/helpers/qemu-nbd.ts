@@ -11,16 +11,29 @@ import { clientEnv, killGroup, scratchDir } from "./captive.ts";
 
 export interface QemuNbd {
   readonly uri: string;
+  readonly socket: string;
   readonly image: string;
 }
 
-/** qemu-nbd serving a zeroed raw image of `size` bytes; `readOnly` adds -r. */
-export async function startQemuNbd(size: number, readOnly = false): Promise<QemuNbd> {
+/**
+ * qemu-nbd serving a zeroed raw image of `size` bytes; `readOnly` adds -r; `extra` options go
+ * before the image (TLS: `--object tls-creds-x509,… --tls-creds …`).
+ */
+export async function startQemuNbd(
+  size: number,
+  readOnly = false,
+  extra: readonly string[] = [],
+): Promise<QemuNbd> {
   const dir = scratchDir();
   const image = join(dir, "disk.raw");
   const socket = join(dir, "sock");
   writeFileSync(image, new Uint8Array(size));
-  const args = ["-k", socket, "-f", "raw", "-t", "-e", "8", ...(readOnly ? ["-r"] : []), image];
+  const args = [
+    ...["-k", socket, "-f", "raw", "-t", "-e", "8"],
+    ...(readOnly ? ["-r"] : []),
+    ...extra,
+    image,
+  ];
   const child = spawn("qemu-nbd", args, {
     env: clientEnv(),
     stdio: ["ignore", "ignore", "inherit"],
@@ -31,5 +44,5 @@ export async function startQemuNbd(size: number, readOnly = false): Promise<Qemu
     if (waited > 10_000 || child.exitCode !== null) throw new Error("qemu-nbd did not start");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return { uri: `nbd+unix:///?socket=${socket}`, image };
+  return { uri: `nbd+unix:///?socket=${socket}`, socket, image };
 }

@@ -89,3 +89,9 @@ export async function startQemuNbd(
   if (!existsSync(socket)) throw new Error(`Cannot start qemu-nbd ${args.join(" ")}`);
   return { socket, uri: `nbd+unix:///?socket=${socket}` };
 }
+
+/** The map `qemu-img map --output=json` printed: the JSON array lines of its stdout. */
+export function qemuImgMap(stdout: string): unknown {
+  const lines = stdout.split("\n").filter((line) => /^\[?\{ "start"/.test(line));
+  return JSON.parse(lines.join("\n").replace(/\}\]?$/, "}]"));
+}

@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { startServer } from "../helpers/background.ts";
-import { residentBytes } from "../helpers/fault-plugin.ts";
+import { peakResidentBytes, residentBytes } from "../helpers/fault-plugin.ts";
 import { bytes, RawConnection, u32, u64 } from "../helpers/raw-nbd.ts";
 import {
   blockStatusExt,
@@ -157,13 +157,6 @@ async function hostileBlockStatus(server: Server, shape: Shape): Promise<void> {
   expect(grown).toBeLessThan(GROWTH_BOUND);
   hostile.close();
   expect(await (await RawConnection.opened(background.socket)).readWorks()).toBe(true);
-}
-
-/** The most process `pid` has been resident, in bytes (VmHWM, Linux). */
-function peakResidentBytes(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`Cannot read VmHWM of process ${pid}`);
-  return Number(match[1]) * 1024;
 }
 
 if (ours.length === 0) test.skip("extended headers: no nbdts server is selected", () => {});

@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { captive, expectSuccess, run, scratchDir } from "../helpers/captive.ts";
-import { type Qemu, requireQemuExtendedHeaders } from "../helpers/qemu.ts";
+import { type Qemu, qemuImgMap, requireQemuExtendedHeaders } from "../helpers/qemu.ts";
 import { servers } from "../helpers/servers.ts";
 
 const ours = servers.filter((server) => server.name.startsWith("nbdts"));
@@ -59,12 +59,6 @@ async function againstQemuNbd(qemu: Qemu, text: string) {
   return await run(["sh", "-c", text], { env: { uri: `nbd+unix:///?socket=${socket}` } });
 }
 
-/** The map qemu-img printed: the JSON array lines of stdout. */
-function mapOf(stdout: string): unknown {
-  const lines = stdout.split("\n").filter((line) => /^\[?\{ "start"/.test(line));
-  return JSON.parse(lines.join("\n").replace(/\}\]?$/, "}]"));
-}
-
 // With NBD_SERVERS naming only nbdkit there is nothing to run: say so rather than fail empty.
 if (ours.length === 0) test.skip("extended headers: no nbdts server is selected", () => {});
 
@@ -90,7 +84,7 @@ describe.each(ours)("qemu 10 uses extended headers past 4 GiB ($name)", (server)
         expect(result.stdout).toMatch(/Images are identical/);
         expect(result.stdout).not.toMatch(/fail|error/i);
       }
-      expect(mapOf(ours.stdout)).toEqual(mapOf(reference.stdout));
+      expect(qemuImgMap(ours.stdout)).toEqual(qemuImgMap(reference.stdout));
       // The server's -v: extended headers in use, and the zero reached the plugin in one call.
       expect(ours.stderr).toMatch(/NBD_OPT_EXTENDED_HEADERS: client requested extended headers/);
       expect(ours.stderr).toMatch(/using extended headers/);
@@ -114,7 +108,7 @@ describe.each(ours)("qemu 10 uses extended headers past 4 GiB ($name)", (server)
         /option reply 11 \(extended headers\), type 2147483649 \(unsupported\)/,
       );
       expect(without.stderr).toMatch(/option reply 8 \(structured reply\), type 1 \(ack\)/);
-      expect(mapOf(without.stdout)).toEqual(mapOf(withEh.stdout));
+      expect(qemuImgMap(without.stdout)).toEqual(qemuImgMap(withEh.stdout));
     },
     120_000,
   );

@@ -92,16 +92,15 @@ describe("websocket-listen=", () => {
     const opening = Promise.resolve(plugin.open(false, ""));
     // The "page" dials in: its server speaks first, over an in-memory pair. The plugin sends
     // nothing before the greeting, so its end can be joined once the pair exists.
-    // deno-lint-ignore prefer-const -- assigned once the pair exists, used by the closures above
-    let pageEnd: Channel | undefined;
+    const ends: { page?: Channel } = {};
     const toPlugin = accept!({
       peer: "page",
-      write: (parts) => pageEnd!.write(parts),
+      write: (parts) => ends.page!.write(parts),
       pause() {},
       resume() {},
-      close: () => pageEnd?.close(),
+      close: () => ends.page?.close(),
     });
-    pageEnd = await pipeConnect(server)({ kind: "unix", path: "page" }, toPlugin);
+    ends.page = await pipeConnect(server)({ kind: "unix", path: "page" }, toPlugin);
     const handle = await opening;
     expect(await handle.getSize()).toBe(65536);
     await plugin.unload!();

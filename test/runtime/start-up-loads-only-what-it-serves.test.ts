@@ -2,8 +2,8 @@
  * A server evaluates only the modules it uses: what `memory 1M --run …` loads on each runtime is
  * the static import graph of nbd.ts, of the runtime's adapter (which nbd.ts imports) and of the
  * memory plugin (which the plugin registry imports), followed through every import that is not
- * a type nor a dynamic import(). Nothing else may be in it: no other plugin or filter, no TLS,
- * no HTTP or ws, and on Deno no `node:` module at all (its Node layer takes tens of milliseconds
+ * a type nor a dynamic import(). Nothing else may be in it: no other plugin or filter, no help
+ * text, no WebSocket piece, no TLS, no HTTP or ws, and on Deno no `node:` module at all (its Node layer takes tens of milliseconds
  * to start). nbd.js, run with a preload that reports what Node loaded, starts from the code cache
  * of its bundle and loads neither TLS nor HTTP nor ws.
  */
@@ -61,6 +61,12 @@ describe.each(Object.entries(ADAPTERS))("serving memory on %s", (name, adapter) 
       "src/plugins/memory.ts",
       "src/plugins/registry.ts",
     ]);
+  });
+
+  test("leaves help texts and WebSocket pieces to the command lines that use them", () => {
+    const unused =
+      /^src\/(cli\/(help|answer-without-plugin)|embed\/(upgrade-policy|websocket)|backend\/probe-handle|runtime\/(websocket-gate|bun-websocket))\.ts$/;
+    expect(files.filter((file) => unused.test(file))).toEqual([]);
   });
 
   test("loads neither TLS nor HTTP nor ws", () => {

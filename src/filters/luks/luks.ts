@@ -16,12 +16,13 @@ import { toOffset } from "../../api/parse.ts";
 import { debug } from "../../api/debug.ts";
 import { VERSION } from "../../api/version.ts";
 import type { PluginHost } from "../../io.ts";
-import { createCipher } from "../../wasm/cipher.ts";
+import { CIPHER_MODE, createCipher } from "../../wasm/cipher.ts";
 import { RwLock } from "../rw-lock.ts";
 import { parseCipherSpec } from "./cipher-spec.ts";
 import { checkDiskSize, HEADER_SIZE, LUKS_SECTOR, type LuksHeader, parseHeader } from "./header.ts";
 import { KeyCache } from "./key-cache.ts";
 import { LuksIo } from "./luks-io.ts";
+import { nativeXts } from "./native-xts.ts";
 import { readPassphrase } from "./passphrase.ts";
 import { keyCipher, unlockMasterKey } from "./unlock.ts";
 
@@ -103,8 +104,11 @@ export function createLuksFilter(host?: PluginHost): Filter {
           );
           await keyCipher(cipher, spec, key);
           debug("LUKS unlocked block device with passphrase");
+          const native = spec.mode === CIPHER_MODE.XTS
+            ? await nativeXts(cipher, key.subarray(0, key.length / 2))
+            : undefined;
           payloadStart = header.payloadOffset * LUKS_SECTOR;
-          io = new LuksIo(below, cipher, payloadStart, lock);
+          io = new LuksIo(below, cipher, payloadStart, lock, native);
         },
         async getSize() {
           const size = BigInt(await below.getSize());

@@ -1,15 +1,7 @@
 /**
- * The nbd plugin's --help text and the TLS parameters it knows, as nbdkit's nbd plugin lists
- * them (its TLS needs a TLS client, which this one does not have yet).
+ * The nbd plugin's --help text, its parameters as nbdkit's nbd plugin lists them, and ours
+ * (websocket-listen=, websocket-origin=).
  */
-
-/** Any of these alone turns tls on, as in nbdkit (tls=on unless tls= says otherwise). */
-export const TLS_KEYS: readonly string[] = [
-  "tls-certificates",
-  "tls-verify",
-  "tls-username",
-  "tls-psk",
-];
 
 export const NBD_CONFIG_HELP = [
   "[uri=]<URI>            URI of an NBD server to connect to (nbd://, nbd+unix://, nbd+ws://).",
@@ -25,5 +17,9 @@ export const NBD_CONFIG_HELP = [
   "retry=<N>              Retry connection up to N seconds (default 0).",
   "shared=<BOOL>          True to share one server connection among all clients,",
   "                       rather than a connection per client (default false).",
-  "tls=<MODE>             How to use TLS: only 'off' for now.",
+  "tls=<MODE>             How to use TLS; one of 'off', 'on', or 'require'.",
+  "tls-certificates=<DIR> Directory containing files for X.509 certificates.",
+  "tls-verify=<BOOL>      True (default for X.509) to validate server.",
+  "tls-username=<NAME>    Override username presented in X.509 TLS.",
+  "tls-psk=<FILE>         File containing Pre-Shared Key for TLS.",
 ].join("\n");

@@ -62,7 +62,7 @@ export function socketTransport(connect: Connect): HttpTransport {
       kind: "tcp",
       host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
       port: url.port === "" ? (tls ? 443 : 80) : Number(url.port),
-      tls,
+      tls: tls ? "now" : undefined,
     };
     const key = `${tls}:${target.host}:${target.port}`;
     const withBody = request.method === "PUT" || request.body !== undefined;
