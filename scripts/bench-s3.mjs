@@ -83,11 +83,12 @@ export async function startS3Store() {
       `size=${size}`,
       `object-size=${objectSize}`,
     ],
-    /** Deletes every object (the OSD keeps them in memory). */
+    /** Deletes every object (the OSD keeps them in memory); a store that stops answering fails. */
     async empty() {
+      const signal = AbortSignal.timeout(300_000);
       for (;;) {
         const listing = await (await ok(
-          await aws.fetch(`${bucket}?list-type=2&max-keys=1000`),
+          await aws.fetch(`${bucket}?list-type=2&max-keys=1000`, { signal }),
           "list the bucket",
         )).text();
         const keys = [...listing.matchAll(/<Key>(.*?)<\/Key>/g)].map((match) => match[1]);
@@ -95,7 +96,9 @@ export async function startS3Store() {
         for (let at = 0; at < keys.length; at += 32) {
           await Promise.all(
             keys.slice(at, at + 32).map((key) =>
-              aws.fetch(`${bucket}/${key}`, { method: "DELETE" }).then((r) => r.body?.cancel())
+              aws.fetch(`${bucket}/${key}`, { method: "DELETE", signal }).then((r) =>
+                r.body?.cancel()
+              )
             ),
           );
         }
