@@ -54,7 +54,7 @@ export function createS3Plugin(host?: PluginHost): Plugin {
       "key=<KEY>       (required) The object, or with size= the prefix of the objects.",
       "size=<SIZE>                The disk size: the disk is objects of object-size.",
       "object-size=<SIZE>         The size of each object (with size=).",
-      "connections=<N>            Requests to the store at once (default 16).",
+      "connections=<N>            Requests to the store at once (default 64).",
       "timeout=<SECS>             Give up on a request after this long (default never).",
     ].join("\n"),
     config: (key, value) => configureS3(config, key, value),
