@@ -17,11 +17,35 @@ export interface BunApi<SocketData, WebSocketData> {
     env: Record<string, string | undefined>;
     stdio: ["inherit", "inherit", "inherit"];
   }): { readonly exited: Promise<number>; readonly signalCode: string | null };
+  spawn(options: BunSpawnOptions): BunPipedChild;
   pathToFileURL(path: string): URL;
   write(path: string, text: string): Promise<number>;
   /** Asks for a collection; `force` runs it synchronously. */
   gc(force: boolean): void;
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
+}
+
+/**
+ * Bun.spawn with its output piped: `stdin` bytes are written for the program and the pipe
+ * closed; `detached` gives it a session of its own (setsid).
+ */
+export type BunSpawn = (options: BunSpawnOptions) => BunPipedChild;
+
+export interface BunSpawnOptions {
+  cmd: string[];
+  env?: Record<string, string | undefined>;
+  stdin: Uint8Array | "ignore";
+  stdout: "pipe";
+  stderr: "pipe";
+  detached: boolean;
+}
+
+export interface BunPipedChild {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly exited: Promise<number>;
+  readonly signalCode: string | null;
 }
 
 /**

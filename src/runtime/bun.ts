@@ -20,6 +20,7 @@ import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { GcNudge } from "./gc-nudge.ts";
 import { createNodeHost } from "./node-host.ts";
 import { bunLibc } from "./bun-libc.ts";
+import { bunSpawn } from "./bun-spawn.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
 import {
@@ -208,13 +209,15 @@ export function createBunRuntime(): Runtime {
     dieBySignal,
     exitWithParent,
     // Bun's argv[1] is the script it runs.
-    daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),
+    daemonize: (keepStderr, keepStdin) =>
+      daemonize([process.execPath, ...process.argv.slice(1)], keepStderr, keepStdin),
     daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed. libc, through
-    // bun:ffi, finds and punches holes in files.
-    host: createNodeHost(bunLibc),
+    // runtime implements; sockets, and the programs the sh and eval plugins start for each
+    // request, use its native API for speed. libc, through bun:ffi, finds and punches holes in
+    // files.
+    host: createNodeHost(bunLibc, bunSpawn((options) => Bun.spawn(options))),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
     tls: nodeTlsSupport(
       "--tls-psk cannot be used on Bun: its node:tls does not implement pre-shared keys " +

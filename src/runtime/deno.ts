@@ -14,6 +14,7 @@ import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.t
 import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
 import { createNodeHost } from "./node-host.ts";
 import { denoLibc } from "./deno-libc.ts";
+import { denoSpawn } from "./deno-spawn.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { daemonize, daemonReady, outputOpen, programPath } from "./node-process.ts";
 import { denoSignals } from "./deno-signals.ts";
@@ -196,21 +197,26 @@ export function createDenoRuntime(): Runtime {
       Deno.unrefTimer(Number(timer));
     },
 
-    daemonize: (keepStderr) =>
-      daemonize([
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--quiet",
-        decodeURIComponent(new URL(Deno.mainModule).pathname),
-        ...Deno.args,
-      ], keepStderr),
+    daemonize: (keepStderr, keepStdin) =>
+      daemonize(
+        [
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--quiet",
+          decodeURIComponent(new URL(Deno.mainModule).pathname),
+          ...Deno.args,
+        ],
+        keepStderr,
+        keepStdin,
+      ),
     daemonReady: () => daemonReady((text) => writeAllSync(Deno.stdout, text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed. libc, through
-    // Deno.dlopen, finds and punches holes in files.
-    host: createNodeHost(denoLibc),
+    // runtime implements; sockets, and the programs the sh and eval plugins start for each
+    // request, use its native API for speed. libc, through Deno.dlopen, finds and punches holes
+    // in files.
+    host: createNodeHost(denoLibc, denoSpawn(Deno)),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.
     tls: nodeTlsSupport(

@@ -6,7 +6,17 @@
 
 import { spawn } from "node:child_process";
 import { existsSync, type Stats } from "node:fs";
-import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
+import {
+  chmod,
+  mkdtemp,
+  open,
+  opendir,
+  readFile as readWholeFile,
+  realpath,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import process from "node:process";
 import type {
   CommandResult,
@@ -15,10 +25,13 @@ import type {
   FileKind,
   PluginHost,
   ReadableFile,
+  SpawnOptions,
+  SpawnResult,
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
 import { reason } from "./fs-reason.ts";
 import { createTempFile } from "./temp-file.ts";
+import { nodeSpawn } from "./node-spawn.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
@@ -166,12 +179,24 @@ function runCommand(script: string, limit: number | undefined): Promise<CommandR
   });
 }
 
+/** Standard input to its end, read by `cat`, which inherits it as nbdkit's `cat >` does. */
+async function readStdin(): Promise<Uint8Array> {
+  const { output, status } = await runCommand("exec cat", undefined);
+  if (status !== 0) throw new Error(`reading standard input failed (cat exited ${status})`);
+  return output;
+}
+
+/** How a runtime starts programs for PluginHost.spawn. */
+export type Spawner = (argv: readonly string[], options?: SpawnOptions) => Promise<SpawnResult>;
+
 /**
  * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
- * be loaded). It is asked once, when the first file is opened.
+ * be loaded). It is asked once, when the first file is opened. `spawn` is the runtime's
+ * fastest way to start a program (Deno.Command, Bun.spawn), node:child_process by default.
  */
 export function createNodeHost(
   loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
+  spawn: Spawner = nodeSpawn,
 ): PluginHost {
   let libc: Promise<Libc | undefined> | undefined;
   return {
@@ -188,6 +213,14 @@ export function createNodeHost(
     listDirectory,
     createTempFile,
     pathExists: (path) => existsSync(path),
+    spawn,
+    makeTempDir: () => mkdtemp("/tmp/nbdts"),
+    async writeFile(path, data, mode) {
+      await writeFile(path, data, { mode });
+      await chmod(path, mode); // the mode given at creation is cut by the umask
+    },
+    removePath: (path) => rm(path, { recursive: true, force: true }),
+    readStdin,
   };
 }
 

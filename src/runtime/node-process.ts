@@ -88,11 +88,12 @@ let detached = false;
 export function daemonize(
   command: readonly string[],
   keepStderr: boolean,
+  keepStdin = false,
 ): Promise<number | "background"> {
   if (daemonStderr !== undefined) return Promise.resolve("background");
   const [program, ...args] = command;
   const child = spawn(program!, args, {
-    stdio: ["ignore", "pipe", keepStderr ? "inherit" : "pipe"],
+    stdio: [keepStdin ? "inherit" : "ignore", "pipe", keepStderr ? "inherit" : "pipe"],
     env: {
       ...process.env,
       [DAEMON_ENV]: keepStderr ? "keep" : "pipe",

@@ -182,8 +182,12 @@ export function createNodeRuntime(): Runtime {
     onSignal,
     dieBySignal,
     exitWithParent,
-    daemonize: (keepStderr) =>
-      daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),
+    daemonize: (keepStderr, keepStdin) =>
+      daemonize(
+        [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+        keepStderr,
+        keepStdin,
+      ),
     daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
 
     host: nodeHost,
