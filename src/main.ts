@@ -23,6 +23,7 @@ import {
   unusedDebugFlags,
 } from "./cli/debug-flags.ts";
 import { answerWithoutPlugin } from "./cli/answer-without-plugin.ts";
+import { pluginHost, readsStdin } from "./cli/plugin-host.ts";
 import { buildUri } from "./cli/uri.ts";
 import { dumpPluginText, pluginHelpText, usageText, versionText } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
@@ -92,13 +93,14 @@ async function run(
 
   // Daemon mode: the process the user started waits here for a background copy to listen.
   if (line.action === ACTION.SERVE && !line.foreground && !line.single) {
-    const role = await runtime.daemonize(line.verbose);
+    const role = await runtime.daemonize(line.verbose, readsStdin(line));
     if (role !== "background") return role;
   }
 
   const warn = (message: string) =>
     runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
-  const named = await loadPlugin(runtime, line.plugin, warn);
+  const pluginWord = line.plugin;
+  const named = await loadPlugin(runtime, pluginWord, warn, pluginHost(runtime.host, line));
   const filters = await loadFilters(runtime, line.filters);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
@@ -114,59 +116,70 @@ async function run(
   const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning, self.name) + "\n");
   await pluginStep(plugin, () => plugin.load?.());
-  for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
-    runtime.stderr(errorLine(warning, self.name) + "\n");
+  // As nbdkit: unload() on every way out once loaded (the sh plugin's $tmpdir goes with it).
+  let unloaded: Promise<void> | undefined;
+  const unload = () => unloaded ??= (async () => void await plugin.unload?.())();
+  try {
+    return await configureAndServe();
+  } finally {
+    await unload();
   }
-  if (line.action === ACTION.HELP) {
-    const filterHelp = filters.map((filter, i) =>
-      "\n" + pluginHelpText(filter, line.filters[i], "filter")
-    );
-    const usage = usageText(self.name) + filterHelp.join("");
-    runtime.stdout(usage + "\n" + pluginHelpText(named, line.plugin));
-    return 0;
+
+  async function configureAndServe(): Promise<number> {
+    for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
+      runtime.stderr(errorLine(warning, self.name) + "\n");
+    }
+    if (line.action === ACTION.HELP) {
+      const filterHelp = filters.map((filter, i) =>
+        "\n" + pluginHelpText(filter, line.filters[i], "filter")
+      );
+      const usage = usageText(self.name) + filterHelp.join("");
+      runtime.stdout(usage + "\n" + pluginHelpText(named, pluginWord));
+      return 0;
+    }
+    if (line.action === ACTION.VERSION) {
+      runtime.stdout(versionText(self.versionLine, ...filters, named));
+      return 0;
+    }
+    await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
+    if (line.action === ACTION.DUMP_PLUGIN) {
+      const handle = await probeHandle(named);
+      runtime.stdout(await dumpPluginText(named, pluginWord, plugin, handle));
+      return 0;
+    }
+    await finishConfiguration(plugin);
+    const options = {
+      readonly: line.readOnly,
+      noStructuredReplies: line.noSr,
+      oldstyle: line.oldstyle,
+      tls: tls.mode,
+    };
+    const server = await buildServer(plugin, options, log);
+    const accept = tls.offer ? tls.offer(server.accept) : server.accept;
+    if (line.exitWithParent) runtime.exitWithParent();
+    // nbdkit's end, once: the server stops, then the plugin's cleanup, then its unload.
+    let ended: Promise<void> | undefined;
+    const stop = () =>
+      ended ??= (async () => {
+        await server.shutdown();
+        await plugin.cleanup?.();
+        await unload();
+      })();
+    const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
+    const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
+    if (line.single) {
+      signals.cleanUpWith(stop);
+      void signals.stopped.then(stop); // ends the connection, so serveStdio settles
+      if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
+      await afterFork();
+      await runtime.serveStdio(accept);
+      await stop();
+      return 0;
+    }
+    const check = websocketCheck(line, log);
+    const steps = { afterFork, stop, signals, program: self.name };
+    return await serve(runtime, line, { accept, tls: tls.mode, check, inherited }, steps);
   }
-  if (line.action === ACTION.VERSION) {
-    runtime.stdout(versionText(self.versionLine, ...filters, named));
-    return 0;
-  }
-  await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
-  if (line.action === ACTION.DUMP_PLUGIN) {
-    const handle = await probeHandle(named);
-    runtime.stdout(await dumpPluginText(named, line.plugin, plugin, handle));
-    return 0;
-  }
-  await finishConfiguration(plugin);
-  const options = {
-    readonly: line.readOnly,
-    noStructuredReplies: line.noSr,
-    oldstyle: line.oldstyle,
-    tls: tls.mode,
-  };
-  const server = await buildServer(plugin, options, log);
-  const accept = tls.offer ? tls.offer(server.accept) : server.accept;
-  if (line.exitWithParent) runtime.exitWithParent();
-  // nbdkit's end, once: the server stops, then the plugin's cleanup, then its unload.
-  let ended: Promise<void> | undefined;
-  const stop = () =>
-    ended ??= (async () => {
-      await server.shutdown();
-      await plugin.cleanup?.();
-      await plugin.unload?.();
-    })();
-  const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
-  const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
-  if (line.single) {
-    signals.cleanUpWith(stop);
-    void signals.stopped.then(stop); // ends the connection, so serveStdio settles
-    if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
-    await afterFork();
-    await runtime.serveStdio(accept);
-    await stop();
-    return 0;
-  }
-  const check = websocketCheck(line, log);
-  const steps = { afterFork, stop, signals, program: self.name };
-  return await serve(runtime, line, { accept, tls: tls.mode, check, inherited }, steps);
 }
 
 /** What serve() runs besides the listener, and the name its messages start with. */

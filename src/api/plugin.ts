@@ -200,15 +200,20 @@ export interface Plugin {
    * undefined when the runtime cannot tell.
    */
   preconnect?(readonly: boolean, peer: PeerAddress | undefined): MaybePromise<void>;
-  /** The exports NBD_OPT_LIST reports; missing, the default export alone (.list_exports). */
-  listExports?(readonly: boolean): MaybePromise<ExportEntry[]>;
+  /**
+   * The exports NBD_OPT_LIST reports (.list_exports); missing, or answering undefined, the
+   * default export alone (nbdkit_use_default_export). `tls` says whether the client is using
+   * TLS, here and in defaultExport and open (nbdkit_is_tls).
+   */
+  listExports?(readonly: boolean, tls?: boolean): MaybePromise<ExportEntry[] | undefined>;
   /**
    * The canonical name of the default export "" (.default_export); missing, it is "".
-   * Answering undefined refuses clients that ask for the default export.
+   * Answering undefined refuses clients that ask for the default export. Asked at most once
+   * per connection (again after STARTTLS), as nbdkit keeps the answer.
    */
-  defaultExport?(readonly: boolean): MaybePromise<string | undefined>;
+  defaultExport?(readonly: boolean, tls?: boolean): MaybePromise<string | undefined>;
   /** Opens a handle for one connection; `exportName` is the name the client asked for. */
-  open(readonly: boolean, exportName: string): MaybePromise<Handle>;
+  open(readonly: boolean, exportName: string, tls?: boolean): MaybePromise<Handle>;
 }
 
 /** A module that exports a plugin: `export default plugin`, or a factory returning one. */

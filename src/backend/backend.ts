@@ -77,15 +77,17 @@ export class Backend {
 
   /**
    * Opens a handle and reads its capabilities; a readonly open never asks about writes. `trace`
-   * is told of each capability question, in nbdkit's words, for the -v log.
+   * is told of each capability question, in nbdkit's words, for the -v log; `tls` says whether
+   * the client is using TLS.
    */
   static async open(
     plugin: Plugin,
     readonly: boolean,
     exportName: string,
     trace?: Trace,
+    tls = false,
   ): Promise<Backend> {
-    const opened = await calling("open", () => plugin.open(readonly, exportName));
+    const opened = await calling("open", () => plugin.open(readonly, exportName, tls));
     return await Backend.over(opened, readonly, trace);
   }
 

@@ -15,25 +15,41 @@ function validName(name: unknown): name is string {
     !name.includes("\0");
 }
 
-/** The name to open for what the client asked: "" becomes the plugin's default export. */
+/** Where one connection keeps the plugin's default export once asked (nbdkit's conn cache). */
+export interface DefaultExportCache {
+  defaultExport?: string;
+}
+
+/**
+ * The name to open for what the client asked: "" becomes the plugin's default export, asked
+ * once for each `cache` given.
+ */
 export async function resolveExportName(
   plugin: Plugin,
   readonly: boolean,
   requested: string,
+  tls = false,
+  cache: DefaultExportCache = {},
 ): Promise<string> {
   if (requested !== "" || !plugin.defaultExport) return requested;
-  const name = await plugin.defaultExport(readonly);
+  if (cache.defaultExport !== undefined) return cache.defaultExport;
+  const name = await plugin.defaultExport(readonly, tls);
   if (!validName(name)) {
     throw new NbdError(ERRNO.ENOENT, 'the default export ("") is not permitted');
   }
+  cache.defaultExport = name;
   return name;
 }
 
 /** The exports NBD_OPT_LIST reports. */
-export async function listExports(plugin: Plugin, readonly: boolean): Promise<ExportEntry[]> {
-  const entries = plugin.listExports
-    ? await plugin.listExports(readonly)
-    : await defaultOnly(plugin, readonly);
+export async function listExports(
+  plugin: Plugin,
+  readonly: boolean,
+  tls = false,
+  cache: DefaultExportCache = {},
+): Promise<ExportEntry[]> {
+  const entries = (await plugin.listExports?.(readonly, tls)) ??
+    await defaultOnly(plugin, readonly, tls, cache);
   if (entries.length > LIMITS.MAX_EXPORTS) {
     throw new NbdError(ERRNO.EINVAL, `too many exports (more than ${LIMITS.MAX_EXPORTS})`);
   }
@@ -43,9 +59,14 @@ export async function listExports(plugin: Plugin, readonly: boolean): Promise<Ex
   return entries;
 }
 
-async function defaultOnly(plugin: Plugin, readonly: boolean): Promise<ExportEntry[]> {
+async function defaultOnly(
+  plugin: Plugin,
+  readonly: boolean,
+  tls: boolean,
+  cache: DefaultExportCache,
+): Promise<ExportEntry[]> {
   try {
-    return [{ name: await resolveExportName(plugin, readonly, "") }];
+    return [{ name: await resolveExportName(plugin, readonly, "", tls, cache) }];
   } catch {
     return []; // no default export: an empty list, as nbdkit gives
   }

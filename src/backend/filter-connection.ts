@@ -14,7 +14,7 @@ import { type NextOf, nextOf } from "./next-handle.ts";
 
 /** Opens `filter`, which has an open callback, over the layers `below` opens. */
 export function filterOpener(filter: Filter, below: OpenLayer): OpenLayer {
-  return (readonly, exportName) => openFilter(filter, below, readonly, exportName);
+  return (readonly, exportName, tls) => openFilter(filter, below, readonly, exportName, tls);
 }
 
 async function openFilter(
@@ -22,12 +22,13 @@ async function openFilter(
   below: OpenLayer,
   readonly: boolean,
   exportName: string,
+  tls: boolean,
 ): Promise<Layer> {
   let lower: Layer | undefined;
   let next: NextOf | undefined;
   const openNext = async (nextReadonly: boolean, nextName: string) => {
     if (lower) throw new Error(`filter "${filter.name}" opened the next layer twice`);
-    lower = await below(nextReadonly, nextName);
+    lower = await below(nextReadonly, nextName, tls);
     next = nextOf(lower);
     return next.handle;
   };
@@ -112,8 +113,9 @@ export async function openStack(
   open: OpenLayer,
   readonly: boolean,
   exportName: string,
+  tls: boolean,
 ): Promise<Handle> {
-  const top = await open(readonly, exportName);
+  const top = await open(readonly, exportName, tls);
   try {
     await top.prepare();
   } catch (error) {

@@ -96,20 +96,20 @@ function wrap(
       await (filter.preconnect ? filter.preconnect(next, readonly, peer) : next(readonly));
     },
     listExports: filter.listExports
-      ? (readonly) =>
-        filter.listExports!((nextReadonly) => listExports(below, nextReadonly), readonly)
-      : below.listExports && ((readonly) => below.listExports!(readonly)),
+      ? (readonly, tls) =>
+        filter.listExports!((nextReadonly) => listExports(below, nextReadonly, tls), readonly)
+      : below.listExports && ((readonly, tls) => below.listExports!(readonly, tls)),
     defaultExport: filter.defaultExport
-      ? (readonly) =>
+      ? (readonly, tls) =>
         filter.defaultExport!(
           async (nextReadonly) =>
-            below.defaultExport ? await below.defaultExport(nextReadonly) : "",
+            below.defaultExport ? await below.defaultExport(nextReadonly, tls) : "",
           readonly,
         )
-      : below.defaultExport && ((readonly) => below.defaultExport!(readonly)),
+      : below.defaultExport && ((readonly, tls) => below.defaultExport!(readonly, tls)),
     open: filter.open
-      ? (readonly, exportName) => openStack(opener, readonly, exportName)
-      : (readonly, exportName) => below.open(readonly, exportName),
+      ? (readonly, exportName, tls) => openStack(opener, readonly, exportName, tls ?? false)
+      : (readonly, exportName, tls) => below.open(readonly, exportName, tls),
   };
   OPENERS.set(top, opener);
   return top;

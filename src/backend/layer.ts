@@ -44,8 +44,11 @@ export interface Layer {
   close(): Promise<void>;
 }
 
-/** Opens a layer, and whatever is below it, for one connection (nbdkit's backend_open). */
-export type OpenLayer = (readonly: boolean, exportName: string) => Promise<Layer>;
+/**
+ * Opens a layer, and whatever is below it, for one connection (nbdkit's backend_open); `tls`
+ * (the client uses TLS) goes down to the plugin.
+ */
+export type OpenLayer = (readonly: boolean, exportName: string, tls: boolean) => Promise<Layer>;
 
 /** A finalize failed: nbdkit then disconnects the client (its .finalize contract). */
 export class FinalizeError extends Error {
@@ -59,8 +62,8 @@ const DONE: Promise<void> = Promise.resolve();
 
 /** The plugin as the bottom layer: open() is the plugin's; it has nothing to prepare. */
 export function pluginOpener(plugin: Plugin): OpenLayer {
-  return async (readonly, exportName) => {
-    const opened = await plugin.open(readonly, exportName);
+  return async (readonly, exportName, tls) => {
+    const opened = await plugin.open(readonly, exportName, tls);
     let closed = false;
     return {
       readonly,

@@ -21,6 +21,8 @@ export interface Agreement {
   /** Whether this connection's runtime channel can be upgraded to TLS, and whether it was. */
   canStartTls: boolean;
   usingTls: boolean;
+  /** The plugin's default export, once asked; forgotten at STARTTLS, as nbdkit forgets it. */
+  defaultExport?: string;
 }
 
 /** The export a GO or EXPORT_NAME opened, ready for transmission. */

@@ -76,10 +76,10 @@ export class ServerContext {
 
   /**
    * Opens the plugin for one export of one connection; `exportName` is already resolved.
-   * `trace` hears of each capability question, for the -v log.
+   * `trace` hears of each capability question, for the -v log; `tls`: the client uses TLS.
    */
-  openBackend(exportName: string, trace?: Trace): Promise<Backend> {
-    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace);
+  openBackend(exportName: string, trace?: Trace, tls = false): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, tls);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
       ? this.requestLock.run(open)
       : open();

@@ -50,7 +50,7 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
  */
 export async function openExport(
   ctx: ServerContext,
-  state: Pick<Agreement, "structuredReplies" | "usingTls">,
+  state: Pick<Agreement, "structuredReplies" | "usingTls" | "defaultExport">,
   requested: string,
   log: ConnectionLog,
 ) {
@@ -58,8 +58,14 @@ export async function openExport(
   const tls = `tls=${Number(state.usingTls)}`;
   log.control(`open ${modes} exportname=${JSON.stringify(requested)} ${tls}`);
   if (requested === "") log.control(`default_export ${modes} ${tls}`);
-  const name = await resolveExportName(ctx.plugin, ctx.readonly, requested);
-  const backend = await ctx.openBackend(name, log.trace);
+  const name = await resolveExportName(
+    ctx.plugin,
+    ctx.readonly,
+    requested,
+    state.usingTls,
+    state,
+  );
+  const backend = await ctx.openBackend(name, log.trace, state.usingTls);
   const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
   log.debug(`newstyle negotiation: flags: export 0x${flags.toString(16)}`);
   return { backend, name, flags };

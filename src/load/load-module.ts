@@ -18,6 +18,7 @@ export async function loadLayerObject<T>(
   word: string,
   kind: LayerKind,
   builtins: Readonly<Record<string, (host?: PluginHost) => T>>,
+  host: PluginHost | undefined = runtime.host,
 ): Promise<T> {
   if (isShortPluginName(word)) {
     const factory = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
@@ -27,7 +28,7 @@ export async function loadLayerObject<T>(
           `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
       );
     }
-    return factory(runtime.host);
+    return factory(host);
   }
   let module: Record<string, unknown>;
   try {

@@ -16,6 +16,7 @@ import { createMemoryPlugin } from "./memory.ts";
 import { createNullPlugin } from "./null.ts";
 import { createPatternPlugin } from "./pattern.ts";
 import { createRandomPlugin } from "./random.ts";
+import { createShPlugin } from "./sh.ts";
 import { createSparseRandomPlugin } from "./sparse-random.ts";
 import { createZeroPlugin } from "./zero.ts";
 
@@ -31,6 +32,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plu
   null: createNullPlugin,
   pattern: createPatternPlugin,
   random: createRandomPlugin,
+  sh: (host) => createShPlugin(host),
   "sparse-random": createSparseRandomPlugin,
   zero: createZeroPlugin,
 };
