@@ -6,6 +6,7 @@
 import type { PluginHost } from "../io.ts";
 import type { Plugin } from "../api/plugin.ts";
 import { createDataPlugin } from "./data.ts";
+import { createEvalPlugin } from "./eval.ts";
 import { createExample1Plugin } from "./example1.ts";
 import { createExample2Plugin } from "./example2.ts";
 import { createExample3Plugin } from "./example3.ts";
@@ -22,6 +23,7 @@ import { createZeroPlugin } from "./zero.ts";
 
 export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plugin>> = {
   data: (host) => createDataPlugin(host),
+  eval: (host) => createEvalPlugin(host),
   example1: createExample1Plugin,
   example2: (host) => createExample2Plugin(host),
   example3: createExample3Plugin,

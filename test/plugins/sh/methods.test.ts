@@ -1,4 +1,4 @@
-// The sh plugin's callbacks (src/plugins/sh/), over a stand-in host whose "scripts"
+// The sh and eval plugins' callbacks (src/plugins/sh/), over a stand-in host whose "scripts"
 // are functions: which method runs with which arguments, and what nbdkit does when one is
 // missing, prints nonsense or never ends, without starting a process.
 
@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import { NbdError } from "../../../src/api/errors.ts";
 import { CACHE_MODE, FLAG, FUA_MODE, type Handle, type Plugin } from "../../../src/api/plugin.ts";
 import type { PluginHost, SpawnOptions, SpawnResult } from "../../../src/io.ts";
+import { createEvalPlugin } from "../../../src/plugins/eval.ts";
 import { createShPlugin } from "../../../src/plugins/sh.ts";
 
 /** What a stand-in script does for a method: its exit status, stdout and stderr. */
@@ -208,5 +209,29 @@ describe("sh plugin", () => {
 
   test("without a host that starts programs it refuses to load", async () => {
     await expect(createShPlugin(undefined).load!()).rejects.toThrow("cannot run scripts");
+  });
+});
+
+describe("eval plugin", () => {
+  test("snippets are saved with a final newline; can_* are made up for the methods given", async () => {
+    const fake = fakeHost(() => ({ status: 0 }));
+    const plugin = createEvalPlugin(fake.host);
+    await plugin.load!();
+    await plugin.config!("pwrite", "cat >/dev/null");
+    await plugin.config!("cache", "exit 0");
+    await plugin.config!("can_trim", "exit 3");
+    await plugin.config!("trim", "exit 0");
+    await plugin.configComplete!();
+    expect(Object.fromEntries(fake.files)).toEqual({
+      "/tmp/fake/missing": "exit 2\n",
+      "/tmp/fake/pwrite": "cat >/dev/null\n",
+      "/tmp/fake/cache": "exit 0\n",
+      "/tmp/fake/can_trim": "exit 3\n",
+      "/tmp/fake/trim": "exit 0\n",
+      "/tmp/fake/can_write": "exit 0\n",
+      "/tmp/fake/can_cache": "echo native\n",
+    });
+    await plugin.unload!();
+    expect(fake.calls).toEqual(["config_complete", "thread_model", "unload"]);
   });
 });
