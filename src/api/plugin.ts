@@ -212,8 +212,16 @@ export interface Plugin {
    * per connection (again after STARTTLS), as nbdkit keeps the answer.
    */
   defaultExport?(readonly: boolean, tls?: boolean): MaybePromise<string | undefined>;
-  /** Opens a handle for one connection; `exportName` is the name the client asked for. */
-  open(readonly: boolean, exportName: string, tls?: boolean): MaybePromise<Handle>;
+  /**
+   * Opens a handle for one connection; `exportName` is the name the client asked for, `peer`
+   * where it connects from (nbdkit_peer_name; undefined when the runtime cannot tell).
+   */
+  open(
+    readonly: boolean,
+    exportName: string,
+    tls?: boolean,
+    peer?: PeerAddress,
+  ): MaybePromise<Handle>;
 }
 
 /** A module that exports a plugin: `export default plugin`, or a factory returning one. */

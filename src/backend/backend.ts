@@ -8,6 +8,7 @@
 import { ERRNO, NbdError } from "../api/errors.ts";
 import { ZERO_MODE, type ZeroMode } from "../api/filter.ts";
 import { calling } from "./callback-error.ts";
+import { type OpenClient, UNKNOWN_CLIENT } from "./layer.ts";
 import { checkBlockSize } from "./exports.ts";
 import {
   checkBoolean,
@@ -77,17 +78,20 @@ export class Backend {
 
   /**
    * Opens a handle and reads its capabilities; a readonly open never asks about writes. `trace`
-   * is told of each capability question, in nbdkit's words, for the -v log; `tls` says whether
-   * the client is using TLS.
+   * is told of each capability question, in nbdkit's words, for the -v log; `client` of the
+   * client's TLS and address.
    */
   static async open(
     plugin: Plugin,
     readonly: boolean,
     exportName: string,
     trace?: Trace,
-    tls = false,
+    client: OpenClient = UNKNOWN_CLIENT,
   ): Promise<Backend> {
-    const opened = await calling("open", () => plugin.open(readonly, exportName, tls));
+    const opened = await calling(
+      "open",
+      () => plugin.open(readonly, exportName, client.tls, client.peer),
+    );
     return await Backend.over(opened, readonly, trace);
   }
 

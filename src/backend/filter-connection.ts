@@ -9,12 +9,12 @@
 import { ERRNO, NbdError } from "../api/errors.ts";
 import type { Filter, FilterHandle, NextHandle } from "../api/filter.ts";
 import type { Handle } from "../api/plugin.ts";
-import { endLayers, HANDLE_METHODS, type Layer, type OpenLayer } from "./layer.ts";
+import { endLayers, HANDLE_METHODS, type Layer, type OpenClient, type OpenLayer } from "./layer.ts";
 import { type NextOf, nextOf } from "./next-handle.ts";
 
 /** Opens `filter`, which has an open callback, over the layers `below` opens. */
 export function filterOpener(filter: Filter, below: OpenLayer): OpenLayer {
-  return (readonly, exportName, tls) => openFilter(filter, below, readonly, exportName, tls);
+  return (readonly, exportName, client) => openFilter(filter, below, readonly, exportName, client);
 }
 
 async function openFilter(
@@ -22,13 +22,13 @@ async function openFilter(
   below: OpenLayer,
   readonly: boolean,
   exportName: string,
-  tls: boolean,
+  client: OpenClient,
 ): Promise<Layer> {
   let lower: Layer | undefined;
   let next: NextOf | undefined;
   const openNext = async (nextReadonly: boolean, nextName: string) => {
     if (lower) throw new Error(`filter "${filter.name}" opened the next layer twice`);
-    lower = await below(nextReadonly, nextName, tls);
+    lower = await below(nextReadonly, nextName, client);
     next = nextOf(lower);
     return next.handle;
   };
@@ -113,9 +113,9 @@ export async function openStack(
   open: OpenLayer,
   readonly: boolean,
   exportName: string,
-  tls: boolean,
+  client: OpenClient,
 ): Promise<Handle> {
-  const top = await open(readonly, exportName, tls);
+  const top = await open(readonly, exportName, client);
   try {
     await top.prepare();
   } catch (error) {

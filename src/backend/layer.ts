@@ -5,7 +5,7 @@
  * file holds the contract and the plugin's layer; filter-connection.ts makes a filter's.
  */
 
-import type { Handle, Plugin } from "../api/plugin.ts";
+import type { Handle, PeerAddress, Plugin } from "../api/plugin.ts";
 
 /** Every Handle method a layer passes on, close aside: the layers close themselves. */
 export const HANDLE_METHODS = [
@@ -44,11 +44,24 @@ export interface Layer {
   close(): Promise<void>;
 }
 
+/** What a plugin's open learns of the client: TLS in use, and where it connects from. */
+export interface OpenClient {
+  readonly tls: boolean;
+  readonly peer?: PeerAddress;
+}
+
+/** A client nothing is known of (embedders, tests): no TLS, no address. */
+export const UNKNOWN_CLIENT: OpenClient = { tls: false };
+
 /**
- * Opens a layer, and whatever is below it, for one connection (nbdkit's backend_open); `tls`
- * (the client uses TLS) goes down to the plugin.
+ * Opens a layer, and whatever is below it, for one connection (nbdkit's backend_open); `client`
+ * goes down to the plugin.
  */
-export type OpenLayer = (readonly: boolean, exportName: string, tls: boolean) => Promise<Layer>;
+export type OpenLayer = (
+  readonly: boolean,
+  exportName: string,
+  client: OpenClient,
+) => Promise<Layer>;
 
 /** A finalize failed: nbdkit then disconnects the client (its .finalize contract). */
 export class FinalizeError extends Error {
@@ -62,8 +75,8 @@ const DONE: Promise<void> = Promise.resolve();
 
 /** The plugin as the bottom layer: open() is the plugin's; it has nothing to prepare. */
 export function pluginOpener(plugin: Plugin): OpenLayer {
-  return async (readonly, exportName, tls) => {
-    const opened = await plugin.open(readonly, exportName, tls);
+  return async (readonly, exportName, client) => {
+    const opened = await plugin.open(readonly, exportName, client.tls, client.peer);
     let closed = false;
     return {
       readonly,

@@ -5,7 +5,7 @@
  */
 
 import { Backend, type Trace } from "../backend/backend.ts";
-import { FinalizeError } from "../backend/layer.ts";
+import { FinalizeError, type OpenClient } from "../backend/layer.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { messageOf } from "../api/errors.ts";
 import { webTimers } from "./timers.ts";
@@ -76,10 +76,10 @@ export class ServerContext {
 
   /**
    * Opens the plugin for one export of one connection; `exportName` is already resolved.
-   * `trace` hears of each capability question, for the -v log; `tls`: the client uses TLS.
+   * `trace` hears of each capability question, for the -v log; `client` is told to the plugin.
    */
-  openBackend(exportName: string, trace?: Trace, tls = false): Promise<Backend> {
-    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, tls);
+  openBackend(exportName: string, trace?: Trace, client?: OpenClient): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, client);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
       ? this.requestLock.run(open)
       : open();

@@ -50,7 +50,7 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
  */
 export async function openExport(
   ctx: ServerContext,
-  state: Pick<Agreement, "structuredReplies" | "usingTls" | "defaultExport">,
+  state: Pick<Agreement, "structuredReplies" | "usingTls" | "defaultExport" | "peer">,
   requested: string,
   log: ConnectionLog,
 ) {
@@ -65,7 +65,8 @@ export async function openExport(
     state.usingTls,
     state,
   );
-  const backend = await ctx.openBackend(name, log.trace, state.usingTls);
+  const client = { tls: state.usingTls, peer: state.peer };
+  const backend = await ctx.openBackend(name, log.trace, client);
   const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
   log.debug(`newstyle negotiation: flags: export 0x${flags.toString(16)}`);
   return { backend, name, flags };

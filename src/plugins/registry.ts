@@ -13,6 +13,7 @@ import { createExample3Plugin } from "./example3.ts";
 import { createExample4Plugin } from "./example4.ts";
 import { createFilePlugin } from "./file.ts";
 import { createFullPlugin } from "./full.ts";
+import { createInfoPlugin } from "./info.ts";
 import { createMemoryPlugin } from "./memory.ts";
 import { createNullPlugin } from "./null.ts";
 import { createPatternPlugin } from "./pattern.ts";
@@ -30,6 +31,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plu
   example4: createExample4Plugin,
   file: (host) => createFilePlugin(host),
   full: createFullPlugin,
+  info: createInfoPlugin,
   memory: createMemoryPlugin,
   null: createNullPlugin,
   pattern: createPatternPlugin,
