@@ -16,10 +16,12 @@ import { createFullPlugin } from "./full.ts";
 import { createInfoPlugin } from "./info.ts";
 import { createMemoryPlugin } from "./memory.ts";
 import { createNullPlugin } from "./null.ts";
+import { createOnesPlugin } from "./ones.ts";
 import { createPatternPlugin } from "./pattern.ts";
 import { createRandomPlugin } from "./random.ts";
 import { createShPlugin } from "./sh.ts";
 import { createSparseRandomPlugin } from "./sparse-random.ts";
+import { createSplitPlugin } from "./split.ts";
 import { createZeroPlugin } from "./zero.ts";
 
 export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plugin>> = {
@@ -34,9 +36,11 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plu
   info: createInfoPlugin,
   memory: createMemoryPlugin,
   null: createNullPlugin,
+  ones: createOnesPlugin,
   pattern: createPatternPlugin,
   random: createRandomPlugin,
   sh: (host) => createShPlugin(host),
   "sparse-random": createSparseRandomPlugin,
+  split: (host) => createSplitPlugin(host),
   zero: createZeroPlugin,
 };
