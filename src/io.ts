@@ -218,8 +218,11 @@ export interface PluginHost {
    * be started; see SpawnOptions.signal for stopping one that never ends.
    */
   spawn?(argv: readonly string[], options?: SpawnOptions): Promise<SpawnResult>;
-  /** A fresh private directory in /tmp (mkdtemp), whatever $TMPDIR says, as nbdkit's sh plugin makes. */
-  makeTempDir?(): Promise<string>;
+  /**
+   * A fresh private directory (mkdtemp) named `prefix` and six random characters: by default
+   * in /tmp, whatever $TMPDIR says, as nbdkit's sh plugin makes its $tmpdir.
+   */
+  makeTempDir?(prefix?: string): Promise<string>;
   /** Writes `data` to a new file (or over an old one) at `path`, then gives it `mode` (0o500). */
   writeFile?(path: string, data: Uint8Array, mode: number): Promise<void>;
   /** Removes a file or a directory with all it holds; a path already gone is no error. */

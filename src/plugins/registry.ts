@@ -16,12 +16,14 @@ import { createFullPlugin } from "./full.ts";
 import { createInfoPlugin } from "./info.ts";
 import { createMemoryPlugin } from "./memory.ts";
 import { createNullPlugin } from "./null.ts";
+import { createOndemandPlugin } from "./ondemand.ts";
 import { createOnesPlugin } from "./ones.ts";
 import { createPatternPlugin } from "./pattern.ts";
 import { createRandomPlugin } from "./random.ts";
 import { createShPlugin } from "./sh.ts";
 import { createSparseRandomPlugin } from "./sparse-random.ts";
 import { createSplitPlugin } from "./split.ts";
+import { createTmpdiskPlugin } from "./tmpdisk.ts";
 import { createZeroPlugin } from "./zero.ts";
 
 export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plugin>> = {
@@ -36,11 +38,13 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, (host?: PluginHost) => Plu
   info: createInfoPlugin,
   memory: createMemoryPlugin,
   null: createNullPlugin,
+  ondemand: (host) => createOndemandPlugin(host),
   ones: createOnesPlugin,
   pattern: createPatternPlugin,
   random: createRandomPlugin,
   sh: (host) => createShPlugin(host),
   "sparse-random": createSparseRandomPlugin,
   split: (host) => createSplitPlugin(host),
+  tmpdisk: (host) => createTmpdiskPlugin(host),
   zero: createZeroPlugin,
 };

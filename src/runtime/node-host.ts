@@ -214,7 +214,7 @@ export function createNodeHost(
     createTempFile,
     pathExists: (path) => existsSync(path),
     spawn,
-    makeTempDir: () => mkdtemp("/tmp/nbdts"),
+    makeTempDir: (prefix = "/tmp/nbdts") => mkdtemp(prefix),
     async writeFile(path, data, mode) {
       await writeFile(path, data, { mode });
       await chmod(path, mode); // the mode given at creation is cut by the umask
