@@ -25,10 +25,7 @@ export interface BunApi<SocketData, WebSocketData> {
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
 }
 
-/**
- * Bun.spawn with its output piped: `stdin` bytes are written for the program and the pipe
- * closed; `detached` gives it a session of its own (setsid).
- */
+/** Bun.spawn with its output piped: `stdin` bytes are written for the program, then closed. */
 export type BunSpawn = (options: BunSpawnOptions) => BunPipedChild;
 
 export interface BunSpawnOptions {
@@ -37,7 +34,6 @@ export interface BunSpawnOptions {
   stdin: Uint8Array | "ignore";
   stdout: "pipe";
   stderr: "pipe";
-  detached: boolean;
 }
 
 export interface BunPipedChild {

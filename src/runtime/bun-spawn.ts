@@ -1,14 +1,15 @@
 /**
  * PluginHost.spawn on Bun.spawn, which starts a program faster than Bun's node:child_process.
  * Bun starts programs with posix_spawn, which refuses a file without `#!`: such a file is run
- * again under /bin/sh, as glibc's execvp would. Each program gets a session of its own
- * (`detached`: setsid), so that aborting kills everything it started.
+ * again under /bin/sh, as glibc's execvp would. Aborting kills the program and everything it
+ * started (kill-tree.ts).
  */
 
 import type { SpawnOptions, SpawnResult } from "../io.ts";
 import type { BunSpawn } from "./bun-api.ts";
 import { abortable, drain, outputsFor, spawnResult, withShellFallback } from "./child-output.ts";
-import { environmentWith, killGroup, signalNumberOf } from "./node-spawn.ts";
+import { killTree } from "./kill-tree.ts";
+import { environmentWith, signalNumberOf } from "./node-spawn.ts";
 
 /** Bun's spawner; `spawn` is Bun.spawn. */
 export function bunSpawn(spawn: BunSpawn) {
@@ -26,7 +27,6 @@ export function bunSpawn(spawn: BunSpawn) {
         stdout: "pipe",
         stderr: "pipe",
         ...(env && { env }),
-        detached: true,
       }));
     const outputs = outputsFor(options);
     const finished = Promise.all([
@@ -37,7 +37,7 @@ export function bunSpawn(spawn: BunSpawn) {
     let status;
     if (signal) {
       const abort = abortable(signal, () => {
-        killGroup(child.pid);
+        killTree(child.pid);
         child.stdout.cancel().catch(() => {});
         child.stderr.cancel().catch(() => {});
       });

@@ -32,6 +32,7 @@ import { type Libc, sparseCalls } from "./libc-file.ts";
 import { reason } from "./fs-reason.ts";
 import { createTempFile } from "./temp-file.ts";
 import { nodeSpawn } from "./node-spawn.ts";
+import { forkserverSpawner } from "./node-forkserver.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
@@ -224,5 +225,8 @@ export function createNodeHost(
   };
 }
 
-/** Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate. */
-export const nodeHost: PluginHost = createNodeHost();
+/**
+ * Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate; programs start
+ * through a pool of shell helpers, faster than child_process (node-forkserver.ts).
+ */
+export const nodeHost: PluginHost = createNodeHost(undefined, forkserverSpawner());

@@ -1,7 +1,7 @@
 /**
  * PluginHost.spawn on node:child_process, Node's only way to start a program (libuv forks and
- * execs it; its execvp runs a file without `#!` under /bin/sh). Each program gets a session of
- * its own (setsid), so that aborting kills everything it started, and nothing it left behind
+ * execs it; its execvp runs a file without `#!` under /bin/sh). Aborting kills the program and
+ * everything it started (kill-tree.ts), and stops reading its pipes, so nothing it left behind
  * can hold the call open.
  */
 
@@ -10,6 +10,7 @@ import { constants } from "node:os";
 import process from "node:process";
 import type { SpawnOptions, SpawnResult } from "../io.ts";
 import { outputsFor, spawnResult } from "./child-output.ts";
+import { killTree } from "./kill-tree.ts";
 
 /** The server's environment plus each variable set, made once per set of extra variables. */
 const environments = new WeakMap<object, NodeJS.ProcessEnv>();
@@ -22,16 +23,6 @@ export function environmentWith(extra: Readonly<Record<string, string>> | undefi
     environments.set(extra, env);
   }
   return env;
-}
-
-/** Sends SIGKILL to the process group `pid` leads; a group already gone is no error. */
-export function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // gone already
-  }
 }
 
 /** A signal's number from its name ("SIGKILL" is 9), as Node, Deno and Bun all name them. */
@@ -52,7 +43,6 @@ export function nodeSpawn(
       child = spawn(argv[0], argv.slice(1), {
         stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
         env: environmentWith(options.env),
-        detached: true,
       });
     } catch (error) {
       reject(error);
@@ -61,7 +51,7 @@ export function nodeSpawn(
     const outputs = outputsFor(options);
     let stdinRefused = false;
     const onAbort = () => {
-      killGroup(child.pid);
+      killTree(child.pid);
       child.stdout?.destroy();
       child.stderr?.destroy();
       child.stdin?.destroy();

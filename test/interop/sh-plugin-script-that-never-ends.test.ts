@@ -4,10 +4,8 @@
  * does the server stop on SIGTERM. nbdts holds up nothing but that request when the script
  * allows parallel requests, as nbdkit does (checked against nbdkit too), and then, which nbdkit
  * lacks (so those tests leave nbdkit out), gives up after NBDTS_SCRIPT_TIMEOUT seconds: it kills
- * the script, and on Node and Bun everything the script started (it runs in a session of its
- * own; Deno can start none without a 10 ms cost on every call, so there what it started runs
- * on), fails the request with EIO, and serves the next request, other clients' waiting ones
- * included.
+ * the script and everything it started, fails the request with EIO, and serves the next
+ * request, other clients' waiting ones included.
  */
 
 import { readFileSync } from "node:fs";
@@ -98,9 +96,7 @@ describe.each(servers)("an sh script that never ends ($name)", (server) => {
       expect(background.stderr()).toMatch(
         /plugin\.sh: pread did not finish in 1\.5 s, killed it \(NBDTS_SCRIPT_TIMEOUT=SECONDS/,
       );
-      if (server.name !== "nbdts-deno") {
-        expect(running(Number(readFileSync(sleeper, "utf8")))).toBe(false);
-      } else endSleeper(sleeper); // what Deno leaves running
+      expect(running(Number(readFileSync(sleeper, "utf8")))).toBe(false);
     },
   );
 
