@@ -18,11 +18,13 @@ async function createRuntime(): Promise<Runtime> {
   return (await import("./src/runtime/node.ts")).createNodeRuntime();
 }
 
-const runtime = await createRuntime();
-main(runtime).then(
-  (status) => runtime.exit(status),
-  (error) => {
-    runtime.stderr(`nbdts: ${error instanceof Error ? error.stack : String(error)}\n`);
-    runtime.exit(1);
-  },
+// No top-level await: Node runs this as a CommonJS bundle (see scripts/node-entry.mjs).
+void createRuntime().then((runtime) =>
+  main(runtime).then(
+    (status) => runtime.exit(status),
+    (error) => {
+      runtime.stderr(`nbdts: ${error instanceof Error ? error.stack : String(error)}\n`);
+      runtime.exit(1);
+    },
+  )
 );

@@ -10,6 +10,9 @@
  * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
  * machines; only ratios from one interleaved run mean anything (see BENCHMARKS.md).
+ * Start-up is the exception: `<argv> -U - memory 1M --run true`, each run followed by its bare
+ * runtime doing nothing (`node -e 0`, `deno run -A` of an empty file, `bun -e 0`), and each
+ * runtime's median is set against its own bare start, not against nbdkit.
  *
  *   node scripts/bench.mjs [--servers=nbdts-node,nbdkit] [--only=seqwrite-1m-qd8,prefill] [--reps=3]
  *                          [--quick] [--runtime=SECONDS] [--no-build] [--no-md]
@@ -27,6 +30,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startRangeServer } from "./bench-http.mjs";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const OUT = path.join(REPO, "bench-out");
@@ -64,6 +68,19 @@ const KNOWN_SERVERS = [
 ];
 const REFERENCE = "nbdkit";
 
+/** The start-up workload's arguments: serve a small disk to a command that exits at once. */
+const STARTUP_ARGS = ["-U", "-", "memory", "1M", "--run", "true"];
+/** An empty module for `deno run`: Deno's bare start on the same path as nbd.ts's. */
+const EMPTY_MODULE = path.join(OUT, "empty.ts");
+/** Each runtime started with nothing to do: what an nbdts start-up is measured over. */
+const BARE = {
+  "nbdts-node": [process.execPath, "-e", "0"],
+  "nbdts-deno": [KNOWN_SERVERS[1].argv[0], "run", "-A", EMPTY_MODULE],
+  "nbdts-bun": [KNOWN_SERVERS[2].argv[0], "-e", "0"],
+};
+/** The most a start-up may take beyond its bare runtime's, in ms. */
+const STARTUP_OVER_BARE_MAX = 25;
+
 // ---------------------------------------------------------------------------------------------
 // Command line
 
@@ -79,6 +96,8 @@ function usage(status) {
       `              the disk is still prefilled for the 1 GiB workloads, unmeasured when 'prefill'\n` +
       `              is not named; a run with --only leaves BENCHMARKS.md alone\n` +
       `  --reps      interleaved repetitions (default 3)\n` +
+      `  --startup-runs  start-ups of each server (and of its bare runtime) per repetition\n` +
+      `              (default 10, --quick 4)\n` +
       `  --quick     1 s fio runs without ramp (a smoke run, not a result)\n` +
       `  --runtime   fio --runtime in seconds (default 4, after a 1 s --ramp_time)\n` +
       `  --no-build  do not run 'npm run build:bundle' first\n` +
@@ -92,6 +111,7 @@ function parseArgs(argv) {
     servers: KNOWN_SERVERS.map((s) => s.name),
     only: undefined,
     reps: 3,
+    startupRuns: undefined,
     quick: false,
     runtime: undefined,
     build: true,
@@ -119,7 +139,9 @@ function parseArgs(argv) {
       }
       opts.md = false; // a partial table must not replace the full one
     } else if (key === "--reps" && value && /^[1-9]\d*$/.test(value)) opts.reps = Number(value);
-    else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
+    else if (key === "--startup-runs" && value && /^[1-9]\d*$/.test(value)) {
+      opts.startupRuns = Number(value);
+    } else if (key === "--runtime" && value && Number(value) > 0) opts.runtime = Number(value);
     else if (key === "--quick" && value === undefined) opts.quick = true;
     else if (key === "--no-build" && value === undefined) opts.build = false;
     else if (key === "--no-md" && value === undefined) opts.md = false;
@@ -132,6 +154,7 @@ function parseArgs(argv) {
   opts.fioRuntime = opts.runtime ?? (opts.quick ? 1 : 4);
   opts.fioRamp = opts.quick ? 0 : 1;
   opts.mapRuns = opts.quick ? 3 : 5;
+  opts.startupRuns ??= opts.quick ? 4 : 10;
   return opts;
 }
 
@@ -583,6 +606,43 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "curl-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `-r curl` from a local web server (node:http, ranges)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "curl-randread-qd32",
+    label: "4k randread qd32, `-r curl` from the same web server",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "nbd-randread-qd32",
+    label:
+      "4k randread qd32, `nbd socket=` proxying nbdkit memory (1 GiB written); nbdkit: its nbd plugin",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "nbd-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `nbd socket=` proxying nbdkit memory; nbdkit: its nbd plugin",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "client-seqread-1m",
+    label:
+      "a client reading nbdkit memory (1 GiB) in order: `nbdts/client` in Node, 1 MiB qd8 (nbdts-node column) vs `nbdcopy --no-extents … null:` (nbdkit column)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
     id: "sh-randread-qd1",
     label: "4k randread qd1, `sh` script (dd per request, parallel)",
     unit: "IOPS",
@@ -628,6 +688,13 @@ const METRICS = [
     target: { absMax: 80 },
   },
   {
+    id: "startup",
+    label: "start-up: `-U - memory 1M --run true`, wall (bare runtime, over bare)",
+    unit: "ms",
+    better: "lower",
+    target: { overBareMax: STARTUP_OVER_BARE_MAX },
+  },
+  {
     id: "rss-end",
     label: "peak RSS (VmHWM) after all 1 GiB workloads (info)",
     unit: "MiB",
@@ -644,6 +711,8 @@ const results = Object.fromEntries(METRICS.map((m) => [m.id, {}]));
 const failures = {};
 const identities = {};
 const extentCounts = {};
+/** bareStarts[server] = the wall ms of its bare runtime, one per start-up, paired by index. */
+const bareStarts = {};
 
 function record(metric, server, value) {
   (results[metric][server] ??= []).push(value);
@@ -726,8 +795,34 @@ const PREFILLED = [
   "rss-end",
 ];
 
+/**
+ * Start-up: each server serves a 1 MiB disk to `true` and exits, and right after, its bare
+ * runtime starts with nothing to do; servers take turns, --startup-runs times. Wall time from
+ * spawn to exit, as a test suite that starts hundreds of servers waits for it.
+ */
+async function startups(tag, specs) {
+  log(`${tag} startup ×${opts.startupRuns}`);
+  for (let i = 0; i < opts.startupRuns; i++) {
+    for (const spec of specs) {
+      const [program, ...args] = spec.argv;
+      const started = await run(program, [...args, ...STARTUP_ARGS], { timeoutMs: 30_000 });
+      if (started.code !== 0) {
+        fail(spec.name, "startup", new Error(`exit ${started.code}: ${started.stderr.trim()}`));
+        continue;
+      }
+      const bare = BARE[spec.name];
+      if (bare) {
+        const idle = check(await run(bare[0], bare.slice(1)), `${spec.name} bare runtime`);
+        (bareStarts[spec.name] ??= []).push(idle.ms);
+      }
+      record("startup", spec.name, started.ms);
+    }
+  }
+}
+
 async function repetition(rep, specs) {
   const tag = `rep${rep}`;
+  if (wanted("startup")) await startups(tag, specs);
   const fioJob = (metric, rw, bs, qd, extra) =>
     wanted(metric) &&
     each(live, `${tag} ${metric}`, async (s) => {
@@ -819,6 +914,46 @@ async function repetition(rep, specs) {
     await stopAll(live);
   }
 
+  // The curl plugin reading the 1 GiB data file from a web server in this process, which every
+  // server's plugin reads from in turn: ranged GETs, 1 MiB at 8 and 4 KiB at 32 in flight.
+  if (wanted("curl-seqread-1m-qd8", "curl-randread-qd32")) {
+    const web = await startRangeServer(fs.readFileSync(DATA_FILE));
+    live = await startAll(specs, "1G", `${tag}-curl`, ["-r", "curl", web.url]);
+    await fioJob("curl-seqread-1m-qd8", "read", "1M", 8);
+    await fioJob("curl-randread-qd32", "randread", "4k", 32);
+    await stopAll(live);
+    await web.close();
+  }
+
+  // The nbd plugin: one nbdkit memory disk, written once, behind each server's nbd plugin in
+  // turn (nbdkit's own for nbdkit); then clients alone reading that disk: nbdts/client in Node
+  // against nbdcopy.
+  if (wanted("nbd-randread-qd32", "nbd-seqread-1m-qd8", "client-seqread-1m")) {
+    const backend = await startAll([{ name: "backend", argv: ["nbdkit"] }], "1G", `${tag}-nbd`);
+    await each(backend, `${tag} nbd backend fill (not measured)`, async (s) => {
+      await nbdcopy([DATA_FILE, s.uri], "nbdcopy into the backend");
+    });
+    if (backend.length > 0 && wanted("nbd-randread-qd32", "nbd-seqread-1m-qd8")) {
+      live = await startAll(specs, "1G", `${tag}-nbd-proxy`, ["nbd", `socket=${backend[0].sock}`]);
+      await fioJob("nbd-randread-qd32", "randread", "4k", 32);
+      await fioJob("nbd-seqread-1m-qd8", "read", "1M", 8);
+      await stopAll(live);
+    }
+    if (backend.length > 0 && wanted("client-seqread-1m")) {
+      log(`${tag} client-seqread-1m`);
+      const uri = backend[0].uri;
+      const bytes = GiB;
+      const ours = check(
+        await run(process.execPath, [path.join(REPO, "scripts/bench-client-read.mjs"), uri, "8"]),
+        "nbdts/client read",
+      );
+      record("client-seqread-1m", "nbdts-node", bytes / (Number(ours.stdout.trim()) / 1000));
+      const ms = await nbdcopy(["--no-extents", uri, "null:"], "nbdcopy to null:");
+      record("client-seqread-1m", REFERENCE, bytes / (ms / 1000));
+    }
+    await stopAll(backend);
+  }
+
   // The sh plugin: a process started for every request, the same script for every server.
   if (wanted("sh-randread-qd1", "sh-randread-qd32", "sh-seqread-1m-qd8")) {
     live = await startAll(specs, "1G", `${tag}-sh`, ["sh", SH_SCRIPT]);
@@ -896,8 +1031,34 @@ function verdict(metric, value, ratio) {
 function targetText(metric) {
   const t = metric.target;
   if (!t) return "–";
+  if (t.overBareMax !== undefined) return `≤ bare + ${t.overBareMax} ms`;
   if (t.absMax !== undefined) return `≤ ${t.absMax} ${metric.unit}`;
   return t.min !== undefined ? `≥ ${t.min.toFixed(2)}×` : `≤ ${t.max.toFixed(2)}×`;
+}
+
+/**
+ * A start-up cell: the median, the bare runtime's median and the difference, against the
+ * target; the spread is the lowest and highest difference of a start-up and the bare start
+ * that followed it. Fills `cell` for the JSON summary.
+ */
+function overBare(metric, name, med, cell) {
+  const mine = results[metric.id][name] ?? [];
+  const bare = bareStarts[name] ?? [];
+  const bareMed = median(bare);
+  if (med === undefined || bareMed === undefined) {
+    return { text: med === undefined ? "–" : fmtValue(metric, med), spread: "–" };
+  }
+  const over = med - bareMed;
+  const ok = over <= metric.target.overBareMax;
+  Object.assign(cell, { bare: bareMed, bareValues: bare, overBare: over, met: ok });
+  const paired = mine.map((v, i) => v - bare[i]).filter((d) => Number.isFinite(d));
+  const signed = (ms) => `${ms < 0 ? "−" : "+"}${Math.abs(ms).toFixed(1)} ms`;
+  return {
+    text: `${fmtValue(metric, med)} (bare ${fmtValue(metric, bareMed)}, ${signed(over)})${
+      ok ? " ✅" : " ❌"
+    }`,
+    spread: paired.length ? `${signed(Math.min(...paired))} … ${signed(Math.max(...paired))}` : "–",
+  };
 }
 
 function buildReport(serverNames) {
@@ -925,6 +1086,10 @@ function buildReport(serverNames) {
       const cell = { median: med, values: row[name] ?? [] };
       if (name === REFERENCE) {
         cells.push(fmtValue(metric, med));
+      } else if (metric.target?.overBareMax !== undefined) {
+        const over = overBare(metric, name, med, cell);
+        cells.push(over.text);
+        spreadCells.push(over.spread);
       } else {
         const ratio = hasRef ? ratioOf(metric, med, ref) : undefined;
         const ok = verdict(metric, med, ratio);
@@ -1012,10 +1177,11 @@ function markdownSection(report, info, meta) {
     `**Settings:** ${meta.reps} interleaved repetitions, fio \`--runtime=${meta.fioRuntime}s\`` +
     `${
       meta.fioRamp ? ` after \`--ramp_time=${meta.fioRamp}s\`` : ""
-    }, \`nbdinfo --map\` ${meta.mapRuns}× per repetition.`,
+    }, \`nbdinfo --map\` ${meta.mapRuns}× and ${meta.startupRuns} start-ups per repetition.`,
     "",
     "Medians over the repetitions. Ratio: how many times faster than nbdkit for speeds and times " +
-    "with a `≥` target; ours ÷ nbdkit for the `nbdinfo --map` time and for memory (`≤` targets).",
+    "with a `≥` target; ours ÷ nbdkit for the `nbdinfo --map` time and for memory (`≤` targets). " +
+    "Start-up: each runtime against its own bare start (the runtime doing nothing), not nbdkit.",
     "",
     report.table,
     "",
@@ -1121,7 +1287,9 @@ async function main() {
     "npm run bench",
     ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
   ].join(" ");
-  const missing = missingTools();
+  // Start-up needs no client; every other workload needs them, and the 1 GiB of data.
+  const clientWorkloads = METRICS.some((metric) => metric.id !== "startup" && wanted(metric.id));
+  const missing = clientWorkloads ? missingTools() : [];
   if (missing.length) {
     console.error(
       `bench: missing ${
@@ -1133,6 +1301,7 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   fs.rmSync(RUN_DIR, { recursive: true, force: true });
   fs.mkdirSync(RUN_DIR, { recursive: true });
+  fs.writeFileSync(EMPTY_MODULE, "");
   sockDir = fs.mkdtempSync(path.join(os.tmpdir(), "nbdts-bench-"));
 
   const stopEverything = (signal) => {
@@ -1147,7 +1316,7 @@ async function main() {
     log("npm run build:bundle");
     check(await run("npm", ["run", "--silent", "build:bundle"]), "npm run build:bundle");
   }
-  ensureDataFile();
+  if (clientWorkloads) ensureDataFile();
   const info = machineInfo();
   const cpuAtStart = cpuSnapshot();
 
@@ -1200,6 +1369,7 @@ async function main() {
     fioRuntime: opts.fioRuntime,
     fioRamp: opts.fioRamp,
     mapRuns: opts.mapRuns,
+    startupRuns: opts.startupRuns,
     foreign: foreignText,
     foreignCores,
     identities: Object.fromEntries(names.map((n) => [n, identities[n]])),

@@ -7,11 +7,14 @@
 
 export * from "./api/plugin.ts";
 export {
+  type DetachedNext,
   type Filter,
   type FilterHandle,
   type FilterModule,
+  type NextContext,
   type NextHandle,
   type NextOpen,
+  type NextReopen,
   ZERO_MODE,
   type ZeroMode,
 } from "./api/filter.ts";
@@ -31,6 +34,7 @@ export { createCowFilter } from "./filters/cow/cow.ts";
 export { createExtentlistFilter } from "./filters/extentlist/extentlist.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
+export { createLuksFilter } from "./filters/luks/luks.ts";
 export { createOffsetFilter } from "./filters/offset.ts";
 export { createPartitionFilter } from "./filters/partition/partition.ts";
 export { createProtectFilter } from "./filters/protect.ts";
@@ -41,6 +45,7 @@ export { createTruncateFilter } from "./filters/truncate.ts";
 export { ConfigError, DisconnectError, ERRNO, type Errno, NbdError } from "./api/errors.ts";
 export { debug } from "./api/debug.ts";
 export { logError } from "./api/error-log.ts";
+export { routeShutdown, shutdown } from "./api/shutdown.ts";
 export { parseBool, parseSize, toOffset } from "./api/parse.ts";
 export {
   type ByteStream,
@@ -55,6 +60,7 @@ export { refuseUpgrade, type UpgradePolicy, upgradeRefusal } from "./embed/upgra
 export type { Server } from "./connection/server.ts";
 export type { Timers } from "./io.ts";
 export { webTimers } from "./connection/timers.ts";
+export { createCurlPlugin } from "./plugins/curl.ts";
 export { createMemoryPlugin } from "./plugins/memory.ts";
 export { createNullPlugin } from "./plugins/null.ts";
 export { createPatternPlugin } from "./plugins/pattern.ts";
@@ -62,3 +68,24 @@ export { createDataPlugin } from "./plugins/data.ts";
 export { createRandomPlugin } from "./plugins/random.ts";
 export { createSparseRandomPlugin } from "./plugins/sparse-random.ts";
 export { VERSION } from "./api/version.ts";
+// The NBD client: nbd+ws URIs through the global WebSocket, anything else through a Connect.
+export {
+  type BlockSizes,
+  type BlockStatusExtent,
+  type ClientWebSocket,
+  CMD_FLAG,
+  type Connect,
+  connect,
+  ConnectionClosedError,
+  type ConnectOptions,
+  type ConnectTarget,
+  HandshakeError,
+  list,
+  type ListedExport,
+  NbdClient,
+  type NbdTarget,
+  parseNbdUri,
+  STATE,
+  TX_FLAG,
+  type WebSocketClass,
+} from "./client.ts";

@@ -53,6 +53,31 @@ export interface Channel {
    * Rejects when the handshake fails.
    */
   startTls?(early: Uint8Array): Promise<void>;
+  /**
+   * The client's side of STARTTLS, where the runtime can act as a TLS client on a connection it
+   * opened (Connect): called once the server has answered STARTTLS with ACK and no byte follows.
+   * Resolves once the handshake is done; from then on write() encrypts and the receiver gets
+   * decrypted bytes. Rejects when the handshake fails (a certificate not trusted, say).
+   */
+  startTlsClient?(credentials: ClientTlsCredentials): Promise<void>;
+}
+
+/**
+ * What a client checks the server with and proves itself with (libnbd's tls-certificates
+ * directory, its tls-psk-file and username), as bytes already read.
+ */
+export interface ClientTlsCredentials {
+  /** PEM of the CAs the server's certificate must chain to; absent: the system's. */
+  readonly ca?: Uint8Array;
+  /** The client's own certificate and key, for a server that asks for one. */
+  readonly cert?: Uint8Array;
+  readonly key?: Uint8Array;
+  /** Check the server's certificate and its name (true unless told otherwise). */
+  readonly verifyPeer: boolean;
+  /** The name the server's certificate must carry: the host connected to. */
+  readonly serverName?: string;
+  /** A pre-shared key instead of certificates. */
+  readonly psk?: { readonly identity: string; readonly key: Uint8Array };
 }
 
 /** Where a runtime delivers one connection's received bytes. */
@@ -81,6 +106,27 @@ export interface Timers {
    */
   after(ms: number, fire: () => void): () => void;
 }
+
+/**
+ * Where a client connects out to (the nbd plugin, nbdts/client): TCP, a Unix socket, or a
+ * WebSocket URL (ws:// or wss://) whose binary messages carry the bytes. `startTls`: the client
+ * will ask for STARTTLS, so the channel must offer startTlsClient().
+ */
+export type ConnectTarget =
+  | {
+    readonly kind: "tcp";
+    readonly host: string;
+    readonly port: number;
+    readonly startTls?: boolean;
+  }
+  | { readonly kind: "unix"; readonly path: string; readonly startTls?: boolean }
+  | { readonly kind: "websocket"; readonly url: string };
+
+/**
+ * The client side: opens a connection to `target` and resolves to its Channel once connected;
+ * the connection's bytes go to `receiver` from then on. Rejects with the reason it cannot.
+ */
+export type Connect = (target: ConnectTarget, receiver: Receiver) => Promise<Channel>;
 
 /** The server side of accepting: a new connection gets a receiver for its bytes. */
 export type Accept = (channel: Channel) => Receiver;
@@ -171,6 +217,13 @@ export interface DiskFile extends ReadableFile {
   nextHole?(offset: number): number;
 }
 
+/** A file lines are written to (the log filter's logfile=). */
+export interface TextOutput {
+  /** Writes `text` at once, before returning, as nbdkit writes and flushes each log line. */
+  write(text: string): void;
+  close(): void;
+}
+
 /** One name in a directory and what it is, links followed ("other" when one dangles). */
 export interface DirectoryEntry {
   readonly name: string;
@@ -206,10 +259,60 @@ export interface PluginHost {
    */
   createTempFile?(directory: string): Promise<DiskFile>;
   /**
-   * Whether `path` exists now (access(2) with F_OK), asked synchronously: a filter switched on
-   * and off by a file (cow-on-read=/PATH) asks before each read, as nbdkit does.
+   * Whether `path` exists now, or with `readable` whether this process may read it (access(2)
+   * with F_OK or R_OK), asked synchronously: a filter switched on and off by a file
+   * (cow-on-read=, error-file=, readonly-file=) asks before each request, as nbdkit does.
    */
-  pathExists?(path: string): boolean;
+  pathExists?(path: string, readable?: boolean): boolean;
+  /**
+   * Opens a file to write lines to: created if missing (mode 0666 less the umask), emptied
+   * unless `append`. Rejects with the reason ("No such file or directory").
+   */
+  openTextOutput?(path: string, append: boolean): Promise<TextOutput>;
+  /**
+   * Runs `script` with /bin/sh, sharing the server's stdin, stdout and stderr, as system(3)
+   * does; resolves to how it ended (status 127 when no shell could start).
+   */
+  runShell?(script: string): Promise<ShellEnd>;
+  /**
+   * Watches the read end of a pipe (or socket) the server inherited as descriptor `fd`, for
+   * the exitwhen filter: the function it resolves to says "closed" once every write end is
+   * closed, "invalid" when `fd` is no pipe or socket the runtime can watch. Unlike nbdkit,
+   * which only polls it, the runtime reads the pipe: what is written to it is thrown away.
+   */
+  watchPipe?(fd: number): Promise<() => PipeState>;
+  /**
+   * The first line of a file, its newline included, reading nothing past it: a pipe or a
+   * terminal (`/dev/fd/N` for an inherited descriptor) is left with the rest of its input, as
+   * getline(3) leaves it (nbdkit_read_password with "+FILE" and "-FD"). Rejects with the reason
+   * when the file cannot be opened or read.
+   */
+  readFirstLine?(path: string): Promise<Uint8Array>;
+  /**
+   * Asks for a password on the terminal, as nbdkit_read_password("-") does: writes `prompt` to
+   * stdout, reads one line from stdin with the terminal's echo off, turns echo back on and ends
+   * the prompt's line. Answers the line with its newline, or undefined when stdin is not a
+   * terminal. Absent where stdin cannot be used (it is the client's connection under -s).
+   */
+  readPassword?(prompt: string): Promise<Uint8Array | undefined>;
+  /**
+   * Listens on a Unix socket at `path` (a file there that is no directory is removed first),
+   * each connection handed to `accept`; closing the listener removes the socket. For a
+   * filter's own control socket (the pause filter's), not for NBD clients.
+   */
+  listenUnix?(path: string, accept: Accept): Promise<Listener>;
+  /** Connects out to another server (the nbd plugin proxies to one). */
+  connect?: Connect;
+  /**
+   * Starts `argv` with a listening socket passed by socket activation (LISTEN_FDS=1, the socket
+   * at descriptor 3), as libnbd does for nbdkit's nbd plugin; resolves once it has started.
+   */
+  startActivated?(argv: readonly string[]): Promise<ActivatedCommand>;
+  /**
+   * Listens as Runtime.listen does, for a plugin that waits for servers to connect to it (the
+   * nbd plugin's websocket-listen=, where a web page serving a disk dials in).
+   */
+  listen?(address: ListenAddress, accept: Accept): Promise<Listener>;
   /**
    * Runs a program (argv[0] is its path or a name looked up on PATH) with `options.stdin` on its
    * standard input (or an empty one), collecting its standard output and error, as nbdkit's sh
@@ -268,6 +371,16 @@ export interface SpawnResult {
   readonly stdinRefused?: boolean;
 }
 
+/** A program started by PluginHost.startActivated: where to connect, and how to stop it. */
+export interface ActivatedCommand {
+  readonly target: ConnectTarget;
+  /** Sends it SIGTERM and removes its socket's directory. */
+  stop(): void;
+}
+
+/** What PluginHost.watchPipe tells of a pipe. */
+export type PipeState = "open" | "closed" | "invalid";
+
 /** What the server proves itself with (nbdkit's --tls-certificates or --tls-psk). */
 export type TlsCredentials = X509Credentials | PskCredentials;
 
@@ -294,10 +407,11 @@ export interface TlsSupport {
   /** Why --tls-psk cannot work on this runtime; absent when pre-shared keys work. */
   readonly pskUnavailable?: string;
   /**
-   * Checks the credentials (throwing when a PEM does not load) and returns what wraps an
-   * `accept` so that every channel it is given has a startTls() upgrading with them.
+   * Checks the credentials (rejecting when a PEM does not load) and answers what wraps an
+   * `accept` so that every channel it is given has a startTls() upgrading with them. The TLS
+   * library may be loaded only now, when a server first needs it.
    */
-  prepare(credentials: TlsCredentials): (accept: Accept) => Accept;
+  prepare(credentials: TlsCredentials): Promise<(accept: Accept) => Accept>;
 }
 
 /** The signals the program acts on, as nbdkit 1.32.5 does (src/cli/signals.ts says how). */
@@ -356,6 +470,12 @@ export interface Runtime {
   readonly tls?: TlsSupport;
   /** Whether the effective user is root: nbdkit then looks for certificates in /etc/pki. */
   isRoot(): boolean;
+  /**
+   * Whether `path` is a directory (false when it cannot be looked at), asked without loading
+   * anything: a certificate directory that is not there is passed over without reading its
+   * files through `host`. Absent: every directory is read.
+   */
+  isDirectory?(path: string): boolean;
   /** Loads a user plugin module by path. */
   importModule(path: string): Promise<unknown>;
   stdout(text: string): void;

@@ -3,7 +3,9 @@
  * where asked (-U, -p, -s, or on sockets passed by socket activation), goes into the background
  * unless told otherwise (-f, --run, -s, socket activation), writes the pid file, runs the
  * captive --run command, and stops cleanly on a signal.
- * Everything a runtime does for it comes through the Runtime contract.
+ * Everything a runtime does for it comes through the Runtime contract. What only some command
+ * lines need (the help texts, --dump-plugin's probe, --websocket's origin policy) is imported
+ * by those alone, so that starting a server loads less.
  */
 
 import {
@@ -22,10 +24,8 @@ import {
   serverDebugFlags,
   unusedDebugFlags,
 } from "./cli/debug-flags.ts";
-import { answerWithoutPlugin } from "./cli/answer-without-plugin.ts";
 import { pluginHost, readsStdin } from "./cli/plugin-host.ts";
 import { buildUri } from "./cli/uri.ts";
-import { dumpPluginText, pluginHelpText, usageText, versionText } from "./cli/help.ts";
 import { UsageError } from "./cli/getopt.ts";
 import type { DebugFlag } from "./cli/option-values.ts";
 import { TLS_MODE, type TlsMode } from "./connection/tls-mode.ts";
@@ -36,13 +36,12 @@ import { applyParams, finishConfiguration, pluginStep } from "./backend/configur
 import { buildServer } from "./connection/build-server.ts";
 import { ConfigError, messageOf } from "./api/errors.ts";
 import type { Accept, ListenAddress, Listener, Runtime, UpgradeCheck } from "./io.ts";
-import { upgradeRefusal } from "./embed/upgrade-policy.ts";
 import { Log } from "./api/log.ts";
 import { loadFilters } from "./load/load-filter.ts";
+import { routeShutdown } from "./api/shutdown.ts";
 import { loadPlugin } from "./load/load-plugin.ts";
 import { settleTls, type TlsSettings } from "./tls/tls-credentials.ts";
 import { stackFilters } from "./backend/filter-stack.ts";
-import { probeHandle } from "./backend/probe-handle.ts";
 
 /** Runs the program to completion; resolves to the exit status. */
 export async function main(runtime: Runtime): Promise<number> {
@@ -60,7 +59,7 @@ export async function main(runtime: Runtime): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       runtime.stderr(errorLine(error.message, self.name) + "\n");
-      if (error instanceof UsageError) runtime.stdout(usageText(self.name));
+      if (error instanceof UsageError) runtime.stdout((await helpTexts()).usageText(self.name));
       return 1;
     }
     throw error;
@@ -73,11 +72,15 @@ async function run(
   line: CommandLine,
   inherited: readonly number[],
 ): Promise<number> {
-  const facts = { name: runtime.name, tls: runtime.tls !== undefined };
-  const answer = answerWithoutPlugin(line, self, facts);
-  if (answer !== undefined) {
-    runtime.stdout(answer);
-    return 0;
+  // Only serving a named plugin surely needs one.
+  if (line.action !== ACTION.SERVE || line.plugin === undefined) {
+    const { answerWithoutPlugin } = await import("./cli/answer-without-plugin.ts");
+    const facts = { name: runtime.name, tls: runtime.tls !== undefined };
+    const answer = answerWithoutPlugin(line, self, facts);
+    if (answer !== undefined) {
+      runtime.stdout(answer);
+      return 0;
+    }
   }
   if (line.plugin === undefined) {
     throw new ConfigError("no plugins given on the command line.\nUse '--help' for usage.");
@@ -100,8 +103,11 @@ async function run(
   const warn = (message: string) =>
     runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
   const pluginWord = line.plugin;
-  const named = await loadPlugin(runtime, pluginWord, warn, pluginHost(runtime.host, line));
-  const filters = await loadFilters(runtime, line.filters);
+  // Under -s stdin is the client's connection: no layer may read it, for a script or a
+  // password (nbdkit's nbdkit_stdio_safe).
+  const host = pluginHost(runtime.host, line);
+  const named = await loadPlugin(runtime, pluginWord, warn, host);
+  const filters = await loadFilters(runtime, line.filters, host);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
   const warnings = [named, ...filters].flatMap((layer) =>
@@ -130,6 +136,7 @@ async function run(
       runtime.stderr(errorLine(warning, self.name) + "\n");
     }
     if (line.action === ACTION.HELP) {
+      const { pluginHelpText, usageText } = await helpTexts();
       const filterHelp = filters.map((filter, i) =>
         "\n" + pluginHelpText(filter, line.filters[i], "filter")
       );
@@ -138,19 +145,29 @@ async function run(
       return 0;
     }
     if (line.action === ACTION.VERSION) {
-      runtime.stdout(versionText(self.versionLine, ...filters, named));
+      runtime.stdout((await helpTexts()).versionText(self.versionLine, ...filters, named));
       return 0;
     }
     await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
     if (line.action === ACTION.DUMP_PLUGIN) {
+      const { probeHandle } = await import("./backend/probe-handle.ts");
       const handle = await probeHandle(named);
-      runtime.stdout(await dumpPluginText(named, pluginWord, plugin, handle));
+      runtime.stdout(await (await helpTexts()).dumpPluginText(named, pluginWord, plugin, handle));
       return 0;
     }
+    // shutdown() while starting (exitwhen's event has happened already) ends the program at
+    // once with status 0, before it listens: nbdkit calls exit() there.
+    let stopAtStart = false;
+    routeShutdown(() => (stopAtStart = true));
     await finishConfiguration(plugin);
+    if (stopAtStart) {
+      await unload();
+      return 0;
+    }
     const options = {
       readonly: line.readOnly,
       noStructuredReplies: line.noSr,
+      noExtendedHeaders: line.noExtendedHeaders,
       oldstyle: line.oldstyle,
       tls: tls.mode,
     };
@@ -165,8 +182,11 @@ async function run(
         await plugin.cleanup?.();
         await unload();
       })();
-    const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.());
+    // nbdkit forks to go into the background, and to run a --run command beside the server.
+    const forked = !line.single && (line.run !== undefined || !line.foreground);
+    const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.(forked));
     const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
+    routeShutdown(signals.stop); // a filter's shutdown() (exitlast, exitwhen) stops as SIGTERM does
     if (line.single) {
       signals.cleanUpWith(stop);
       void signals.stopped.then(stop); // ends the connection, so serveStdio settles
@@ -176,7 +196,7 @@ async function run(
       await stop();
       return 0;
     }
-    const check = websocketCheck(line, log);
+    const check = line.websocket ? await websocketCheck(line, log) : undefined;
     const steps = { afterFork, stop, signals, program: self.name };
     return await serve(runtime, line, { accept, tls: tls.mode, check, inherited }, steps);
   }
@@ -194,7 +214,13 @@ interface ServeSteps {
 async function serve(
   runtime: Runtime,
   line: CommandLine,
-  connections: { accept: Accept; tls: TlsMode; check: UpgradeCheck; inherited: readonly number[] },
+  connections: {
+    accept: Accept;
+    tls: TlsMode;
+    /** --websocket's judge of upgrade requests; undefined without --websocket. */
+    check: UpgradeCheck | undefined;
+    inherited: readonly number[];
+  },
   { afterFork, stop, signals, program }: ServeSteps,
 ): Promise<number> {
   let tempDir: string | undefined;
@@ -213,7 +239,7 @@ async function serve(
     const tcp = { host: line.ipAddr, port: line.port ?? DEFAULT_PORT };
     const address: ListenAddress = socketPath !== undefined
       ? { kind: "unix", path: socketPath }
-      : line.websocket
+      : connections.check !== undefined // --websocket
       ? { kind: "websocket", ...tcp, check: connections.check }
       : { kind: "tcp", ...tcp };
     listener = connections.inherited.length > 0
@@ -229,10 +255,10 @@ async function serve(
     port: listener.port,
     exportName: line.exportName ?? "",
     tls: connections.tls, // nbds:// and $tls, as nbdkit shows them
+    websocket: line.websocket, // nbd+ws://localhost:PORT/EXPORT (README, "The nbd+ws URI")
   };
-  // NBD URIs have no WebSocket scheme: with --websocket, $uri and --print-uri give ws://.
   // Asked for only when needed: a socket inherited by socket activation may have no name.
-  const uri = () => line.websocket ? `ws://localhost:${listener.port}/` : buildUri(target);
+  const uri = () => buildUri(target);
   if (line.printUri) runtime.stdout(uri() + "\n");
   // As nbdkit: listening, then (in the background) the pid file, then after_fork.
   if (pidFile) await writePidFile(runtime, pidFile);
@@ -259,9 +285,7 @@ async function serve(
 
   if (line.run !== undefined) {
     void signals.stopped.then(shutdown); // the command runs on, and its status is still ours
-    const variables = line.websocket
-      ? { ...captiveEnvironment(target), uri: uri(), nbd: uri() }
-      : captiveEnvironment(target);
+    const variables = captiveEnvironment(target);
     const end = await runtime.runShell(captiveScript(variables, line.run), {});
     if (end.signal !== undefined) {
       runtime.stderr(errorLine(`external command was killed by signal ${end.signal}\n`, program));
@@ -275,7 +299,8 @@ async function serve(
 }
 
 /** --websocket's judge of upgrade requests: foreign web pages get 403, logged with the peer. */
-function websocketCheck(line: CommandLine, log: Log): UpgradeCheck {
+async function websocketCheck(line: CommandLine, log: Log): Promise<UpgradeCheck> {
+  const { upgradeRefusal } = await import("./embed/upgrade-policy.ts");
   const policy = { allowOrigins: line.websocketOrigins, allowHosts: line.websocketHosts };
   return (origin, host, peer) => {
     const reason = upgradeRefusal({ origin, host }, policy);
@@ -295,4 +320,9 @@ function writePidFile(runtime: Runtime, path: string): Promise<void> {
 /** nbdkit makes -U and -P paths absolute, so $uri names the socket from anywhere. */
 function absolute(runtime: Runtime, path: string): string {
   return path === PRIVATE_SOCKET || path.startsWith("/") ? path : `${runtime.cwd()}/${path}`;
+}
+
+/** The help texts (usage, --version, a plugin's help, --dump-plugin), which serving never needs. */
+function helpTexts(): Promise<typeof import("./cli/help.ts")> {
+  return import("./cli/help.ts");
 }

@@ -18,14 +18,17 @@ export interface Allocator {
   read(buf: Uint8Array, offset: Offset): void;
   /** Stores `buf` at `offset`. Throws NbdError("ENOSPC") if it cannot be stored; no crash. */
   write(buf: Uint8Array, offset: Offset): void;
-  /** Makes `count` bytes at `offset` read as zero, freeing whole pages that become empty. */
-  zero(count: number, offset: Offset): void;
+  /**
+   * Makes `count` bytes at `offset` read as zero, freeing whole pages that become empty. The
+   * count may be the whole disk (a client with extended headers zeroes it in one request).
+   */
+  zero(count: Offset, offset: Offset): void;
   /**
    * Reports [offset, offset+count) into `sink` as runs of DATA (0), ZERO (2) or HOLE|ZERO (3),
    * in order, merged where adjacent runs have the same type, at the granularity nbdkit's
    * allocator of the same name reports. May report a little past offset+count.
    */
-  extents(count: number, offset: Offset, sink: ExtentSink): void;
+  extents(count: Offset, offset: Offset, sink: ExtentSink): void;
   /** Bytes of memory currently held for data (for tests and --dump-plugin). */
   allocatedBytes(): number;
   /**

@@ -44,10 +44,11 @@ export function createMallocAllocator(size: bigint): Allocator {
     },
     release() {},
     zero(count, offset) {
-      const at = checked(offset, count, ERRNO.ENOSPC);
-      store.fill(0, at, at + count);
+      const n = Number(count); // in range of a disk below 2^53 bytes, so exact
+      const at = checked(offset, n, ERRNO.ENOSPC);
+      store.fill(0, at, at + n);
     },
-    extents(count: number, offset: Offset, sink: ExtentSink) {
+    extents(count: Offset, offset: Offset, sink: ExtentSink) {
       sink.add(offset, count, EXTENT.DATA); // always fully allocated, like nbdkit's m_alloc_extents
     },
     allocatedBytes: () => length,

@@ -12,6 +12,7 @@
 import { EXTENT, type ExtentSink, type Offset } from "../api/plugin.ts";
 import { PAGE_SIZE } from "../wasm/hotpath.ts";
 import { byteOf, distance, inPageOf, pageOf } from "./page-offsets.ts";
+import { addOffset, compareOffsets } from "../api/offset.ts";
 import type { Shards } from "./shards.ts";
 import { NBDKIT_PAGE_SIZE, type ZeroPages } from "./zero-pages.ts";
 
@@ -33,14 +34,14 @@ export function upToBigPage(page: number): number {
   return Math.ceil(page / PER) * PER;
 }
 
-export function reportExtents(disk: PagedDisk, count: number, offset: Offset, sink: ExtentSink) {
-  if (count <= 0) return;
+export function reportExtents(disk: PagedDisk, count: Offset, offset: Offset, sink: ExtentSink) {
+  if (compareOffsets(count, 0) <= 0) return;
   const { shards } = disk;
   const first = pageOf(offset);
-  const limit = Math.min(
-    upToBigPage(first + Math.ceil((inPageOf(offset) + count) / PAGE_SIZE)),
-    disk.endPage,
-  );
+  // Page numbers stay below 2^51, exact as numbers, whatever the count.
+  const end = addOffset(offset, count);
+  const endPage = pageOf(end) + (inPageOf(end) > 0 ? 1 : 0);
+  const limit = Math.min(upToBigPage(endPage), disk.endPage);
   let page = first - (first % PER);
   let start = offset; // of the run of one type being gathered
   let runType = -1;

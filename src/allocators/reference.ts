@@ -70,14 +70,14 @@ export function createReferenceAllocator(
     write: (buf, offset) => store(buf, offset, false),
     copyIn: (buf, offset) => store(buf, offset, true),
     zero(count, offset) {
-      eachPiece(offset, count, (page, from, n) => {
+      eachPiece(offset, Number(count), (page, from, n) => {
         const stored = pages.get(page);
         if (!stored) return;
         stored.fill(0, from, from + n);
         if (n === pageSize || allZero(stored)) pages.delete(page);
       });
     },
-    extents(count: number, offset: Offset, sink: ExtentSink) {
+    extents(count: Offset, offset: Offset, sink: ExtentSink) {
       // Page by page, the first from `offset`, to the end of the last page touched (at most
       // the disk's end); the sink merges neighbours of one type.
       const end = BigInt(offset) + BigInt(count);

@@ -14,7 +14,8 @@
 
 import type { ExtentSink, Offset } from "../api/plugin.ts";
 import { toOffset } from "../api/parse.ts";
-import { type Hotpath, PAGE_MODE, PAGE_SIZE } from "../wasm/hotpath.ts";
+import { addOffset, compareOffsets } from "../api/offset.ts";
+import { type Hotpath, MAX_SHARD_BYTES, PAGE_MODE, PAGE_SIZE } from "../wasm/hotpath.ts";
 import type { Allocator, Placement } from "./allocator.ts";
 import { lendPages, type PageLoan } from "./page-loan.ts";
 import { type PagedDisk, reportExtents, upToBigPage } from "./page-extents.ts";
@@ -37,7 +38,21 @@ export interface SparseAllocator extends Allocator {
 }
 
 export function createSparseAllocator(size: bigint, options: SparseOptions = {}): SparseAllocator {
-  return new SparseArray(size, options);
+  return new SparseArray(size, { shardBytes: shardBytesFor(size), ...options });
+}
+
+/**
+ * The memory a shard is made with for a disk of `size` bytes: room for every page of the disk
+ * (a page is never held twice: a pinned page that is trimmed stays, zeroed, in place) with its
+ * directory (a 2 KiB table per 2 MiB and the L1 list, under 1/512 of the disk even with every
+ * table's alignment gap) and 1 MiB to spare; at most MAX_SHARD_BYTES, beyond which shards are
+ * added. The memory is reserved at full size from the start, and a reservation of gigabytes
+ * costs V8 a garbage collection for "external memory pressure" (about 4 ms on Node and Deno):
+ * a small disk need not pay for one.
+ */
+export function shardBytesFor(size: bigint): number {
+  const bytes = size + size / 256n + 1024n * 1024n;
+  return bytes >= BigInt(MAX_SHARD_BYTES) ? MAX_SHARD_BYTES : Number(bytes);
 }
 
 /** Our pages per nbdkit page. */
@@ -145,31 +160,31 @@ class SparseArray implements SparseAllocator, PagedDisk {
     this.#pending = undefined;
   }
 
-  zero(count: number, offset: Offset): void {
-    if (count <= 0) return;
+  zero(count: Offset, offset: Offset): void {
+    if (compareOffsets(count, 0) <= 0) return;
     const shards = this.shards.list;
-    let page = pageOf(offset);
+    const first = pageOf(offset);
     const from = inPageOf(offset);
-    let rest = count;
-    if (from !== 0 || count < PAGE_SIZE) {
-      const n = Math.min(PAGE_SIZE - from, count);
-      for (const shard of shards) shard.exports.zeroInPage(page, from, n);
-      rest -= n;
-      page++;
+    // Page numbers stay below 2^51, exact as numbers, even for a count of 2^63 - 1.
+    const end = addOffset(offset, count);
+    const endPage = pageOf(end);
+    const endIn = inPageOf(end);
+    if (first === endPage) {
+      for (const shard of shards) shard.exports.zeroInPage(first, from, endIn - from);
+    } else {
+      let page = first;
+      if (from !== 0) {
+        for (const shard of shards) shard.exports.zeroInPage(page, from, PAGE_SIZE - from);
+        page++;
+      }
+      if (endPage > page) { for (const shard of shards) shard.exports.freePages(page, endPage); }
+      if (endIn > 0) { for (const shard of shards) shard.exports.zeroInPage(endPage, 0, endIn); }
     }
-    const whole = Math.floor(rest / PAGE_SIZE);
-    if (whole > 0) {
-      for (const shard of shards) shard.exports.freePages(page, page + whole);
-      page += whole;
-    }
-    const tail = rest - whole * PAGE_SIZE;
-    if (tail > 0) { for (const shard of shards) shard.exports.zeroInPage(page, 0, tail); }
     // nbdkit's sparse_array_zero frees each page it touches that it leaves all zero; one it
     // does not leave all zero holds data. Either way it is no zero page now.
     if (!this.zeroPages.empty) {
-      const first = pageOf(offset);
-      const end = first + Math.ceil((from + count) / PAGE_SIZE);
-      this.zeroPages.delete(Math.floor(first / PER), upToBigPage(end) / PER);
+      const last = endPage + (endIn > 0 ? 1 : 0);
+      this.zeroPages.delete(Math.floor(first / PER), upToBigPage(last) / PER);
     }
   }
 
@@ -191,7 +206,7 @@ class SparseArray implements SparseAllocator, PagedDisk {
     }
   }
 
-  extents(count: number, offset: Offset, sink: ExtentSink): void {
+  extents(count: Offset, offset: Offset, sink: ExtentSink): void {
     reportExtents(this, count, offset, sink);
   }
 

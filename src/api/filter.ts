@@ -30,6 +30,7 @@ import type {
   FuaMode,
   Handle,
   MaybePromise,
+  Offset,
   ThreadModel,
 } from "./plugin.ts";
 
@@ -51,10 +52,14 @@ export type ZeroMode = (typeof ZERO_MODE)[keyof typeof ZERO_MODE];
  * true (else ENOTSUP). zero() never fails with ENOTSUP unless asked to be fast: its fallback
  * to writing zeroes has already happened. payloadBuffer and readViews are not offered: a filter
  * may change where or what a payload writes, or what a read answers; nor is close: the server
- * closes every layer itself, outside in, after finalize.
+ * closes every layer itself, outside in, after finalize. zero, trim, cache and extents take any
+ * count up to the layer's size: the server splits it for a layer below that does not take large
+ * counts (Handle.largeCounts).
  */
-export interface NextHandle
-  extends Required<Omit<Handle, "payloadBuffer" | "readViews" | "close">> {
+export interface NextHandle extends
+  Required<
+    Omit<Handle<Offset>, "payloadBuffer" | "readViews" | "close" | "largeCounts">
+  > {
   getSize(): MaybePromise<number | bigint>;
   /**
    * NONE, EMULATE or NATIVE. Splitting a FUA request: with NATIVE pass FLAG.FUA on to each
@@ -75,9 +80,11 @@ export interface NextHandle
  * prepare, and cached; a connection's requests only come after all of them. readViews may lend
  * bytes the filter keeps itself (the cow filter's overlay), with the plugin's contract; it is
  * never passed through from the layer below, and reaches the server only from the outermost
- * layer.
+ * layer. Counts are below 2^32 unless the filter sets `largeCounts: true`, as a plugin's handle
+ * does (then type it `FilterHandle<Offset>`); a method it leaves to the layer below takes any.
  */
-export interface FilterHandle extends Partial<Omit<Handle, "canZero" | "payloadBuffer">> {
+export interface FilterHandle<Count extends Offset = number>
+  extends Partial<Omit<Handle<Count>, "canZero" | "payloadBuffer">> {
   canZero?(): MaybePromise<ZeroMode | boolean>;
   /**
    * Just after every layer is open, before the size or any capability is asked (nbdkit's
@@ -103,6 +110,38 @@ export interface FilterHandle extends Partial<Omit<Handle, "canZero" | "payloadB
  */
 export type NextOpen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
 
+/**
+ * Replaces the layer below for this connection, as nbdkit's retry filter does with
+ * nbdkit_next_context_open: finalizes and closes the one open now, opens it again with
+ * `readonly` and `exportName`, prepares it and asks its size and capabilities. The NextHandle
+ * it gives replaces the one `next` (or an earlier reopen) gave, which must not be used again;
+ * whatever the filter passes through goes to the new layer. Only once the filter is prepared,
+ * from a request. A failure (closing the old layer, opening or preparing the new one) leaves
+ * no layer below; call it again to try again.
+ */
+export type NextReopen = (readonly: boolean, exportName: string) => Promise<NextHandle>;
+
+/**
+ * The layer below opened apart from any connection (nbdkit_next_context_open with shared
+ * contexts, the openonce filter's): prepared and ready, it lives until the filter closes it
+ * (its finalize, then its close), whichever connections come and go.
+ */
+export interface DetachedNext {
+  readonly handle: NextHandle;
+  close(): Promise<void>;
+}
+
+/** What a filter's open may do with the layer below besides `next`. */
+export interface NextContext {
+  /** Replaces this connection's layer below (see NextReopen). */
+  readonly reopen: NextReopen;
+  /**
+   * Opens another copy of the layer below, with this connection's TLS, that the filter owns
+   * and must close itself; it may serve several connections.
+   */
+  openDetached(readonly: boolean, exportName: string): Promise<DetachedNext>;
+}
+
 /** A filter: the load-time half of nbdkit's `struct nbdkit_filter`, and open(). */
 export interface Filter {
   /** Short name, ASCII letters, digits and dashes: `--filter=NAME`. */
@@ -127,12 +166,18 @@ export interface Filter {
   ): MaybePromise<void>;
   /** Every parameter is in; `next` completes the layers below. */
   configComplete?(next: () => Promise<void>): MaybePromise<void>;
-  /** May tighten (never loosen) the thread model: the chain runs with the strictest one. */
-  threadModel?(): MaybePromise<ThreadModel>;
+  /**
+   * May tighten (never loosen) the thread model: the chain runs with the strictest one.
+   * `below` is the layers below's (nbdkit's next_thread_model).
+   */
+  threadModel?(below: ThreadModel): MaybePromise<ThreadModel>;
   /** After every layer below is ready; `threadModel` is the one the server will use. */
   getReady?(threadModel: ThreadModel): MaybePromise<void>;
-  /** After the layers below have run theirs. */
-  afterFork?(): MaybePromise<void>;
+  /**
+   * After the layers below have run theirs; `forked` as for plugins: whether nbdkit would have
+   * forked by now (daemon mode, --run).
+   */
+  afterFork?(forked: boolean): MaybePromise<void>;
   /** Every connection has closed; runs before the layers below clean up. */
   cleanup?(): MaybePromise<void>;
   /**
@@ -145,23 +190,39 @@ export interface Filter {
     readonly: boolean,
     peer: PeerAddress | undefined,
   ): MaybePromise<void>;
-  /** The exports NBD_OPT_LIST reports; `next` gives the layer below's list. */
+  /**
+   * The exports NBD_OPT_LIST reports; `next` gives the layer below's list. `tls`: the client
+   * asking has switched to TLS. `defaultName` gives this filter's own default export, what ""
+   * opens through it (undefined when refused), to list it as nbdkit_use_default_export does.
+   */
   listExports?(
     next: (readonly: boolean) => Promise<ExportEntry[]>,
     readonly: boolean,
+    tls: boolean,
+    defaultName: (readonly: boolean) => Promise<string | undefined>,
   ): MaybePromise<ExportEntry[]>;
   /** The canonical name of the default export ""; `next` gives the layer below's. */
   defaultExport?(
     next: (readonly: boolean) => Promise<string | undefined>,
     readonly: boolean,
+    tls: boolean,
   ): MaybePromise<string | undefined>;
   /**
    * A connection opens an export. Call `next` (usually first) to open the layer below, and
    * return the methods this filter overrides, closing over the NextHandle: `{}` overrides
    * nothing, `{ close }` only watches the connection end. A filter that never calls `next`
    * must return at least getSize and readAt. Missing, the connection passes straight through.
+   * `tls` says whether the connection runs over TLS (nbdkit's is_tls); the layer below is told
+   * the same. `context` can replace the layer below later, from a request (reopen), or open
+   * one apart from this connection (openDetached).
    */
-  open?(next: NextOpen, readonly: boolean, exportName: string): MaybePromise<FilterHandle>;
+  open?(
+    next: NextOpen,
+    readonly: boolean,
+    exportName: string,
+    tls: boolean,
+    context: NextContext,
+  ): MaybePromise<FilterHandle>;
 }
 
 /** A module that exports a filter: `export default filter`, or a factory returning one. */

@@ -55,8 +55,8 @@ export const HANDLE_CALLBACKS = {
 /** Plugin members that are values, not callbacks (longname, description: see above). */
 export const PLUGIN_VALUES = ["name", "version", "magicConfigKey", "debugFlags"] as const;
 
-/** Handle methods nbdkit has no counterpart for. */
-export const HANDLE_EXTRAS = ["payloadBuffer", "readViews"] as const;
+/** Handle members nbdkit has no counterpart for. */
+export const HANDLE_EXTRAS = ["payloadBuffer", "readViews", "largeCounts"] as const;
 
 /** The text members among PLUGIN_CALLBACKS: strings in our API, callbacks in nbdkit's. */
 export const PLUGIN_TEXTS = ["longname", "description", "configHelp"] as const;

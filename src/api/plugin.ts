@@ -10,6 +10,12 @@
  *
  * Offsets: a disk smaller than 2^53 bytes only ever sees `number` offsets. A plugin whose
  * `getSize` returns a `bigint` (up to 2^63-1) receives offsets at or past 2^53 as `bigint`.
+ *
+ * Counts: as in nbdkit, the count given to zero, trim, cache and extents is below 2^32. A
+ * client with extended headers may ask for more in one request (up to the disk's size): the
+ * server then splits it into calls of at most LARGE_COUNT_PIECE bytes, unless the handle opts
+ * in with `largeCounts: true` (typed `Handle<Offset>`): its four calls then receive the whole
+ * count, as an `Offset` (a number below 2^53, a bigint past it).
  */
 
 import type { PeerAddress } from "../io.ts";
@@ -85,8 +91,26 @@ export interface ReadViews {
   release(): void;
 }
 
-/** One open connection to the plugin: the per-connection half of `nbdkit::Server`. */
-export interface Handle {
+/**
+ * The largest count a zero, trim or cache call gets when its handle does not opt in to large
+ * counts: 2^32 - 64 KiB, below nbdkit's 32-bit counts and a multiple of every minimum block size
+ * NBD allows, so that the pieces of an aligned request stay aligned. extents gets at most
+ * 2^32 - 1, as a BLOCK_STATUS may be answered for less than it asked.
+ */
+export const LARGE_COUNT_PIECE = 0xffff0000;
+
+/**
+ * One open connection to the plugin: the per-connection half of `nbdkit::Server`. `Count` is
+ * what zero, trim, cache and extents receive: `number` (below 2^32, as nbdkit's counts), or,
+ * for a handle that sets `largeCounts: true`, `Offset`.
+ */
+export interface Handle<Count extends Offset = number> {
+  /**
+   * Opts in to counts of 2^32 and more in zero, trim, cache and extents, which clients with
+   * extended headers may send (qemu 8.2 and later, libnbd 1.18 and later): each then comes in
+   * one call, as an `Offset`, rather than split by the server into pieces below 2^32.
+   */
+  readonly largeCounts?: boolean;
   /** Size of the disk in bytes (get_size). */
   getSize(): MaybePromise<Offset>;
   /**
@@ -119,15 +143,15 @@ export interface Handle {
    */
   readViews?(count: number, offset: Offset): ReadViews | undefined;
   /** Makes `count` bytes at `offset` read as zero; flags MAY_TRIM, FUA, FAST_ZERO. */
-  zero?(count: number, offset: Offset, flags: number): MaybePromise<void>;
+  zero?(count: Count, offset: Offset, flags: number): MaybePromise<void>;
   /** Discards `count` bytes at `offset` (advisory); flags FUA. */
-  trim?(count: number, offset: Offset, flags: number): MaybePromise<void>;
+  trim?(count: Count, offset: Offset, flags: number): MaybePromise<void>;
   /** Makes every completed write durable. */
   flush?(flags: number): MaybePromise<void>;
   /** Prefetches `count` bytes at `offset` (advisory). */
-  cache?(count: number, offset: Offset, flags: number): MaybePromise<void>;
+  cache?(count: Count, offset: Offset, flags: number): MaybePromise<void>;
   /** Reports the allocation of [offset, offset+count) and maybe beyond into `extents`. */
-  extents?(count: number, offset: Offset, flags: number, extents: ExtentSink): MaybePromise<void>;
+  extents?(count: Count, offset: Offset, flags: number, extents: ExtentSink): MaybePromise<void>;
 
   canWrite?(): MaybePromise<boolean>;
   canFlush?(): MaybePromise<boolean>;
@@ -188,8 +212,13 @@ export interface Plugin {
   configComplete?(): MaybePromise<void>;
   /** Last chance to fail before the server listens. */
   getReady?(): MaybePromise<void>;
-  /** Called after the server forks into the background (and at once when it does not). */
-  afterFork?(): MaybePromise<void>;
+  /**
+   * Called after the server forks into the background (and at once when it does not).
+   * `forked` says whether nbdkit would have forked by now (daemon mode, or --run, whose
+   * command nbdkit runs in a process of its own), so a plugin that logs it can tell as nbdkit's
+   * would (nbdts starts a fresh copy instead of forking, and runs --run commands as children).
+   */
+  afterFork?(forked?: boolean): MaybePromise<void>;
   /** Extra `key=value` lines for --dump-plugin. */
   dumpPlugin?(): MaybePromise<string[] | string | void>;
   /** The concurrency the plugin allows; PARALLEL when missing. */
@@ -202,8 +231,9 @@ export interface Plugin {
   preconnect?(readonly: boolean, peer: PeerAddress | undefined): MaybePromise<void>;
   /**
    * The exports NBD_OPT_LIST reports (.list_exports); missing, or answering undefined, the
-   * default export alone (nbdkit_use_default_export). `tls` says whether the client is using
-   * TLS, here and in defaultExport and open (nbdkit_is_tls).
+   * default export alone (nbdkit_use_default_export). `tls` says whether the client asking has
+   * switched to TLS (nbdkit's is_tls; the server always says, callers in tests may leave it out
+   * for false).
    */
   listExports?(readonly: boolean, tls?: boolean): MaybePromise<ExportEntry[] | undefined>;
   /**
@@ -213,8 +243,10 @@ export interface Plugin {
    */
   defaultExport?(readonly: boolean, tls?: boolean): MaybePromise<string | undefined>;
   /**
-   * Opens a handle for one connection; `exportName` is the name the client asked for, `peer`
-   * where it connects from (nbdkit_peer_name; undefined when the runtime cannot tell).
+   * Opens a handle for one connection; `exportName` is the name the client asked for, `tls`
+   * whether the connection runs over TLS (nbdkit_is_tls; left out, false), `peer` where it
+   * connects from (nbdkit_peer_name; undefined when the runtime cannot tell). Type a handle
+   * with `largeCounts: true` as a `Handle<Offset>`.
    */
   open(
     readonly: boolean,

@@ -8,8 +8,8 @@
 import { ERRNO, NbdError } from "../api/errors.ts";
 import { ZERO_MODE, type ZeroMode } from "../api/filter.ts";
 import { calling } from "./callback-error.ts";
-import { type OpenClient, UNKNOWN_CLIENT } from "./layer.ts";
 import { checkBlockSize } from "./exports.ts";
+import { isStackHandle } from "./layer.ts";
 import {
   checkBoolean,
   checkHandle,
@@ -17,7 +17,8 @@ import {
   checkReadViews,
   checkSize,
 } from "./plugin-answers.ts";
-import { addOffset } from "../api/offset.ts";
+import { addOffset, compareOffsets } from "../api/offset.ts";
+import { fitsOneCall, inPieces } from "./count-pieces.ts";
 import {
   type BlockSize,
   CACHE_MODE,
@@ -28,8 +29,10 @@ import {
   FUA_MODE,
   type FuaMode,
   type Handle,
+  LARGE_COUNT_PIECE,
   type MaybePromise,
   type Offset,
+  type PeerAddress,
   type Plugin,
   type ReadViews,
 } from "../api/plugin.ts";
@@ -67,41 +70,70 @@ function isNotSupported(error: unknown): boolean {
     (error.errno === ERRNO.ENOTSUP || error.errno === ERRNO.EOPNOTSUPP);
 }
 
+/** The largest count extents() gets from a handle that does not take large counts. */
+const EXTENTS_PIECE = 0xffffffff;
+
 export class Backend {
   readonly handle: Handle;
   readonly caps: Capabilities;
+  /**
+   * The handle is a filter's (a stack's top, or a layer under a filter): FUA goes to it as the
+   * client sent it, whatever it answered canFua, and it serves it itself or passes it on. Only a
+   * plugin's FUA is emulated here by a flush, as nbdkit's plugins.c does and its backend.c not.
+   */
+  private readonly passesFua: boolean;
+  /**
+   * The handle as one that takes large counts: its zero, trim, cache and extents are only
+   * called with counts past LARGE_COUNT_PIECE when it opted in (handle.largeCounts).
+   */
+  private readonly wide: Handle<Offset>;
+  /** Whether the handle opted in to large counts: every count then goes in one call. */
+  private readonly largeCounts: boolean;
 
-  private constructor(handle: Handle, caps: Capabilities) {
+  private constructor(handle: Handle, caps: Capabilities, passesFua: boolean) {
     this.handle = handle;
     this.caps = caps;
+    this.passesFua = passesFua;
+    this.wide = handle as Handle<Offset>;
+    this.largeCounts = handle.largeCounts === true;
+  }
+
+  /** Whether `count` goes to the handle in one call, or in pieces of LARGE_COUNT_PIECE. */
+  private oneCall(count: Offset): boolean {
+    return this.largeCounts || fitsOneCall(count, LARGE_COUNT_PIECE);
   }
 
   /**
    * Opens a handle and reads its capabilities; a readonly open never asks about writes. `trace`
-   * is told of each capability question, in nbdkit's words, for the -v log; `client` of the
-   * client's TLS and address.
+   * is told of each capability question, in nbdkit's words, for the -v log; `tls` says whether
+   * the connection runs over TLS, `peer` where the client connects from.
    */
   static async open(
     plugin: Plugin,
     readonly: boolean,
     exportName: string,
     trace?: Trace,
-    client: OpenClient = UNKNOWN_CLIENT,
+    tls = false,
+    peer?: PeerAddress,
   ): Promise<Backend> {
-    const opened = await calling(
-      "open",
-      () => plugin.open(readonly, exportName, client.tls, client.peer),
-    );
+    const opened = await calling("open", () => plugin.open(readonly, exportName, tls, peer));
     return await Backend.over(opened, readonly, trace);
   }
 
   /**
    * Checks an open handle and reads its capabilities; a failure leaves it open (a filter
-   * stack closes its layers itself).
+   * stack closes its layers itself). `filter` says the handle is a filter's (see passesFua);
+   * left out, a stack's top Handle (StackHandle) is one, anything else a plugin's.
    */
-  static async read(opened: unknown, readonly: boolean, trace?: Trace): Promise<Backend> {
+  static async read(
+    opened: unknown,
+    readonly: boolean,
+    trace?: Trace,
+    filter?: boolean,
+  ): Promise<Backend> {
     const handle = checkHandle(opened);
-    return new Backend(handle, await readCapabilities(handle, readonly, trace));
+    const caps = await readCapabilities(handle, readonly, trace);
+    return new Backend(handle, caps, filter ?? isStackHandle(handle));
   }
 
   /** Reads an open handle's capabilities; a failure (a handle that is not one too) closes it. */
@@ -117,6 +149,14 @@ export class Backend {
       }
       throw error;
     }
+  }
+
+  /**
+   * Finalizes a stack of filters (nbdkit runs finalize with the client still connected, then
+   * closes its socket, then the handles); nothing for a plugin alone. Throws FinalizeError.
+   */
+  async finalize(): Promise<void> {
+    if (isStackHandle(this.handle)) await this.handle.finalize();
   }
 
   async close(): Promise<void> {
@@ -156,33 +196,38 @@ export class Backend {
   }
 
   private async writeFua(buf: Uint8Array, offset: Offset): Promise<void> {
-    const native = this.caps.fua === FUA_MODE.NATIVE;
+    const native = this.caps.fua === FUA_MODE.NATIVE || this.passesFua;
     await this.handle.writeAt!(buf, offset, native ? FLAG.FUA : 0);
     if (!native) await this.flush();
   }
 
-  trim(count: number, offset: Offset, fua: boolean): MaybePromise<void> {
-    if (!fua) return this.handle.trim!(count, offset, 0); // as writeAt: no extra promise
-    return this.trimFua(count, offset);
+  trim(count: Offset, offset: Offset, fua: boolean): MaybePromise<void> {
+    // As writeAt: no extra promise in the common case.
+    if (!fua && this.oneCall(count)) return this.wide.trim!(count, offset, 0);
+    return this.trimFua(count, offset, fua);
   }
 
-  private async trimFua(count: number, offset: Offset): Promise<void> {
-    const native = this.caps.fua === FUA_MODE.NATIVE;
-    await this.handle.trim!(count, offset, native ? FLAG.FUA : 0);
-    if (!native) await this.flush();
+  private async trimFua(count: Offset, offset: Offset, fua: boolean): Promise<void> {
+    const native = fua && (this.caps.fua === FUA_MODE.NATIVE || this.passesFua);
+    const flags = native ? FLAG.FUA : 0;
+    if (this.oneCall(count)) await this.wide.trim!(count, offset, flags);
+    else await inPieces(count, offset, LARGE_COUNT_PIECE, (n, at) => this.wide.trim!(n, at, flags));
+    if (fua && !native) await this.flush();
   }
 
   /**
    * Zeroes a range: zero() when the plugin has it and wants it, else (or when it answers
    * ENOTSUP) writes of zeroes, unless the client asked for a fast zero: that fails at once.
    */
-  async zero(count: number, offset: Offset, mayTrim: boolean, fua: boolean, fast: boolean) {
-    const native = fua && this.caps.fua === FUA_MODE.NATIVE;
+  async zero(count: Offset, offset: Offset, mayTrim: boolean, fua: boolean, fast: boolean) {
+    const native = fua && (this.caps.fua === FUA_MODE.NATIVE || this.passesFua);
     if (this.caps.zeroNative) {
       const flags = (mayTrim ? FLAG.MAY_TRIM : 0) | (native ? FLAG.FUA : 0) |
         (fast ? FLAG.FAST_ZERO : 0);
       try {
-        await this.handle.zero!(count, offset, flags);
+        if (this.oneCall(count)) await this.wide.zero!(count, offset, flags);
+        else {await inPieces(count, offset, LARGE_COUNT_PIECE, (n, at) =>
+            this.wide.zero!(n, at, flags));}
         if (fua && !native) await this.flush();
         return;
       } catch (error) {
@@ -191,16 +236,14 @@ export class Backend {
     } else if (fast) {
       throw new NbdError(ERRNO.ENOTSUP, "fast zero requested but the plugin cannot zero fast");
     }
-    // FUA goes with each write when the plugin honours it, else one flush at the end.
-    for (let done = 0; done < count; done += EMULATION_PIECE) {
-      const n = Math.min(EMULATION_PIECE, count - done);
-      await this.handle.writeAt!(
-        ZEROES.subarray(0, n),
-        addOffset(offset, done),
-        native ? FLAG.FUA : 0,
-      );
-    }
-    if (fua && !native) await this.flush();
+    // As nbdkit's backend_zero: FUA goes with each write when the layer honours it natively,
+    // else with the last one only (a plugin's then flushes once, in writeAt).
+    const end = addOffset(offset, count);
+    await inPieces(count, offset, EMULATION_PIECE, (n, at) => {
+      const last = compareOffsets(addOffset(at, n), end) === 0;
+      const pieceFua = fua && (last || this.caps.fua === FUA_MODE.NATIVE);
+      return this.writeAt(ZEROES.subarray(0, n), at, pieceFua);
+    });
   }
 
   flush(): MaybePromise<void> {
@@ -208,26 +251,37 @@ export class Backend {
   }
 
   /** Native cache calls cache() if present (else nothing); emulated cache reads and discards. */
-  cache(count: number, offset: Offset): MaybePromise<void> {
-    if (this.caps.cache === CACHE_MODE.NATIVE) return this.handle.cache?.(count, offset, 0);
-    return this.cacheByReading(count, offset);
+  cache(count: Offset, offset: Offset): MaybePromise<void> {
+    if (this.caps.cache !== CACHE_MODE.NATIVE) return this.cacheByReading(count, offset);
+    if (!this.handle.cache) return;
+    if (this.oneCall(count)) return this.wide.cache!(count, offset, 0);
+    return inPieces(count, offset, LARGE_COUNT_PIECE, (n, at) => this.wide.cache!(n, at, 0));
   }
 
-  private async cacheByReading(count: number, offset: Offset): Promise<void> {
-    const scratch = new Uint8Array(Math.min(count, EMULATION_PIECE));
-    for (let done = 0; done < count; done += scratch.length) {
-      const n = Math.min(scratch.length, count - done);
-      await this.handle.readAt(scratch.subarray(0, n), addOffset(offset, done));
-    }
+  private async cacheByReading(count: Offset, offset: Offset): Promise<void> {
+    const size = compareOffsets(count, EMULATION_PIECE) < 0 ? Number(count) : EMULATION_PIECE;
+    const scratch = new Uint8Array(size);
+    await inPieces(
+      count,
+      offset,
+      EMULATION_PIECE,
+      (n, at) => this.handle.readAt(scratch.subarray(0, n), at),
+    );
   }
 
-  /** Asks for extents; a plugin without them reports the whole range as data. */
-  async extents(count: number, offset: Offset, reqOne: boolean, sink: ExtentSink) {
+  /**
+   * Asks for extents; a plugin without them reports the whole range as data. A handle that
+   * does not take large counts is asked about 2^32 - 1 bytes at most: a reply may cover less
+   * than the client asked, which then asks again from where it ends.
+   */
+  async extents(count: Offset, offset: Offset, reqOne: boolean, sink: ExtentSink) {
     if (!this.caps.extents) {
       sink.add(offset, count, EXTENT.DATA);
       return;
     }
-    await this.handle.extents!(count, offset, reqOne ? FLAG.REQ_ONE : 0, sink);
+    const flags = reqOne ? FLAG.REQ_ONE : 0;
+    const asked = this.largeCounts || fitsOneCall(count, EXTENTS_PIECE) ? count : EXTENTS_PIECE;
+    await this.wide.extents!(asked, offset, flags, sink);
   }
 }
 

@@ -28,7 +28,7 @@ export async function resolveExportName(
   plugin: Plugin,
   readonly: boolean,
   requested: string,
-  tls = false,
+  tls: boolean,
   cache: DefaultExportCache = {},
 ): Promise<string> {
   if (requested !== "" || !plugin.defaultExport) return requested;
@@ -45,7 +45,7 @@ export async function resolveExportName(
 export async function listExports(
   plugin: Plugin,
   readonly: boolean,
-  tls = false,
+  tls: boolean,
   cache: DefaultExportCache = {},
 ): Promise<ExportEntry[]> {
   const entries = (await plugin.listExports?.(readonly, tls)) ??

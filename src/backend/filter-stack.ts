@@ -68,8 +68,8 @@ function wrap(
       return step(() => filter.configComplete!(next));
     },
     async threadModel() {
-      const mine = checkThreadModel(filter.name, await filter.threadModel?.());
       const theirs = checkThreadModel(below.name, await below.threadModel?.());
+      const mine = checkThreadModel(filter.name, await filter.threadModel?.(theirs));
       return Math.min(mine, theirs) as ThreadModel; // the more serialized of the two
     },
     async getReady() {
@@ -79,9 +79,9 @@ function wrap(
         await step(() => filter.getReady!(model));
       }
     },
-    async afterFork() {
-      await pluginStep(below, () => below.afterFork?.());
-      await step(() => filter.afterFork?.());
+    async afterFork(forked = false) {
+      await pluginStep(below, () => below.afterFork?.(forked));
+      await step(() => filter.afterFork?.(forked));
     },
     async cleanup() {
       await filter.cleanup?.();
@@ -96,20 +96,26 @@ function wrap(
       await (filter.preconnect ? filter.preconnect(next, readonly, peer) : next(readonly));
     },
     listExports: filter.listExports
-      ? (readonly, tls) =>
-        filter.listExports!((nextReadonly) => listExports(below, nextReadonly, tls), readonly)
+      ? (readonly, tls = false) =>
+        filter.listExports!(
+          (nextReadonly) => listExports(below, nextReadonly, tls),
+          readonly,
+          tls,
+          async (ownReadonly) => top.defaultExport ? await top.defaultExport(ownReadonly, tls) : "",
+        )
       : below.listExports && ((readonly, tls) => below.listExports!(readonly, tls)),
     defaultExport: filter.defaultExport
-      ? (readonly, tls) =>
+      ? (readonly, tls = false) =>
         filter.defaultExport!(
           async (nextReadonly) =>
             below.defaultExport ? await below.defaultExport(nextReadonly, tls) : "",
           readonly,
+          tls,
         )
       : below.defaultExport && ((readonly, tls) => below.defaultExport!(readonly, tls)),
     open: filter.open
       ? (readonly, exportName, tls = false, peer) =>
-        openStack(opener, readonly, exportName, { tls, peer })
+        openStack(opener, readonly, exportName, tls, peer)
       : (readonly, exportName, tls, peer) => below.open(readonly, exportName, tls, peer),
   };
   OPENERS.set(top, opener);

@@ -34,6 +34,8 @@ export const HANDLE_METHODS = [
 export interface Layer {
   /** What the layer was opened with: a read-only layer is never asked about writes. */
   readonly readonly: boolean;
+  /** A filter's layer (FUA passes to it as sent), or the plugin's (Backend.passesFua). */
+  readonly filter: boolean;
   /** Prepares the layers below, then this one; the first call does it, later ones wait for it. */
   prepare(): Promise<void>;
   /** The layer as the one above calls it, once prepared; unchecked until a Backend reads it. */
@@ -44,24 +46,30 @@ export interface Layer {
   close(): Promise<void>;
 }
 
-/** What a plugin's open learns of the client: TLS in use, and where it connects from. */
-export interface OpenClient {
-  readonly tls: boolean;
-  readonly peer?: PeerAddress;
-}
-
-/** A client nothing is known of (embedders, tests): no TLS, no address. */
-export const UNKNOWN_CLIENT: OpenClient = { tls: false };
-
 /**
- * Opens a layer, and whatever is below it, for one connection (nbdkit's backend_open); `client`
- * goes down to the plugin.
+ * Opens a layer, and whatever is below it, for one connection (nbdkit's backend_open); `tls`
+ * says whether the connection runs over TLS, `peer` where the client connects from (both go
+ * down to the plugin's open).
  */
 export type OpenLayer = (
   readonly: boolean,
   exportName: string,
-  client: OpenClient,
+  tls: boolean,
+  peer?: PeerAddress,
 ) => Promise<Layer>;
+
+/**
+ * The Handle of a stack of layers (filter-connection.ts): finalize runs every layer's finalize
+ * apart from close, so the server can do it while the client is still connected, as nbdkit does.
+ */
+export interface StackHandle extends Handle {
+  finalize(): Promise<void>;
+}
+
+/** Whether `handle` is a stack's top, which openStack made (no plugin has a finalize). */
+export function isStackHandle(handle: Handle): handle is StackHandle {
+  return typeof (handle as Partial<StackHandle>).finalize === "function";
+}
 
 /** A finalize failed: nbdkit then disconnects the client (its .finalize contract). */
 export class FinalizeError extends Error {
@@ -75,11 +83,12 @@ const DONE: Promise<void> = Promise.resolve();
 
 /** The plugin as the bottom layer: open() is the plugin's; it has nothing to prepare. */
 export function pluginOpener(plugin: Plugin): OpenLayer {
-  return async (readonly, exportName, client) => {
-    const opened = await plugin.open(readonly, exportName, client.tls, client.peer);
+  return async (readonly, exportName, tls, peer) => {
+    const opened = await plugin.open(readonly, exportName, tls, peer);
     let closed = false;
     return {
       readonly,
+      filter: false,
       prepare: () => DONE,
       handle: () => opened,
       finalize: () => DONE,

@@ -26,7 +26,7 @@ export function nextOf(layer: Layer): NextOf {
   const ready = () =>
     becoming ??= (async () => {
       await layer.prepare();
-      const backend = await Backend.read(layer.handle(), layer.readonly);
+      const backend = await Backend.read(layer.handle(), layer.readonly, undefined, layer.filter);
       Object.assign(handle, direct(backend));
     })();
   for (const method of METHODS) {

@@ -61,6 +61,7 @@ export function parseCommandLine(
     debugFlags: [],
     maskHandshake: 0xffff_ffff,
     noSr: false,
+    noExtendedHeaders: false,
     oldstyle: false,
     filters: [],
     tlsVerifyPeer: false,
@@ -178,6 +179,9 @@ function applyOption(
       break;
     case "no-sr":
       line.noSr = true;
+      break;
+    case "no-extended-headers":
+      line.noExtendedHeaders = true;
       break;
     case "oldstyle":
       line.oldstyle = true;

@@ -7,7 +7,7 @@
 
 import { DEFAULT_PORT } from "./command-line.ts";
 import type { TlsMode } from "../connection/tls-mode.ts";
-import { shellQuote } from "./shell-quote.ts";
+import { shellQuote } from "../api/shell-quote.ts";
 import { buildUri } from "./uri.ts";
 
 /** Where the captive server listens, after `-U -` became a real path. */
@@ -23,6 +23,8 @@ export interface CaptiveTarget {
    * load, so without TLS support pass "off" (or nothing) unless the server failed to start.
    */
   readonly tls?: TlsMode;
+  /** --websocket: $uri is an nbd+ws URI. */
+  readonly websocket?: boolean;
 }
 
 /** The variables, in the order nbdkit's script sets them; `tls` only when TLS is on. */
@@ -41,7 +43,7 @@ export function captiveEnvironment(target: CaptiveTarget): CaptiveVariables {
   const unix = target.unixSocket;
   const port = unix === undefined ? String(target.port ?? DEFAULT_PORT) : "";
   const uri = unix === undefined
-    ? buildUri({ port, exportName, tls: target.tls })
+    ? buildUri({ port, exportName, tls: target.tls, websocket: target.websocket })
     : buildUri({ unixSocket: unix, exportName, tls: target.tls });
   const tls = target.tls === "require" ? "2" : target.tls === "on" ? "1" : undefined;
   return {

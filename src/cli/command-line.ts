@@ -81,6 +81,8 @@ export interface CommandLine {
   readonly maskHandshake: number;
   /** --no-sr: do not advertise structured replies. */
   readonly noSr: boolean;
+  /** --no-extended-headers: do not offer extended headers (nbdkit has none). */
+  readonly noExtendedHeaders: boolean;
   /** -o: the oldstyle handshake; -n (newstyle, the default) turns it off again. */
   readonly oldstyle: boolean;
 

@@ -23,7 +23,7 @@ export function usageText(program: string = PROGRAM_NAME): string {
 ${pad} [--exit-with-parent] [-e|--exportname EXPORTNAME]
 ${pad} [--filter=FILTER ...] [-f|--foreground] [-i|--ipaddr IPADDR]
 ${pad} [--log=stderr|syslog|null] [--mask-handshake=MASK]
-${pad} [-n|--newstyle] [--no-sr] [-o|--oldstyle]
+${pad} [-n|--newstyle] [--no-extended-headers] [--no-sr] [-o|--oldstyle]
 ${pad} [-P|--pidfile PIDFILE] [-p|--port PORT] [--print-uri] [-r|--readonly]
 ${pad} [--run 'COMMAND ARGS ...'] [-s|--single] [-t|--threads THREADS]
 ${pad} [--tls=off|on|require] [--tls-certificates=/path/to/certificates]

@@ -37,6 +37,7 @@ export const OPTIONS = [
   { id: "mask-handshake", long: ["mask-handshake"], argument: true },
   { id: "newstyle", short: "n", long: ["new-style", "newstyle"], argument: false },
   { id: "no-sr", long: ["no-sr"], argument: false },
+  { id: "no-extended-headers", long: ["no-extended-headers"], argument: false },
   { id: "oldstyle", short: "o", long: ["old-style", "oldstyle"], argument: false },
   { id: "pidfile", short: "P", long: ["pid-file", "pidfile"], argument: true },
   { id: "port", short: "p", long: ["port"], argument: true },

@@ -38,6 +38,8 @@ export interface SignalWatch {
   readonly stopped: Promise<void>;
   /** Sets what a fatal signal runs before it kills: stopping the server, removing its files. */
   cleanUpWith(cleanup: () => Promise<void>): void;
+  /** Stops as SIGTERM would: what a plugin's or filter's shutdown() does (api/shutdown.ts). */
+  stop(): void;
 }
 
 /**
@@ -61,5 +63,5 @@ export function watchSignals(
     dying = true;
     cleanup().then(die, die);
   });
-  return { stopped, cleanUpWith: (given) => (cleanup = given) };
+  return { stopped, cleanUpWith: (given) => (cleanup = given), stop: () => stop() };
 }

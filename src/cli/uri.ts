@@ -37,15 +37,23 @@ export interface UriTarget {
   readonly exportName: string;
   /** Only "require" changes the scheme, to nbds. */
   readonly tls?: TlsMode;
+  /** --websocket: NBD in WebSocket messages on the TCP port, the nbd+ws scheme. */
+  readonly websocket?: boolean;
 }
 
 /**
  * The URI, exactly as nbdkit 1.32 writes it:
  * - `nbd://localhost:10809`, `nbd://localhost:10809/foo` (a name starting with '/' gives "//")
  * - `nbd+unix://?socket=/tmp/s`, `nbd+unix:///foo?socket=/tmp/s`
+ * and, with --websocket, `nbd+ws://localhost:8080/` (README, "The nbd+ws URI": the path is always
+ * there, "/" for the default export, as a WebSocket URL's is).
  * The port is written as given, not encoded.
  */
 export function buildUri(target: UriTarget): string {
+  if (target.websocket) {
+    if (target.port === undefined) throw new TypeError("Cannot build a URI: no port");
+    return `nbd+ws://localhost:${target.port}/${uriQuote(target.exportName)}`;
+  }
   const scheme = target.tls === "require" ? "nbds" : "nbd";
   const path = target.exportName === "" ? "" : `/${uriQuote(target.exportName)}`;
   if (target.unixSocket !== undefined) {

@@ -14,6 +14,8 @@ export interface Agreement {
   noZeroes: boolean;
   fixedNewstyle: boolean;
   structuredReplies: boolean;
+  /** NBD_OPT_EXTENDED_HEADERS was acknowledged: it takes the place of structured replies. */
+  extendedHeaders: boolean;
   /** The export named by the last SET_META_CONTEXT, and whether it selected base:allocation. */
   metaContextExport: string | undefined;
   baseAllocation: boolean;
@@ -57,6 +59,7 @@ export function newAgreement(
     noZeroes: (clientFlags & HANDSHAKE_FLAG.NO_ZEROES) !== 0,
     fixedNewstyle: (clientFlags & HANDSHAKE_FLAG.FIXED_NEWSTYLE) !== 0,
     structuredReplies: false,
+    extendedHeaders: false,
     metaContextExport: undefined,
     baseAllocation: false,
     listed: false,

@@ -1,10 +1,11 @@
 /**
  * A Server for a configured plugin (configuration is backend/configure.ts): the options that
- * change the protocol, the limits resolved, the thread model the plugin asks for, and where the
- * plugin's own error lines go.
+ * change the protocol, the limits resolved, the thread model the plugin asks for, where the
+ * plugin's own error lines go, and what its shutdown() does.
  */
 
 import { routeErrors } from "../api/error-log.ts";
+import { routeShutdown } from "../api/shutdown.ts";
 import type { Log } from "../api/log.ts";
 import type { Plugin, ThreadModel } from "../api/plugin.ts";
 import { checkThreadModel } from "../backend/configure.ts";
@@ -17,8 +18,10 @@ import type { TlsMode } from "./tls-mode.ts";
 export interface ServeOptions extends LimitOptions {
   /** -r: every connection read-only. */
   readonly?: boolean;
-  /** --no-sr: refuse structured replies. */
+  /** --no-sr: refuse structured replies (and extended headers, their successor). */
   noStructuredReplies?: boolean;
+  /** --no-extended-headers: refuse NBD_OPT_EXTENDED_HEADERS, for testing clients' fallback. */
+  noExtendedHeaders?: boolean;
   /** -o: greet in oldstyle, serving the one export "" without options. */
   oldstyle?: boolean;
   /** --tls after start-up; absent for a server without TLS (see ServerContext). */
@@ -39,12 +42,16 @@ export async function buildServer(
   const ctx = new ServerContext(plugin, threadModel, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    noExtendedHeaders: options.noExtendedHeaders ?? false,
     oldstyle: options.oldstyle ?? false,
     tls: options.tls,
     limits,
     timers: options.timers,
   }, log);
-  return new Server(ctx);
+  const server = new Server(ctx);
+  // A plugin's or filter's shutdown() stops taking clients; main.ts routes it to its full stop.
+  routeShutdown(() => void server.shutdown());
+  return server;
 }
 
 async function threadModelOf(plugin: Plugin): Promise<ThreadModel> {

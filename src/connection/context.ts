@@ -1,15 +1,15 @@
 /**
  * What every connection shares: the configured plugin, the server options that change the
- * protocol (-r, --no-sr, -o, --tls), the limits (limits.ts), the effective thread model with its
+ * protocol (-r, --no-sr, --no-extended-headers, -o, --tls), the limits (limits.ts), the effective thread model with its
  * locks, the timers and the log.
  */
 
 import { Backend, type Trace } from "../backend/backend.ts";
-import { FinalizeError, type OpenClient } from "../backend/layer.ts";
+import { FinalizeError } from "../backend/layer.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { messageOf } from "../api/errors.ts";
 import { webTimers } from "./timers.ts";
-import type { Timers } from "../io.ts";
+import type { PeerAddress, Timers } from "../io.ts";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import { Lock } from "./lock.ts";
 import type { TlsMode } from "./tls-mode.ts";
@@ -20,6 +20,11 @@ import type { Plugin } from "../api/plugin.ts";
 export interface ServerOptions {
   readonly: boolean;
   noStructuredReplies: boolean;
+  /**
+   * --no-extended-headers: answer NBD_OPT_EXTENDED_HEADERS with ERR_UNSUP, as a server without
+   * them does (--no-sr does too: extended headers are structured replies' successor).
+   */
+  noExtendedHeaders?: boolean;
   /** -o: the oldstyle handshake (oldstyle.ts) instead of fixed newstyle. */
   oldstyle?: boolean;
   /**
@@ -38,6 +43,7 @@ export class ServerContext {
   readonly pluginName: string;
   readonly readonly: boolean;
   readonly noStructuredReplies: boolean;
+  readonly noExtendedHeaders: boolean;
   readonly oldstyle: boolean;
   readonly tls: TlsMode | undefined;
   readonly threadModel: ThreadModel;
@@ -54,6 +60,7 @@ export class ServerContext {
     this.pluginName = plugin.name;
     this.readonly = options.readonly;
     this.noStructuredReplies = options.noStructuredReplies;
+    this.noExtendedHeaders = options.noExtendedHeaders ?? false;
     this.oldstyle = options.oldstyle ?? false;
     this.tls = options.tls;
     this.threadModel = threadModel;
@@ -75,14 +82,33 @@ export class ServerContext {
   }
 
   /**
-   * Opens the plugin for one export of one connection; `exportName` is already resolved.
-   * `trace` hears of each capability question, for the -v log; `client` is told to the plugin.
+   * Opens the plugin for one export of one connection; `exportName` is already resolved, `tls`
+   * says whether the connection runs over TLS, `peer` where the client connects from. `trace`
+   * hears of each capability question, for the -v log.
    */
-  openBackend(exportName: string, trace?: Trace, client?: OpenClient): Promise<Backend> {
-    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, client);
+  openBackend(
+    exportName: string,
+    tls: boolean,
+    trace?: Trace,
+    peer?: PeerAddress,
+  ): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, tls, peer);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
       ? this.requestLock.run(open)
       : open();
+  }
+
+  /**
+   * Finalizes what openBackend() opened, if anything, before the connection's socket closes
+   * (the delay filter holds a client's goodbye there); a failure is logged, never thrown, and
+   * the later closeBackend() does not report it again.
+   */
+  async finalizeBackend(backend: Backend | undefined, log: ConnectionLog): Promise<void> {
+    try {
+      await backend?.finalize();
+    } catch (error) {
+      log.error(`finalize: ${messageOf(error)}`);
+    }
   }
 
   /**

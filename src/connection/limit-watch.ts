@@ -63,8 +63,8 @@ export class LimitWatch {
 
   /**
    * Whether reading must pause because too much of this connection is in flight
-   * (LIMITS.MAX_IN_FLIGHT requests, or limits.maxBytesInFlight READ and WRITE bytes). The
-   * first pause is said once per connection, with -v.
+   * (LIMITS.MAX_IN_FLIGHT requests, or limits.maxBytesInFlight bytes of READ, WRITE and
+   * BLOCK_STATUS). The first pause is said once per connection, with -v.
    */
   tooMuchInFlight(requests: number, bytes: number): boolean {
     if (requests < LIMITS.MAX_IN_FLIGHT && bytes < this.ctx.limits.maxBytesInFlight) return false;

@@ -27,7 +27,9 @@ export function metaContext(
   if (isSet) {
     state.baseAllocation = false; // SET replaces the selection, even when it fails (M4)
     state.metaContextExport = undefined;
-    if (!state.structuredReplies) return { next: "options", replies: [reply(REP.ERR_INVALID)] };
+    if (!state.structuredReplies && !state.extendedHeaders) {
+      return { next: "options", replies: [reply(REP.ERR_INVALID)] };
+    }
   }
   const count = metaContextQueryCount(data) ?? 0;
   if (count > LIMITS.MAX_META_CONTEXT_QUERIES) {

@@ -16,6 +16,7 @@ import type { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
 import { optionLine, optionName } from "./debug-lines.ts";
 import { metaContext } from "./meta-context.ts";
+import { extendedHeaders } from "./extended-headers.ts";
 import { exportName, infoOrGo } from "./open-export.ts";
 import { refusedBeforeTls, startTls } from "./starttls.ts";
 
@@ -92,8 +93,15 @@ async function answerOption(
         log.debug(optionLine(option, "structured replies are disabled"));
         return answer(REP.ERR_UNSUP);
       }
+      if (state.extendedHeaders) {
+        log.debug(optionLine(option, "extended headers already in use"));
+        return answer(REP.ERR_EXT_HEADER_REQD);
+      }
       state.structuredReplies = true;
       return answer(REP.ACK);
+    case OPT.EXTENDED_HEADERS:
+      if (data.length !== 0) return unexpectedPayload();
+      return extendedHeaders(ctx, state, log);
     case OPT.INFO:
     case OPT.GO:
       return await infoOrGo(ctx, state, option, data, log);

@@ -24,8 +24,23 @@ import type { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
 import { optionLine, stackFrames } from "./debug-lines.ts";
 
+/**
+ * What the agreement adds to an export's transmission flags: DF with structured replies or
+ * extended headers; BLOCK_STATUS_PAYLOAD with extended headers once a meta context is chosen
+ * for this export (the spec: never without extended headers, not without a context).
+ */
+export interface AgreedFlags {
+  /** Structured replies or extended headers: replies may come in chunks. */
+  chunks: boolean;
+  blockStatusPayload: boolean;
+}
+
 /** The transmission flags of an export, exactly as its capabilities say. */
-export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: number): number {
+export function transmissionFlags(
+  caps: Capabilities,
+  agreed: AgreedFlags,
+  threadModel: number,
+): number {
   let flags = TX_FLAG.HAS_FLAGS;
   if (!caps.writable) flags |= TX_FLAG.READ_ONLY;
   else {
@@ -40,7 +55,8 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
     flags |= TX_FLAG.CAN_MULTI_CONN;
   }
   if (caps.cache) flags |= TX_FLAG.SEND_CACHE;
-  if (sr) flags |= TX_FLAG.SEND_DF;
+  if (agreed.chunks) flags |= TX_FLAG.SEND_DF;
+  if (agreed.blockStatusPayload) flags |= TX_FLAG.BLOCK_STATUS_PAYLOAD;
   return flags;
 }
 
@@ -50,7 +66,16 @@ export function transmissionFlags(caps: Capabilities, sr: boolean, threadModel: 
  */
 export async function openExport(
   ctx: ServerContext,
-  state: Pick<Agreement, "structuredReplies" | "usingTls" | "defaultExport" | "peer">,
+  state: Pick<
+    Agreement,
+    | "structuredReplies"
+    | "extendedHeaders"
+    | "usingTls"
+    | "baseAllocation"
+    | "metaContextExport"
+    | "defaultExport"
+    | "peer"
+  >,
   requested: string,
   log: ConnectionLog,
 ) {
@@ -65,9 +90,13 @@ export async function openExport(
     state.usingTls,
     state,
   );
-  const client = { tls: state.usingTls, peer: state.peer };
-  const backend = await ctx.openBackend(name, log.trace, client);
-  const flags = transmissionFlags(backend.caps, state.structuredReplies, ctx.threadModel);
+  const backend = await ctx.openBackend(name, state.usingTls, log.trace, state.peer);
+  const agreed = {
+    chunks: state.structuredReplies || state.extendedHeaders,
+    blockStatusPayload: state.extendedHeaders && state.baseAllocation &&
+      state.metaContextExport === requested,
+  };
+  const flags = transmissionFlags(backend.caps, agreed, ctx.threadModel);
   log.debug(`newstyle negotiation: flags: export 0x${flags.toString(16)}`);
   return { backend, name, flags };
 }
@@ -96,6 +125,11 @@ export async function exportName(
   }
   const name = decodeString(data);
   if (name === undefined) return closeWith("export name is not a valid string");
+  // The spec: a client that agreed extended headers MUST NOT use EXPORT_NAME, whose reply
+  // could not say so; there is no error reply, so the connection ends.
+  if (state.extendedHeaders) {
+    return closeWith("client sent NBD_OPT_EXPORT_NAME after extended headers were negotiated");
+  }
   requestedExport(log, OPT.EXPORT_NAME, name);
   let opened: OpenExport;
   try {

@@ -117,11 +117,12 @@ export class OptionPhase {
     if (outcome.next === "transmission") {
       watch.stopDeadline();
       const { backend, flags } = outcome.opened;
-      const structuredReplies = agreement.structuredReplies;
+      const { structuredReplies, extendedHeaders } = agreement;
       const validation: ValidationContext = {
         size: backend.caps.size,
         flags,
         structuredReplies,
+        extendedHeaders,
         baseAllocation: agreement.baseAllocation,
         maxPayload: ctx.limits.maxPayload,
       };
@@ -129,12 +130,14 @@ export class OptionPhase {
         backend,
         validation,
         structuredReplies,
+        extendedHeaders,
         output,
         pool: this.setup.pool,
         log,
         disconnect: this.setup.disconnect,
       });
-      codec.setPhase("transmission");
+      codec.setPhase("transmission", extendedHeaders);
+      if (extendedHeaders) log.debug("using extended headers");
       const serially = ctx.threadModel < THREAD_MODEL.PARALLEL;
       log.debug(`handshake complete, processing requests ${serially ? "serially" : "in parallel"}`);
       return transmission;

@@ -7,6 +7,7 @@
 import type { Log } from "../api/log.ts";
 import type { ServerContext } from "./context.ts";
 import { messageOf } from "../api/errors.ts";
+import { endSleeps } from "../api/sleep.ts";
 import type { Channel, Receiver } from "../io.ts";
 import { THREAD_MODEL } from "../api/plugin.ts";
 import { Session } from "./session.ts";
@@ -64,9 +65,13 @@ export class Server {
     return this.sessions.size;
   }
 
-  /** Stops taking connections and waits for each live one to finish and close. */
+  /**
+   * Stops taking connections and waits for each live one to finish and close; requests asleep
+   * in sleep() (the delay filter) fail at once with ESHUTDOWN, as nbdkit_nanosleep does.
+   */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    endSleeps();
     await Promise.all([...this.sessions].map((session) => session.shutdown()));
   }
 }

@@ -215,7 +215,13 @@ export class Session implements Receiver {
     if (error === NBD_ERR.ENOMEM) this.watch.payloadRefused(req);
     if (error !== NBD_ERR.SUCCESS) return transmission.replyError(req, error, "invalid request");
 
-    const bytes = req.type === CMD.READ || req.type === CMD.WRITE ? req.length : 0;
+    // Validated: a READ or WRITE is at most the maximum payload, so its length is a number.
+    // A BLOCK_STATUS counts as the most its extents may hold (BLOCK_STATUS_BYTES_PER_EXTENT).
+    const bytes = req.type === CMD.READ || req.type === CMD.WRITE
+      ? req.length as number
+      : req.type === CMD.BLOCK_STATUS
+      ? transmission.blockStatusHold
+      : 0;
     this.inFlight++;
     this.bytesInFlight += bytes;
     if (this.serial) {
@@ -267,6 +273,8 @@ export class Session implements Receiver {
     } catch {
       // The peer is gone: nothing left to tell it.
     }
+    // As nbdkit: the filters' finalize, then the socket, then the handles.
+    await this.ctx.finalizeBackend(this.transmission?.backend, this.log);
     this.channel.close();
     await this.ctx.closeBackend(this.transmission?.backend, this.log);
     this.log.debug("connection closed");

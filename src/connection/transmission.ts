@@ -1,14 +1,15 @@
 /**
  * One connection's transmission phase, after GO: runs each valid request on the backend and
- * queues its reply (simple, or structured chunks when negotiated), receiving WRITE payloads
- * where the plugin offers room. session.ts decides when a request may run; this file runs it.
+ * queues its reply (simple, or structured chunks when negotiated, or only extended chunks with
+ * extended headers), receiving WRITE payloads where the plugin offers room. session.ts decides
+ * when a request may run; this file runs it.
  */
 
 import type { Backend } from "../backend/backend.ts";
 import type { BufferPool } from "./buffer-pool.ts";
 import { DisconnectError, errnoOf, messageOf, NbdError } from "../api/errors.ts";
 import { wireError } from "../protocol/wire-error.ts";
-import { blockStatusReply } from "./block-status.ts";
+import { blockStatusHold, blockStatusReply } from "./block-status.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { requestLine } from "./debug-lines.ts";
 import type { Output } from "./output.ts";
@@ -21,12 +22,16 @@ import { SIMPLE_REPLY } from "../protocol/layout.ts";
 import {
   encodeErrorChunk,
   encodeErrorOffsetChunk,
+  encodeNoneChunk,
   encodeOffsetDataPrefix,
   encodeOffsetHole,
   encodeSimpleReply,
+  EXTENDED_OFFSET_DATA_PREFIX,
+  EXTENDED_OFFSET_HOLE_REPLY_SIZE,
   OFFSET_DATA_PREFIX,
   OFFSET_HOLE_REPLY_SIZE,
 } from "../protocol/replies.ts";
+import { EXTENDED_CHUNK } from "../protocol/layout.ts";
 import { validateRequest, type ValidationContext } from "./validate.ts";
 import { isAllZero } from "../api/zero.ts";
 
@@ -36,6 +41,8 @@ export interface TransmissionSetup {
   /** Nothing validation looks at changes once transmission starts: built once, at GO. */
   readonly validation: ValidationContext;
   readonly structuredReplies: boolean;
+  /** Every reply is an extended chunk (NBD_OPT_EXTENDED_HEADERS): never a simple reply. */
+  readonly extendedHeaders: boolean;
   readonly output: Output;
   /** The connection's pool: read replies and write payloads reuse its buffers. */
   readonly pool: BufferPool;
@@ -48,7 +55,9 @@ export interface TransmissionSetup {
 export class Transmission {
   readonly backend: Backend;
   readonly validation: ValidationContext;
+  /** READ and BLOCK_STATUS are answered with chunks: structured replies or extended headers. */
   private readonly structuredReplies: boolean;
+  private readonly extended: boolean;
   private readonly output: Output;
   private readonly pool: BufferPool;
   private readonly log: ConnectionLog;
@@ -59,17 +68,25 @@ export class Transmission {
   private readonly readPrefix: number;
   /** Payloads received into the plugin's own storage: never handed to the pool. */
   private readonly lent = new Set<Uint8Array>();
+  /** What a BLOCK_STATUS counts against the bytes in flight until its reply is queued. */
+  readonly blockStatusHold: number;
 
   constructor(setup: TransmissionSetup) {
     this.backend = setup.backend;
     this.validation = setup.validation;
-    this.structuredReplies = setup.structuredReplies;
+    this.extended = setup.extendedHeaders;
+    this.structuredReplies = setup.structuredReplies || this.extended;
     this.output = setup.output;
     this.pool = setup.pool;
     this.log = setup.log;
     this.datapath = setup.log.datapath;
     this.disconnect = setup.disconnect;
-    this.readPrefix = setup.structuredReplies ? OFFSET_DATA_PREFIX : SIMPLE_REPLY.size;
+    this.blockStatusHold = blockStatusHold(this.extended);
+    this.readPrefix = this.extended
+      ? EXTENDED_OFFSET_DATA_PREFIX
+      : this.structuredReplies
+      ? OFFSET_DATA_PREFIX
+      : SIMPLE_REPLY.size;
   }
 
   /**
@@ -121,8 +138,12 @@ export class Transmission {
     return Promise.resolve(running).then(() => this.replySuccess(req));
   }
 
+  /** Success without data: a simple reply, or with extended headers a NONE chunk. */
   private replySuccess(req: Request): void {
-    this.replySimple(req, NBD_ERR.SUCCESS);
+    if (!this.extended) return this.replySimple(req, NBD_ERR.SUCCESS);
+    const output = this.output;
+    const at = output.reserve(EXTENDED_CHUNK.size); // first: it may renew output.arena
+    encodeNoneChunk(output.arena, at, req);
   }
 
   /** A simple reply, encoded among the output's small replies. */
@@ -183,10 +204,11 @@ export class Transmission {
    * lends its own bytes (readViews), the header goes out followed by them, never copied.
    */
   private read(req: Request): void | PromiseLike<void> {
-    const lent = this.output.canLend ? this.backend.readViews(req.length, req.offset) : undefined;
+    const length = req.length as number; // validated: at most the maximum payload
+    const lent = this.output.canLend ? this.backend.readViews(length, req.offset) : undefined;
     if (lent) return this.sendViews(req, lent);
     // The header goes in front of the data in the same pooled buffer: one write, no copy.
-    const buf = this.pool.take(this.readPrefix + req.length);
+    const buf = this.pool.take(this.readPrefix + (req.length as number)); // ≤ maxPayload
     const data = buf.subarray(this.readPrefix);
     let answer;
     try {
@@ -223,8 +245,9 @@ export class Transmission {
 
   /** The header in front of a READ's data: a simple reply, or an OFFSET_DATA chunk's start. */
   private encodeReadHeader(buf: Uint8Array, at: number, req: Request): void {
-    if (this.structuredReplies) encodeOffsetDataPrefix(buf, at, req, req.length);
-    else encodeSimpleReply(buf, at, req, NBD_ERR.SUCCESS);
+    if (this.structuredReplies) {
+      encodeOffsetDataPrefix(buf, at, req, req.length as number, this.extended);
+    } else encodeSimpleReply(buf, at, req, NBD_ERR.SUCCESS);
   }
 
   /**
@@ -252,12 +275,13 @@ export class Transmission {
   /** An all-zero READ with structured replies: one OFFSET_HOLE chunk instead of the data. */
   private replyHole(req: Request): void {
     const output = this.output;
-    const at = output.reserve(OFFSET_HOLE_REPLY_SIZE);
-    encodeOffsetHole(output.arena, at, req, req.length);
+    const extended = this.extended;
+    const at = output.reserve(extended ? EXTENDED_OFFSET_HOLE_REPLY_SIZE : OFFSET_HOLE_REPLY_SIZE);
+    encodeOffsetHole(output.arena, at, req, req.length as number, extended);
   }
 
   private async blockStatus(req: Request): Promise<void> {
-    this.output.push(await blockStatusReply(this.backend, req));
+    this.output.push(await blockStatusReply(this.backend, req, this.extended));
   }
 
   /**
@@ -275,16 +299,19 @@ export class Transmission {
     const wire = wireError(errno, req.flags);
     const at = error instanceof NbdError ? error.offset : undefined;
     if (this.structuredReplies && req.type === CMD.READ && at !== undefined && within(req, at)) {
-      return this.output.push(encodeErrorOffsetChunk(req, wire, message, at));
+      return this.output.push(encodeErrorOffsetChunk(req, wire, message, at, this.extended));
     }
     this.replyError(req, wire, message);
   }
 
-  /** Structured replies carry errors of READ and BLOCK_STATUS as chunks; the rest are simple. */
+  /**
+   * Structured replies carry errors of READ and BLOCK_STATUS as chunks, the rest as simple
+   * replies; with extended headers every error is a chunk.
+   */
   replyError(req: Request, error: number, message: string): void {
-    const chunked = req.type === CMD.READ || req.type === CMD.BLOCK_STATUS;
+    const chunked = this.extended || req.type === CMD.READ || req.type === CMD.BLOCK_STATUS;
     if (this.structuredReplies && chunked) {
-      return this.output.push(encodeErrorChunk(req, error, message));
+      return this.output.push(encodeErrorChunk(req, error, message, this.extended));
     }
     this.replySimple(req, error);
   }

@@ -1,11 +1,21 @@
 /**
  * Checks a request before it reaches the plugin, in nbdkit's validate_request order, so a
  * client sees the same error from us as from nbdkit for the same bad request. Returns the wire
- * error (NBD_ERR.*), or SUCCESS when the request may run.
+ * error (NBD_ERR.*), or SUCCESS when the request may run. With extended headers, a payload
+ * where none belongs (PAYLOAD_LEN) is EINVAL right after the read-only check: its length is
+ * then no effect length to check against the export.
  */
 
 import type { Request } from "../protocol/codec.ts";
-import { CMD, CMD_FLAG, CMD_FLAG_KNOWN, NBD_ERR, TX_FLAG } from "../protocol/constants.ts";
+import {
+  BASE_ALLOCATION_ID,
+  CMD,
+  CMD_FLAG,
+  CMD_FLAG_KNOWN,
+  CMD_FLAG_KNOWN_EXTENDED,
+  NBD_ERR,
+  TX_FLAG,
+} from "../protocol/constants.ts";
 import type { Offset } from "../api/plugin.ts";
 
 /** What validation needs to know about the connection. */
@@ -13,14 +23,18 @@ export interface ValidationContext {
   size: Offset;
   flags: number;
   structuredReplies: boolean;
+  /** NBD_OPT_EXTENDED_HEADERS was agreed: 32-byte headers, 64-bit lengths, PAYLOAD_LEN. */
+  extendedHeaders: boolean;
   baseAllocation: boolean;
   /** The largest READ or WRITE payload (limits.ts); larger gets ENOMEM, as in nbdkit. */
   maxPayload: number;
 }
 
-/** offset + length ≤ size, exactly, for any offset the wire can carry. */
-function inRange(offset: Offset, length: number, size: Offset): boolean {
-  if (typeof offset === "number" && typeof size === "number") return offset + length <= size;
+/** offset + length ≤ size, exactly, for any offset and length the wire can carry. */
+function inRange(offset: Offset, length: Offset, size: Offset): boolean {
+  if (typeof offset === "number" && typeof length === "number" && typeof size === "number") {
+    return offset + length <= size;
+  }
   return BigInt(offset) + BigInt(length) <= BigInt(size);
 }
 
@@ -36,6 +50,7 @@ export function validateRequest(req: Request, ctx: ValidationContext): number {
   const { type, flags, length } = req;
   const writeLike = type === CMD.WRITE || type === CMD.TRIM || type === CMD.WRITE_ZEROES;
   if (writeLike && ctx.flags & TX_FLAG.READ_ONLY) return NBD_ERR.EPERM;
+  if (ctx.extendedHeaders && !payloadFits(req, ctx)) return NBD_ERR.EINVAL;
 
   switch (type) {
     case CMD.READ:
@@ -55,10 +70,13 @@ export function validateRequest(req: Request, ctx: ValidationContext): number {
       return NBD_ERR.EINVAL;
   }
 
-  if (flags & ~CMD_FLAG_KNOWN) return NBD_ERR.EINVAL;
+  if (flags & ~(ctx.extendedHeaders ? CMD_FLAG_KNOWN_EXTENDED : CMD_FLAG_KNOWN)) {
+    return NBD_ERR.EINVAL;
+  }
   const zeroOnly = CMD_FLAG.NO_HOLE | CMD_FLAG.FAST_ZERO;
   if (flags & zeroOnly && type !== CMD.WRITE_ZEROES) return NBD_ERR.EINVAL;
-  if (flags & CMD_FLAG.DF && (type !== CMD.READ || !ctx.structuredReplies)) return NBD_ERR.EINVAL;
+  const chunks = ctx.structuredReplies || ctx.extendedHeaders;
+  if (flags & CMD_FLAG.DF && (type !== CMD.READ || !chunks)) return NBD_ERR.EINVAL;
   if (flags & CMD_FLAG.REQ_ONE && type !== CMD.BLOCK_STATUS) return NBD_ERR.EINVAL;
   if (flags & CMD_FLAG.FUA && !(ctx.flags & TX_FLAG.SEND_FUA)) return NBD_ERR.EINVAL;
   // nbdkit leaves this unchecked (quirk Q3); the spec says EINVAL.
@@ -69,8 +87,19 @@ export function validateRequest(req: Request, ctx: ValidationContext): number {
   }
   const needs = NEEDS[type];
   if (needs !== undefined && !(ctx.flags & needs)) return NBD_ERR.EINVAL;
-  if (type === CMD.BLOCK_STATUS && !(ctx.structuredReplies && ctx.baseAllocation)) {
-    return NBD_ERR.EINVAL;
-  }
+  if (type === CMD.BLOCK_STATUS && !(chunks && ctx.baseAllocation)) return NBD_ERR.EINVAL;
   return NBD_ERR.SUCCESS;
+}
+
+/**
+ * Extended headers: PAYLOAD_LEN is set on no command but WRITE (where qemu 10 leaves it out,
+ * and qemu-nbd and we take the payload either way) and a BLOCK_STATUS where
+ * NBD_FLAG_BLOCK_STATUS_PAYLOAD was advertised, whose payload must name negotiated contexts
+ * (base:allocation's id), each once.
+ */
+function payloadFits(req: Request, ctx: ValidationContext): boolean {
+  if (req.type === CMD.WRITE || !(req.flags & CMD_FLAG.PAYLOAD_LEN)) return true;
+  if (req.type !== CMD.BLOCK_STATUS || !(ctx.flags & TX_FLAG.BLOCK_STATUS_PAYLOAD)) return false;
+  const ids = req.contextIds;
+  return ids !== undefined && ids.length === 1 && ids[0] === BASE_ALLOCATION_ID;
 }

@@ -17,7 +17,8 @@ import type { Server } from "../connection/server.ts";
 export type { WebSocketLike };
 
 /**
- * readonly and noStructuredReplies as -r and --no-sr; maxPayload and handshakeTimeoutMs as in
+ * readonly, noStructuredReplies and noExtendedHeaders as -r, --no-sr and --no-extended-headers;
+ * maxPayload and handshakeTimeoutMs as in
  * the README's "Limits"; timers to drive the handshake deadline's clock yourself.
  */
 export interface EmbedOptions extends ServeOptions {

@@ -5,19 +5,30 @@
  */
 
 import type { Filter } from "../api/filter.ts";
-import type { Runtime } from "../io.ts";
+import type { PluginHost, Runtime } from "../io.ts";
 import { checkLayerName, loadLayerObject } from "./load-module.ts";
 import { BUILTIN_FILTERS } from "../filters/registry.ts";
 
-export async function loadFilter(runtime: Runtime, word: string): Promise<Filter> {
-  const filter = await loadLayerObject(runtime, word, "filter", BUILTIN_FILTERS);
+export async function loadFilter(
+  runtime: Runtime,
+  word: string,
+  host: PluginHost | undefined = runtime.host,
+): Promise<Filter> {
+  const filter = await loadLayerObject(runtime, word, "filter", BUILTIN_FILTERS, host);
   checkLayerName(filter, word, "filter");
   return filter;
 }
 
-/** The filters of `--filter=…` options, in command-line order (the outermost first). */
-export async function loadFilters(runtime: Runtime, words: readonly string[]): Promise<Filter[]> {
+/**
+ * The filters of `--filter=…` options, in command-line order (the outermost first); built-ins
+ * get `host`, the runtime's unless the caller narrows it.
+ */
+export async function loadFilters(
+  runtime: Runtime,
+  words: readonly string[],
+  host: PluginHost | undefined = runtime.host,
+): Promise<Filter[]> {
   const filters: Filter[] = [];
-  for (const word of words) filters.push(await loadFilter(runtime, word));
+  for (const word of words) filters.push(await loadFilter(runtime, word, host));
   return filters;
 }

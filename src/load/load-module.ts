@@ -12,23 +12,27 @@ import { loadHint } from "./load-hints.ts";
 
 export type LayerKind = "plugin" | "filter";
 
-/** The built-in or module-exported object `word` names, or a ConfigError saying why not. */
+/**
+ * The built-in or module-exported object `word` names, or a ConfigError saying why not. A
+ * built-in is a loader: its module is imported only now, when it is named; it gets `host` (the
+ * runtime's, unless the caller narrows it).
+ */
 export async function loadLayerObject<T>(
   runtime: Runtime,
   word: string,
   kind: LayerKind,
-  builtins: Readonly<Record<string, (host?: PluginHost) => T>>,
+  builtins: Readonly<Record<string, () => Promise<(host?: PluginHost) => T>>>,
   host: PluginHost | undefined = runtime.host,
 ): Promise<T> {
   if (isShortPluginName(word)) {
-    const factory = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
-    if (!factory) {
+    const load = Object.hasOwn(builtins, word) ? builtins[word] : undefined;
+    if (!load) {
       throw new ConfigError(
         `cannot open ${kind} "${word}": no built-in ${kind} of that name ` +
           `(built-in: ${Object.keys(builtins).join(", ")}; give a path to load a module)`,
       );
     }
-    return factory(host);
+    return (await load())(hostOf(runtime, host));
   }
   let module: Record<string, unknown>;
   try {
@@ -62,4 +66,26 @@ export function checkLayerName(object: unknown, word: string, kind: LayerKind): 
   if (name === undefined) throw new ConfigError(`${word}: ${kind} must have a .name field`);
   const mistake = pluginNameMistake(name);
   if (mistake !== undefined) throw new ConfigError(`${word}: ${kind}.name ${mistake}`);
+}
+
+/**
+ * The PluginHost for a built-in (the runtime's, or as the caller narrowed it), with a Unix listener on the runtime's own listen
+ * added (the pause filter's control socket): undefined where the runtime has no host.
+ */
+function hostOf(runtime: Runtime, host: PluginHost | undefined): PluginHost | undefined {
+  if (host === undefined) return undefined;
+  return {
+    ...host,
+    async listenUnix(path, accept) {
+      if (runtime.isDirectory?.(path) === false) await runtime.removePath(path);
+      const listener = await runtime.listen({ kind: "unix", path }, accept);
+      return {
+        ...listener,
+        async close() {
+          await listener.close();
+          await runtime.removePath(path);
+        },
+      };
+    },
+  };
 }

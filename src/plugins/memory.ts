@@ -8,7 +8,14 @@ import { createAllocator } from "../allocators/create.ts";
 import type { Allocator, Placement } from "../allocators/allocator.ts";
 import { parseSize, toOffset } from "../api/parse.ts";
 import { ConfigError } from "../api/errors.ts";
-import { CACHE_MODE, FUA_MODE, type Handle, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
+import {
+  CACHE_MODE,
+  FUA_MODE,
+  type Handle,
+  type Offset,
+  type Plugin,
+  THREAD_MODEL,
+} from "../api/plugin.ts";
 import { VERSION } from "../api/version.ts";
 
 /**
@@ -67,12 +74,15 @@ export function createMemoryPlugin(): Plugin {
 
     // Before configComplete (only --dump-plugin opens one then, to list the methods) the
     // handle has no disk behind it: it is closed again without a call.
-    open(): Handle {
+    // Large counts: a zero, trim or map of the whole disk (up to 2^63-1) is one call, as the
+    // allocators free and walk pages by runs, never one page at a time.
+    open(): Handle<Offset> {
       const disk = store!;
       const diskSize = toOffset(size ?? 0n);
       /** Payloads being received in place, by their view (this connection's, so few). */
       const placements = new Map<Uint8Array, Placement>();
       return {
+        largeCounts: true,
         getSize: () => diskSize,
         readAt: (buf, offset) => disk.read(buf, offset),
         // The server releases every loan once the runtime is done with it, also when the

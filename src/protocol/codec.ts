@@ -13,24 +13,13 @@
 
 import { ProtocolError } from "../api/errors.ts";
 import { DEFAULT_LIMITS, LimitError, LIMITS, type Limits } from "./limits.ts";
-import type { Offset } from "../api/plugin.ts";
-import { CMD, MAGIC } from "./constants.ts";
-import { CLIENT_FLAGS, getU16, getU32, getU64, OPTION_REQUEST, REQUEST } from "./layout.ts";
+import { CMD, CMD_FLAG, MAGIC } from "./constants.ts";
+import { CLIENT_FLAGS, EXTENDED_REQUEST, getU32, OPTION_REQUEST, REQUEST } from "./layout.ts";
+import { decodeRequestHeader, type Request } from "./request-header.ts";
+import { decodeBlockStatusPayload, MAX_BLOCK_STATUS_PAYLOAD } from "./block-status-payload.ts";
 import { ReceivedBytes } from "./received-bytes.ts";
 
-/** One decoded request. `payload` is the WRITE data (absent when it was too large to keep). */
-export interface Request {
-  flags: number;
-  type: number;
-  /** The opaque cookie, kept as two u32 halves and echoed in every reply. */
-  cookieHi: number;
-  cookieLo: number;
-  offset: Offset;
-  length: number;
-  payload: Uint8Array | undefined;
-  /** A WRITE payload over the maximum payload was read and thrown away (nbdkit: ENOMEM). */
-  payloadDropped: boolean;
-}
+export type { Request } from "./request-header.ts";
 
 export type Event =
   | { kind: "need-data" }
@@ -54,6 +43,8 @@ const fresh: Allocate = (size) => new Uint8Array(size);
 
 export class Codec {
   private phase: Phase = "client-flags";
+  /** Requests come with 32-byte extended headers (NBD_OPT_EXTENDED_HEADERS was agreed). */
+  private extended = false;
   private readonly allocate: Allocate;
   private readonly limits: Limits;
   /** Received bytes not yet decoded. */
@@ -62,6 +53,8 @@ export class Codec {
   private body: Uint8Array | undefined;
   private bodyFilled = 0;
   private bodyEvent: Event | undefined;
+  /** Run once the body is complete (a BLOCK_STATUS payload is decoded then). */
+  private payloadEnd: (() => void) | undefined;
   /** Bytes of an oversized write payload still to throw away. */
   private skipping = 0;
   private skipEvent: Event | undefined;
@@ -108,9 +101,13 @@ export class Codec {
     return body.length - this.bodyFilled >= min ? body.subarray(this.bodyFilled) : undefined;
   }
 
-  /** Switches what the following bytes are: options after client flags, requests after GO. */
-  setPhase(phase: Phase): void {
+  /**
+   * Switches what the following bytes are: options after client flags, requests after GO,
+   * with extended headers when `extended` (once NBD_OPT_EXTENDED_HEADERS was acknowledged).
+   */
+  setPhase(phase: Phase, extended = false): void {
     this.phase = phase;
+    this.extended = extended;
   }
 
   /** Decodes at most one event. Throws ProtocolError when the client broke the stream. */
@@ -126,7 +123,7 @@ export class Codec {
       case "options":
         return this.nextOption();
       case "transmission":
-        return this.nextRequest();
+        return this.extended ? this.nextExtendedRequest() : this.nextRequest();
     }
   }
 
@@ -160,33 +157,73 @@ export class Codec {
     if (getU32(header, REQUEST.magic) !== MAGIC.REQUEST) {
       throw new ProtocolError("request has a bad magic");
     }
-    const request: Request = {
-      flags: getU16(header, REQUEST.flags),
-      type: getU16(header, REQUEST.type),
-      cookieHi: getU32(header, REQUEST.cookie),
-      cookieLo: getU32(header, REQUEST.cookie + 4),
-      offset: getU64(header, REQUEST.offset),
-      length: getU32(header, REQUEST.length),
-      payload: undefined,
-      payloadDropped: false,
-    };
+    const request = decodeRequestHeader(header);
+    const length = request.length as number;
     const event: Event = { kind: "request", request };
-    if (request.type !== CMD.WRITE || request.length === 0) return event;
-    if (request.length > this.limits.skipLimit) {
+    if (request.type !== CMD.WRITE || length === 0) return event;
+    return this.startPayload(request, length, event);
+  }
+
+  /**
+   * A 32-byte extended request: with PAYLOAD_LEN a payload of `length` bytes follows, kept for
+   * WRITE (and for BLOCK_STATUS, whose payload names contexts), read and thrown away for any
+   * other command, which then fails validation. Without it, nothing follows, except after a
+   * WRITE: the spec says a WRITE MUST set PAYLOAD_LEN, yet qemu 10's client leaves it out and
+   * sends the payload, which qemu-nbd reads all the same; so do we.
+   */
+  private nextExtendedRequest(): Event {
+    const header = this.input.readFixed(EXTENDED_REQUEST.size);
+    if (header === undefined) return this.starved();
+    if (getU32(header, EXTENDED_REQUEST.magic) !== MAGIC.EXTENDED_REQUEST) {
+      throw new ProtocolError("extended request has a bad magic");
+    }
+    const request = decodeRequestHeader(header, true);
+    const event: Event = { kind: "request", request };
+    const length = request.length;
+    const isWrite = request.type === CMD.WRITE;
+    if (!(isWrite || request.flags & CMD_FLAG.PAYLOAD_LEN) || length === 0) return event;
+    if (typeof length !== "number" || length > this.limits.skipLimit) {
       throw new LimitError({
         limit: "skipLimit",
         value: this.limits.skipLimit,
-        what: `WRITE of ${request.length} bytes, too large to skip`,
+        what: `payload of ${length} bytes, too large to skip`,
         outcome: "connection closed",
       });
     }
-    if (request.length > this.limits.maxPayload) {
+    if (isWrite) return this.startPayload(request, length, event);
+    if (request.type === CMD.BLOCK_STATUS && length <= MAX_BLOCK_STATUS_PAYLOAD) {
+      const body = new Uint8Array(length);
+      this.payloadEnd = () => {
+        const decoded = decodeBlockStatusPayload(body);
+        if (decoded === undefined) return; // malformed: contextIds stays unset, EINVAL
+        request.length = decoded.length;
+        request.contextIds = decoded.contextIds;
+      };
+      return this.startBody(body, event);
+    }
+    // No payload form this server serves: consumed, so the stream stays in step, then EINVAL.
+    this.skipping = length;
+    this.skipEvent = event;
+    return this.skip();
+  }
+
+  /** A WRITE's payload: received, or read and thrown away when over the maximum payload. */
+  private startPayload(request: Request, length: number, event: Event): Event {
+    if (length > this.limits.skipLimit) {
+      throw new LimitError({
+        limit: "skipLimit",
+        value: this.limits.skipLimit,
+        what: `WRITE of ${length} bytes, too large to skip`,
+        outcome: "connection closed",
+      });
+    }
+    if (length > this.limits.maxPayload) {
       request.payloadDropped = true;
-      this.skipping = request.length;
+      this.skipping = length;
       this.skipEvent = event;
       return this.skip();
     }
-    request.payload = this.allocate(request.length, request);
+    request.payload = this.allocate(length, request);
     return this.startBody(request.payload, event);
   }
 
@@ -206,6 +243,10 @@ export class Codec {
     const event = this.bodyEvent!;
     this.body = undefined;
     this.bodyEvent = undefined;
+    if (this.payloadEnd !== undefined) {
+      this.payloadEnd();
+      this.payloadEnd = undefined;
+    }
     return event;
   }
 

@@ -17,8 +17,12 @@ export const MAGIC = {
   REP_HI: 0x0003e889,
   REP_LO: 0x045565a9,
   REQUEST: 0x25609513,
+  /** The 32-byte request header, once NBD_OPT_EXTENDED_HEADERS was acknowledged. */
+  EXTENDED_REQUEST: 0x21e41c71,
   SIMPLE_REPLY: 0x67446698,
   STRUCTURED_REPLY: 0x668e33ef,
+  /** The 32-byte reply chunk header, once NBD_OPT_EXTENDED_HEADERS was acknowledged. */
+  EXTENDED_REPLY: 0x6e8a278c,
 } as const;
 
 /** Handshake flags (server, u16) and the matching client flags (u32). */
@@ -41,6 +45,8 @@ export const TX_FLAG = {
   SEND_RESIZE: 1 << 9,
   SEND_CACHE: 1 << 10,
   SEND_FAST_ZERO: 1 << 11,
+  /** BLOCK_STATUS takes a payload naming the contexts to report (extended headers only). */
+  BLOCK_STATUS_PAYLOAD: 1 << 12,
 } as const;
 
 /** Option codes (u32). */
@@ -73,6 +79,8 @@ export const REP = {
   ERR_SHUTDOWN: 0x80000007,
   ERR_BLOCK_SIZE_REQD: 0x80000008,
   ERR_TOO_BIG: 0x80000009,
+  /** Extended headers are needed, or (to STRUCTURED_REPLY) already in use. */
+  ERR_EXT_HEADER_REQD: 0x8000000a,
 } as const;
 
 /** Information types in INFO/GO requests and NBD_REP_INFO replies (u16). */
@@ -102,10 +110,15 @@ export const CMD_FLAG = {
   DF: 1 << 2,
   REQ_ONE: 1 << 3,
   FAST_ZERO: 1 << 4,
+  /** Extended headers only: the length is that of a payload following the header. */
+  PAYLOAD_LEN: 1 << 5,
 } as const;
 
-/** Every command flag this server knows; any other bit gets EINVAL. */
+/** Every command flag of compact requests; any other bit gets EINVAL. */
 export const CMD_FLAG_KNOWN = 0x1f;
+
+/** Every command flag of extended requests: PAYLOAD_LEN too. */
+export const CMD_FLAG_KNOWN_EXTENDED = 0x3f;
 
 /** Structured reply flags (u16). */
 export const REPLY_FLAG = {
@@ -118,6 +131,8 @@ export const REPLY_TYPE = {
   OFFSET_DATA: 1,
   OFFSET_HOLE: 2,
   BLOCK_STATUS: 5,
+  /** Block status with 64-bit lengths and statuses: the only kind once extended headers are on. */
+  BLOCK_STATUS_EXT: 6,
   ERROR: 0x8001,
   ERROR_OFFSET: 0x8002,
 } as const;

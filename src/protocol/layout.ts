@@ -48,11 +48,24 @@ export const REQUEST = {
   length: 24,
 } as const;
 
+/**
+ * Extended request header (after NBD_OPT_EXTENDED_HEADERS): u32 magic, u16 flags, u16 type,
+ * u64 cookie, u64 offset, u64 length. The length is a payload's when the flags hold
+ * PAYLOAD_LEN, else the effect length of a command that carries no payload.
+ */
+export const EXTENDED_REQUEST = { ...REQUEST, size: 32 } as const;
+
 /** Simple reply: u32 magic, u32 error, u64 cookie, then read data. */
 export const SIMPLE_REPLY = { size: 16, magic: 0, error: 4, cookie: 8 } as const;
 
 /** Structured reply chunk: u32 magic, u16 flags, u16 type, u64 cookie, u32 payload length. */
 export const CHUNK = { size: 20, magic: 0, flags: 4, type: 6, cookie: 8, length: 16 } as const;
+
+/**
+ * Extended reply chunk: u32 magic, u16 flags, u16 type, u64 cookie, u64 offset (the request's,
+ * whatever the chunk), u64 payload length: field for field the extended request's layout.
+ */
+export const EXTENDED_CHUNK = EXTENDED_REQUEST;
 
 /** Chunk payloads: OFFSET_DATA is u64 offset + data; OFFSET_HOLE u64 offset + u32 size. */
 export const OFFSET_DATA = { size: 8 } as const;
@@ -61,6 +74,16 @@ export const OFFSET_HOLE = { size: 12, holeSize: 8 } as const;
 export const ERROR_CHUNK = { size: 6, messageLength: 4 } as const;
 /** BLOCK_STATUS: u32 context id, then descriptors of u32 length + u32 status flags. */
 export const BLOCK_STATUS = { size: 4, descriptor: 8 } as const;
+/**
+ * BLOCK_STATUS_EXT: u32 context id, u32 descriptor count, then descriptors of u64 length + u64
+ * status flags.
+ */
+export const BLOCK_STATUS_EXT = { size: 8, count: 4, descriptor: 16 } as const;
+/**
+ * The payload of a BLOCK_STATUS with PAYLOAD_LEN (NBD_FLAG_BLOCK_STATUS_PAYLOAD): u64 effect
+ * length, then the u32 ids of the contexts to report, at least one.
+ */
+export const BLOCK_STATUS_PAYLOAD = { size: 8, id: 4 } as const;
 
 export function getU16(buf: Uint8Array, at: number): number {
   return (buf[at] << 8) | buf[at + 1];

@@ -7,7 +7,7 @@
  * gathered in a small buffer of our own.
  */
 
-import { REQUEST } from "./layout.ts";
+import { EXTENDED_REQUEST } from "./layout.ts";
 
 export class ReceivedBytes {
   /** Received chunks not yet consumed; the first is read from `position`. */
@@ -17,8 +17,11 @@ export class ReceivedBytes {
   private position = 0;
   /** The peer closed its side: set by receive(), read by the codec. */
   ended = false;
-  /** A fixed-size header split across chunks is gathered here (owned, so chunks can be reused). */
-  private readonly partial = new Uint8Array(REQUEST.size);
+  /**
+   * A fixed-size header split across chunks is gathered here (owned, so chunks can be reused):
+   * room for the largest, an extended request header.
+   */
+  private readonly partial = new Uint8Array(EXTENDED_REQUEST.size);
   private partialLength = 0;
 
   /** Stores a received chunk; an empty chunk means the peer closed its side. */

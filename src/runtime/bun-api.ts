@@ -23,6 +23,8 @@ export interface BunApi<SocketData, WebSocketData> {
   /** Asks for a collection; `force` runs it synchronously. */
   gc(force: boolean): void;
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
+  /** A file by path or descriptor; a pipe's descriptor reads as a stream until its end. */
+  file(fd: number): { stream(): ReadableStream<Uint8Array> };
 }
 
 /** Bun.spawn with its output piped: `stdin` bytes are written for the program, then closed. */
@@ -50,7 +52,7 @@ export interface BunPipedChild {
  */
 export type ListenOptions<Data> =
   & ({ unix: string } | { hostname: string; port: number } | { fd: number })
-  & { socket: SocketHandlers<Data> };
+  & { socket: SocketHandlers<Data>; allowHalfOpen?: boolean };
 
 /** Handlers are shared by every socket of a listener; each socket's own state is `data`. */
 export interface SocketHandlers<Data> {

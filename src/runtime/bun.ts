@@ -7,20 +7,24 @@
  */
 
 import { busyPoll } from "./busy-poll.ts";
-import { mkdtemp, rm } from "node:fs/promises";
 import process from "node:process";
-import type { Accept, ListenAddress, Listener, PeerAddress, Receiver, Runtime } from "../io.ts";
+import type {
+  Accept,
+  ListenAddress,
+  Listener,
+  PeerAddress,
+  PipeState,
+  Receiver,
+  Runtime,
+} from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
-import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
-import { serveStdio } from "./bun-stdio.ts";
-import { WebSocketShim } from "./bun-websocket.ts";
-import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
+import type { WebSocketShim } from "./bun-websocket.ts";
 import { GcNudge } from "./gc-nudge.ts";
-import { createNodeHost } from "./node-host.ts";
+import { lazyHost } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
-import { bunSpawn } from "./bun-spawn.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
 import {
@@ -29,13 +33,33 @@ import {
   dieBySignal,
   exitWithParent,
   onSignal,
-  outputOpen,
-  programPath,
+  takeProcessStartEnv,
 } from "./node-process.ts";
-import { nodeTlsSupport } from "./starttls.ts";
-import { bunDiagnostics, locatedError } from "./source-location.ts";
+import { outputOpen, programPath } from "./start-env.ts";
+import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
+import { isDirectory, isPipe, pathExists } from "./node-path-checks.ts";
+import { makeTempDir, removePath } from "./node-temp-dir.ts";
 
 const Bun = (globalThis as unknown as { Bun: BunApi<SocketChannel, WebSocketShim> }).Bun;
+
+/**
+ * The exitwhen filter's pipe, read as a Bun.file stream (Bun's node:net takes no descriptor of
+ * a pipe): its end is the other side closing. What comes down it is dropped.
+ */
+function watchPipe(fd: number): () => PipeState {
+  let state: PipeState = "open";
+  try {
+    if (!isPipe(fd)) return () => "invalid";
+    const reader = Bun.file(fd).stream().getReader();
+    const drain = (): Promise<void> =>
+      reader.read().then(({ done }) => (done ? void (state = "closed") : drain()));
+    drain().catch(() => (state = "closed"));
+  } catch {
+    return () => "invalid";
+  }
+  return () => state;
+}
 
 /** One for the process: the garbage of every connection adds up. */
 const gcNudge = new GcNudge(() => Bun.gc(false));
@@ -113,17 +137,19 @@ function listenSocket(
   accept: Accept,
 ): Listener {
   const open = new Set<Promise<void>>();
-  const socket = handlers(address, accept, open);
+  // Half-open: a client's end of stream must not close the socket under replies still queued
+  // (Bun's default then drops them); socket-channel.ts ends it once everything is written.
+  const options = { socket: handlers(address, accept, open), allowHalfOpen: true };
   if (address.kind === "inherited") {
-    const listener = explained(() => Bun.listen({ fd: address.fd, socket }));
+    const listener = explained(() => Bun.listen({ fd: address.fd, ...options }));
     return { close: () => stop(listener, open) };
   }
   if (address.kind === "unix") {
-    const listener = explained(() => Bun.listen({ unix: address.path, socket }));
+    const listener = explained(() => Bun.listen({ unix: address.path, ...options }));
     return { unixSocket: address.path, close: () => stop(listener, open) };
   }
   const port = address.port;
-  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, socket }));
+  const bind = (hostname: string) => explained(() => Bun.listen({ hostname, port, ...options }));
   const listener = bindTcp(address.host, bind);
   return { port: listener.port, close: () => stop(listener, open) };
 }
@@ -133,11 +159,19 @@ async function stop(listener: BunListener, open: Set<Promise<void>>): Promise<vo
   await Promise.all(open);
 }
 
-/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
-function listenWebSocket(
+/**
+ * HTTP on the port; each WebSocket request the check allows becomes one NBD connection. What
+ * only WebSockets use is imported here, by a server that listens for them.
+ */
+async function listenWebSocket(
   { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
   accept: Accept,
-): Listener {
+): Promise<Listener> {
+  const [{ acceptWebSocket }, { answerInsteadOfUpgrade }, { WebSocketShim }] = await Promise.all([
+    import("../embed/websocket.ts"),
+    import("./websocket-gate.ts"),
+    import("./bun-websocket.ts"),
+  ]);
   const server = bindTcp(host, (hostname) =>
     Bun.serve({
       hostname,
@@ -164,6 +198,11 @@ function listenWebSocket(
 }
 
 export function createBunRuntime(): Runtime {
+  return withPluginListen(makeBunRuntime());
+}
+
+function makeBunRuntime(): Runtime {
+  takeProcessStartEnv();
   return {
     name: "bun",
     // Bun's argv[1] is the script with links followed: only a wrapper can tell another name.
@@ -182,7 +221,9 @@ export function createBunRuntime(): Runtime {
         } else resolve(listenSocket(address, accept));
       });
     },
-    serveStdio: (accept) => serveStdio(accept, Bun.stdin.stream(), deliver),
+    // -s: imported only when asked for (it reads stdin's socket through node:fs).
+    serveStdio: async (accept) =>
+      (await import("./bun-stdio.ts")).serveStdio(accept, Bun.stdin.stream(), deliver),
 
     async runShell(command, env) {
       let child;
@@ -200,8 +241,8 @@ export function createBunRuntime(): Runtime {
       return child.signalCode === null ? { status } : { status, signal: status - 128 };
     },
 
-    makeTempDir: () => mkdtemp("/tmp/nbdts"),
-    removePath: (path) => rm(path, { recursive: true, force: true }),
+    makeTempDir,
+    removePath,
     writeTextFile: async (path, text) => void (await Bun.write(path, text)),
 
     // Bun implements Node's process: signals and parent watching are shared with Node.
@@ -211,26 +252,37 @@ export function createBunRuntime(): Runtime {
     // Bun's argv[1] is the script it runs.
     daemonize: (keepStderr, keepStdin) =>
       daemonize([process.execPath, ...process.argv.slice(1)], keepStderr, keepStdin),
-    daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
+    daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; sockets, and the programs the sh and eval plugins start for each
     // request, use its native API for speed. libc, through bun:ffi, finds and punches holes in
     // files.
-    host: createNodeHost(bunLibc, bunSpawn((options) => Bun.spawn(options))),
+    host: lazyHost(
+      async () => {
+        const [{ createNodeHost }, { bunSpawn }] = await Promise.all([
+          import("./node-host.ts"),
+          import("./bun-spawn.ts"),
+        ]);
+        return createNodeHost(bunLibc, watchPipe, bunSpawn((options) => Bun.spawn(options)));
+      },
+      { getEnv: (name) => process.env[name], pathExists },
+    ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
-    tls: nodeTlsSupport(
+    tls: tlsSupport(
       "--tls-psk cannot be used on Bun: its node:tls does not implement pre-shared keys " +
         "(pskCallback). Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
     ),
     isRoot: () => process.geteuid?.() === 0,
+    isDirectory,
 
     async importModule(path) {
       const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
       try {
-        return await import(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
+        return await importEsm(Bun.pathToFileURL(absolute).href); // Bun runs a .ts plugin as it is
       } catch (error) {
         // Bun says only "3 errors building …": its BuildMessages say where.
+        const { bunDiagnostics, locatedError } = await import("./source-location.ts");
         const diagnostics = bunDiagnostics(error);
         throw diagnostics.length > 0 ? locatedError(diagnostics, process.cwd()) : error;
       }

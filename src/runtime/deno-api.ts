@@ -13,6 +13,7 @@ export interface DenoApi {
   /** A getter: it answers anew each time, so it shows when the parent has died. */
   readonly ppid: number;
   readonly env: { get(name: string): string | undefined; delete(name: string): void };
+  readonly build: { readonly os: string };
   readonly errors: {
     readonly NotFound: new () => Error;
     readonly AddrInUse: new () => Error;
@@ -45,9 +46,22 @@ export interface DenoApi {
   /** Foreign functions (needs --allow-ffi, which -A gives): here only libc's signal(). */
   dlopen(path: string, symbols: LibcSymbols): { symbols: { signal(n: number, to: null): unknown } };
   unrefTimer(id: number): void;
-  makeTempDir(options: { dir?: string; prefix: string }): Promise<string>;
-  remove(path: string, options: { recursive: boolean }): Promise<void>;
+  makeTempDirSync(options: { dir?: string; prefix: string }): string;
+  statSync(path: string): DenoFileInfo;
+  /** Opens a file; here only to learn whether it may be read, then closed at once. */
+  openSync(path: string, options: { read: true }): { close(): void };
+  gid(): number | null;
+  removeSync(path: string, options: { recursive: boolean }): void;
   writeTextFile(path: string, text: string): Promise<void>;
+}
+
+/** The part of Deno.FileInfo used here (mode, uid, gid are null on Windows). */
+export interface DenoFileInfo {
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+  readonly mode: number | null;
+  readonly uid: number | null;
+  readonly gid: number | null;
 }
 
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGUSR1";

@@ -1,27 +1,26 @@
 /**
  * The Deno adapter: the Runtime contract on Deno.listen, Deno.serve, Deno.Command and Deno's
  * file API, with node-host.ts (node:fs, node:child_process) for plugins' files and commands
- * and node-process.ts (node:child_process) for daemon mode.
+ * and node-process.ts (node:child_process) for daemon mode. Those, and every other piece on
+ * node:*, are imported only when used: Deno's Node layer costs tens of milliseconds to start,
+ * which a server that needs none of it (`memory 1M --run …`) does not pay.
  * It moves bytes and respects backpressure; it knows nothing of NBD. It declares only the
  * slice of the Deno API it uses (deno-api.ts), so it type-checks without Deno's own definitions.
  */
 
 import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
-import { acceptWebSocket } from "../embed/websocket.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
-import { answerInsteadOfUpgrade } from "./websocket-gate.ts";
-import { createNodeHost } from "./node-host.ts";
+import { lazyHost } from "./lazy-host.ts";
+import { denoPathExists } from "./deno-path-exists.ts";
 import { denoLibc } from "./deno-libc.ts";
-import { denoSpawn } from "./deno-spawn.ts";
-import { stdinPeer } from "./stdin-peer.ts";
-import { daemonize, daemonReady, outputOpen, programPath } from "./node-process.ts";
+import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
-import { nodeTlsSupport } from "./starttls.ts";
+import { tlsSupport } from "./tls-support.ts";
+import { importEsm } from "./esm-import.ts";
 import { StreamChannel } from "./stream-channel.ts";
-import { listenInherited } from "./node-inherited.ts";
-import { serveSocket } from "./node-socket.ts";
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 
@@ -41,11 +40,18 @@ const bindTcp = tcpBinder(
     error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied,
 );
 
-/** HTTP on the port; each WebSocket request the check allows becomes one NBD connection. */
+/**
+ * HTTP on the port; each WebSocket request the check allows becomes one NBD connection. What
+ * only WebSockets use is imported here, by a server that listens for them.
+ */
 async function listenWebSocket(
   { host, port, check }: Extract<ListenAddress, { kind: "websocket" }>,
   accept: Accept,
 ): Promise<Listener> {
+  const [{ acceptWebSocket }, { answerInsteadOfUpgrade }] = await Promise.all([
+    import("../embed/websocket.ts"),
+    import("./websocket-gate.ts"),
+  ]);
   const handler: ServeHandler = (request, info) => {
     // The address must be read before upgrading: the request is closed afterwards.
     const { hostname, port } = info.remoteAddr;
@@ -117,7 +123,21 @@ function fileUrl(path: string): string {
   return new URL(path.split("/").map(encodeURIComponent).join("/"), "file:///").href;
 }
 
+/** Listens on an inherited descriptor through node:net, loaded only for socket activation. */
+async function listenInheritedFd(fd: number, accept: Accept): Promise<Listener> {
+  const [{ listenInherited }, { serveSocket }] = await Promise.all([
+    import("./node-inherited.ts"),
+    import("./node-socket.ts"),
+  ]);
+  return listenInherited(fd, (socket, peer, from) => serveSocket(socket, accept, peer, from));
+}
+
 export function createDenoRuntime(): Runtime {
+  return withPluginListen(makeDenoRuntime());
+}
+
+function makeDenoRuntime(): Runtime {
+  takeStartEnv({ get: (name) => Deno.env.get(name), unset: (name) => Deno.env.delete(name) });
   return {
     name: "deno",
     // Deno's main module keeps the path it was started as, links not followed.
@@ -130,12 +150,7 @@ export function createDenoRuntime(): Runtime {
 
     listen(address, accept) {
       // Deno.listen takes no descriptor: an inherited socket is served through node:net.
-      if (address.kind === "inherited") {
-        return listenInherited(
-          address.fd,
-          (socket, peer, from) => serveSocket(socket, accept, peer, from),
-        );
-      }
+      if (address.kind === "inherited") return listenInheritedFd(address.fd, accept);
       // Deno binds synchronously: a bind error thrown here becomes the promise's rejection.
       return new Promise((resolve) => {
         if (address.kind === "websocket") {
@@ -151,9 +166,10 @@ export function createDenoRuntime(): Runtime {
       });
     },
 
-    serveStdio(accept) {
+    async serveStdio(accept) {
       // stdin and stdout stay open: the process exits right after, and closing stdin under a
       // pending read is not needed for the client to see the end.
+      const { stdinPeer } = await import("./stdin-peer.ts");
       const channel = new StreamChannel(Deno.stdin, Deno.stdout, () => {}, "stdin", stdinPeer());
       channel.start(accept);
       return channel.closed;
@@ -177,14 +193,19 @@ export function createDenoRuntime(): Runtime {
       return signal === null ? { status: code } : { status: code, signal: code - 128 };
     },
 
-    makeTempDir: () => Deno.makeTempDir({ dir: "/tmp", prefix: "nbdts" }),
-    async removePath(path) {
-      try {
-        await Deno.remove(path, { recursive: true });
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-    },
+    // One directory each: done at once, rather than by Deno's thread pool for async file calls
+    // (a throw in a promise's executor rejects it).
+    makeTempDir: () =>
+      new Promise((resolve) => resolve(Deno.makeTempDirSync({ dir: "/tmp", prefix: "nbdts" }))),
+    removePath: (path) =>
+      new Promise((resolve) => {
+        try {
+          Deno.removeSync(path, { recursive: true });
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+        resolve();
+      }),
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),
 
     ...denoSignals(Deno),
@@ -197,29 +218,41 @@ export function createDenoRuntime(): Runtime {
       Deno.unrefTimer(Number(timer));
     },
 
-    daemonize: (keepStderr, keepStdin) =>
-      daemonize(
-        [
-          Deno.execPath(),
-          "run",
-          "-A",
-          "--quiet",
-          decodeURIComponent(new URL(Deno.mainModule).pathname),
-          ...Deno.args,
-        ],
-        keepStderr,
-        keepStdin,
-      ),
+    async daemonize(keepStderr, keepStdin) {
+      // The background copy learns what it is without starting Deno's Node layer.
+      if (startEnv().daemonStderr !== undefined) return "background";
+      const { daemonize } = await import("./node-process.ts");
+      const script = decodeURIComponent(new URL(Deno.mainModule).pathname);
+      const argv = [Deno.execPath(), "run", "-A", "--quiet", script, ...Deno.args];
+      return daemonize(argv, keepStderr, keepStdin);
+    },
     daemonReady: () => daemonReady((text) => writeAllSync(Deno.stdout, text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
     // runtime implements; sockets, and the programs the sh and eval plugins start for each
-    // request, use its native API for speed. libc, through Deno.dlopen, finds and punches holes
-    // in files.
-    host: createNodeHost(denoLibc, denoSpawn(Deno)),
+    // request, use its native API for speed (Deno.Command). libc, through Deno.dlopen, finds
+    // and punches holes in files.
+    // Deno's node:fs cannot stat descriptors it did not open: libc's lseek tells a pipe.
+    host: lazyHost(
+      async () => {
+        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }, { denoSpawn }] = await Promise
+          .all([
+            import("./node-host.ts"),
+            import("./node-pipe-watch.ts"),
+            import("./libc-file.ts"),
+            import("./deno-spawn.ts"),
+          ]);
+        const watch = (fd: number) => {
+          const libc = denoLibc();
+          return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
+        };
+        return createNodeHost(denoLibc, watch, denoSpawn(Deno));
+      },
+      { getEnv: (name) => Deno.env.get(name), pathExists: denoPathExists(Deno) },
+    ),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.
-    tls: nodeTlsSupport(
+    tls: tlsSupport(
       "--tls-psk cannot be used on Deno: its TLS (rustls, behind node:tls) has no pre-shared " +
         "keys. Run nbdts under Node for PSK, or use certificates (--tls-certificates).",
       "ca-crl.pem cannot be checked on Deno: its TLS (rustls, behind node:tls) ignores " +
@@ -227,13 +260,23 @@ export function createDenoRuntime(): Runtime {
         "Node or Bun, or remove ca-crl.pem.",
     ),
     isRoot: () => Deno.uid() === 0,
+    isDirectory: (path) => statOrNothing(path)?.isDirectory ?? false,
 
     importModule(path) {
       const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-      return import(fileUrl(absolute)); // Deno runs a .ts plugin as it is
+      return importEsm(fileUrl(absolute)); // Deno runs a .ts plugin as it is
     },
     stdout: (text) => void (outputOpen("stdout") && writeAllSync(Deno.stdout, text)),
     stderr: (text) => void (outputOpen("stderr") && writeAllSync(Deno.stderr, text)),
     exit: (code) => Deno.exit(code),
   };
+}
+
+/** What stat(2) says of `path` (following links, as access(2) does), or undefined. */
+function statOrNothing(path: string): { readonly isDirectory: boolean } | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -57,6 +57,18 @@ export function systemError(call: string, errno: number): Error & { code: string
   return Object.assign(new Error(`${call}: ${text}`), { code });
 }
 
+const SEEK_CUR = 1;
+const ESPIPE = 29;
+
+/**
+ * Whether `fd` is a pipe or socket, asked of lseek, which refuses those with ESPIPE (and a
+ * descriptor that is not open with EBADF): for a runtime whose node:fs cannot stat a
+ * descriptor it did not open itself (Deno).
+ */
+export function isPipeByLibc(libc: Libc, fd: number): boolean {
+  return Number(libc.lseek(fd, 0n, SEEK_CUR)) === -1 && libc.errno() === ESPIPE;
+}
+
 /** The sparse-file calls on file descriptor `fd` through `libc`. */
 export function sparseCalls(libc: Libc, fd: number): SparseCalls {
   function fallocate(mode: number, offset: number, count: number): void {

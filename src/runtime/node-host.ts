@@ -5,7 +5,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, type Stats } from "node:fs";
+import { closeSync, openSync, type Stats, writeSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import {
   chmod,
   mkdtemp,
@@ -23,16 +24,21 @@ import type {
   DirectoryEntry,
   DiskFile,
   FileKind,
+  PipeState,
   PluginHost,
   ReadableFile,
+  ShellEnd,
   SpawnOptions,
   SpawnResult,
+  TextOutput,
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
 import { reason } from "./fs-reason.ts";
+import { readFirstLine, readPassword } from "./node-password.ts";
 import { createTempFile } from "./temp-file.ts";
+import { pathExists } from "./node-path-checks.ts";
+import { watchPipe } from "./node-pipe-watch.ts";
 import { nodeSpawn } from "./node-spawn.ts";
-import { forkserverSpawner } from "./node-forkserver.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
@@ -180,6 +186,35 @@ function runCommand(script: string, limit: number | undefined): Promise<CommandR
   });
 }
 
+/** Writes go straight to the descriptor (writeSync), so lines land in order and at once. */
+function openTextOutput(path: string, append: boolean): Promise<TextOutput> {
+  let fd: number;
+  try {
+    fd = openSync(path, append ? "a" : "w", 0o666);
+  } catch (error) {
+    return Promise.reject(reason(error));
+  }
+  const encoder = new TextEncoder();
+  return Promise.resolve({
+    write(text) {
+      const bytes = encoder.encode(text);
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+    },
+    close: () => closeSync(fd),
+  });
+}
+
+function runShell(script: string): Promise<ShellEnd> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", script], { stdio: "inherit" });
+    child.on("error", () => resolve({ status: 127 }));
+    child.on("exit", (code, name) => {
+      const signal = name ? osConstants.signals[name] ?? 0 : undefined;
+      resolve(signal === undefined ? { status: code ?? 1 } : { status: 128 + signal, signal });
+    });
+  });
+}
+
 /** Standard input to its end, read by `cat`, which inherits it as nbdkit's `cat >` does. */
 async function readStdin(): Promise<Uint8Array> {
   const { output, status } = await runCommand("exec cat", undefined);
@@ -192,11 +227,13 @@ export type Spawner = (argv: readonly string[], options?: SpawnOptions) => Promi
 
 /**
  * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
- * be loaded). It is asked once, when the first file is opened. `spawn` is the runtime's
- * fastest way to start a program (Deno.Command, Bun.spawn), node:child_process by default.
+ * be loaded). It is asked once, when the first file is opened. `watch` watches a pipe, as the
+ * runtime can (node:net's socket on a descriptor by default). `spawn` is the runtime's fastest
+ * way to start a program (Deno.Command, Bun.spawn), node:child_process by default.
  */
 export function createNodeHost(
   loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
+  watch: (fd: number) => () => PipeState = watchPipe,
   spawn: Spawner = nodeSpawn,
 ): PluginHost {
   let libc: Promise<Libc | undefined> | undefined;
@@ -213,7 +250,16 @@ export function createNodeHost(
     },
     listDirectory,
     createTempFile,
-    pathExists: (path) => existsSync(path),
+    pathExists,
+    openTextOutput,
+    runShell,
+    watchPipe: (fd) => Promise.resolve(watch(fd)),
+    readFirstLine,
+    readPassword,
+    // Loaded on first use: a server whose plugin connects nowhere never evaluates the client.
+    connect: async (target, receiver) =>
+      (await import("./node-connect.ts")).connectSocket(target, receiver),
+    startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
     spawn,
     makeTempDir: (prefix = "/tmp/nbdts") => mkdtemp(prefix),
     async writeFile(path, data, mode) {
@@ -226,7 +272,20 @@ export function createNodeHost(
 }
 
 /**
- * Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate; programs start
- * through a pool of shell helpers, faster than child_process (node-forkserver.ts).
+ * Node's spawner: a pool of shell helpers that start the programs, faster than child_process
+ * (node-forkserver.ts), loaded and made when the first program starts, so that a server whose
+ * plugin runs none never evaluates it.
  */
-export const nodeHost: PluginHost = createNodeHost(undefined, forkserverSpawner());
+function forkserverOnFirstUse(): Spawner {
+  let spawner: Promise<Spawner> | undefined;
+  return async (argv, options) => {
+    spawner ??= import("./node-forkserver.ts").then((module) => module.forkserverSpawner());
+    return (await spawner)(argv, options);
+  };
+}
+
+/**
+ * Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate; programs start
+ * through a pool of shell helpers.
+ */
+export const nodeHost: PluginHost = createNodeHost(undefined, watchPipe, forkserverOnFirstUse());

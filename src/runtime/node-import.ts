@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { esbuildDiagnostics, locatedError } from "./source-location.ts";
+import { importEsm } from "./esm-import.ts";
 
 type Esbuild = typeof import("esbuild");
 
@@ -29,7 +30,7 @@ function located(failure: unknown): unknown {
 
 async function loadEsbuild(): Promise<Esbuild | undefined> {
   try {
-    return await import("esbuild");
+    return await importEsm("esbuild") as Esbuild;
   } catch {
     return undefined;
   }
@@ -86,7 +87,7 @@ async function importTypeScript(file: string): Promise<unknown> {
       logLevel: "silent",
     }).catch((failure) => Promise.reject(located(failure)));
     process.setSourceMapsEnabled(true);
-    return await import(pathToFileURL(out).href);
+    return await importEsm(pathToFileURL(out).href);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -121,7 +122,7 @@ export async function importModule(path: string): Promise<unknown> {
   const file = resolve(path);
   if (/\.[cm]?ts$/.test(file)) return importTypeScript(file);
   try {
-    return await import(pathToFileURL(file).href);
+    return await importEsm(pathToFileURL(file).href);
   } catch (error) {
     throw error instanceof SyntaxError ? await locateSyntaxError(file, error) : error;
   }

@@ -1,22 +1,22 @@
 /**
  * Process services on Node's `process` and `child_process`, which Bun and Deno implement as
- * well: signals, parent watching and writes to stdout for the Node and Bun adapters, and the
- * name the program was started as and daemon mode for all three.
+ * well: signals, parent watching and writes to stdout for the Node and Bun adapters, daemon
+ * mode for all three (node:child_process is imported only when it starts one), and signal
+ * numbers. How the program was started (start-env.ts) is read by each adapter first.
  */
 
-import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import process from "node:process";
 import type { ProcessSignal } from "../io.ts";
-
-/** Every ProcessSignal, for the adapters to listen to. */
-export const SIGNALS: readonly ProcessSignal[] = [
-  "SIGINT",
-  "SIGTERM",
-  "SIGHUP",
-  "SIGQUIT",
-  "SIGUSR1",
-];
+import {
+  ARGV0_ENV,
+  DAEMON_ENV,
+  DAEMON_READY,
+  daemonReady as nodeDaemonReady,
+  startEnv,
+  takeStartEnv,
+} from "./start-env.ts";
+import { SIGNALS } from "./signal-names.ts";
 
 /**
  * Runtime.onSignal. A listener replaces the default action: for SIGUSR1 on Node it also
@@ -37,18 +37,12 @@ export function dieBySignal(signal: ProcessSignal): Promise<never> {
   return new Promise(() => setTimeout(() => process.exit(128 + signalNumber(signal)), 1000));
 }
 
-/**
- * A wrapper script sets NBDTS_ARGV0 to its own path ("$0"), where the runtime would show only
- * the script it runs (Bun follows links; Deno and Bun run nbd.ts through the wrapper). Taken out
- * of the environment, so commands the server runs never inherit it; daemon mode hands it on.
- */
-const ARGV0_ENV = "NBDTS_ARGV0";
-const wrapperPath = process.env[ARGV0_ENV];
-if (wrapperPath !== undefined) delete process.env[ARGV0_ENV];
-
-/** Runtime.programPath: the wrapper's path when one set it, else `scriptPath`. */
-export function programPath(scriptPath: string): string {
-  return wrapperPath || scriptPath;
+/** Reads how this process was started from process.env (start-env.ts), for Node and Bun. */
+export function takeProcessStartEnv(): void {
+  takeStartEnv({
+    get: (name) => process.env[name],
+    unset: (name) => void delete process.env[name],
+  });
 }
 
 /** Sends ourselves SIGTERM once the parent that started us is gone (--exit-with-parent). */
@@ -68,29 +62,18 @@ export function writeStdout(parts: Uint8Array[]): Promise<void> | undefined {
 }
 
 /**
- * Daemon mode re-runs the program with this variable set: "pipe" when its stderr is a pipe to
- * the starting process (dropped once ready), "keep" when it is the user's stderr (-v).
- */
-const DAEMON_ENV = "NBDTS_DAEMON_STDERR";
-/** What the background copy writes on its stdout (a pipe to the starting process) once ready. */
-const DAEMON_READY = "\0nbdts-daemon-ready\0\n";
-
-/** This process's part in daemon mode, taken out of the environment so children never see it. */
-const daemonStderr = process.env[DAEMON_ENV];
-if (daemonStderr !== undefined) delete process.env[DAEMON_ENV];
-let detached = false;
-
-/**
  * Runtime.daemonize: `command` runs this program again with the same arguments. The starting
  * process relays the copy's stdout up to the readiness marker and its stderr until then, and
  * resolves to 0 at the marker or to the copy's status when it ends without one.
  */
-export function daemonize(
+export async function daemonize(
   command: readonly string[],
   keepStderr: boolean,
   keepStdin = false,
 ): Promise<number | "background"> {
-  if (daemonStderr !== undefined) return Promise.resolve("background");
+  const { wrapperPath, daemonStderr } = startEnv();
+  if (daemonStderr !== undefined) return "background";
+  const { spawn } = await import("node:child_process");
   const [program, ...args] = command;
   const child = spawn(program!, args, {
     stdio: [keepStdin ? "inherit" : "ignore", "pipe", keepStderr ? "inherit" : "pipe"],
@@ -143,17 +126,16 @@ export function signalNumber(signal: string | null): number {
   return constants.signals[signal as NodeJS.Signals] ?? 0;
 }
 
-/** Runtime.daemonReady: `writeStdout` is the adapter's own stdout writer. */
-export function daemonReady(writeStdout: (text: string) => void): void {
-  if (daemonStderr === undefined || detached) return;
-  writeStdout(DAEMON_READY);
-  detached = true;
-  // The starting process exits now, closing the pipes: a stray write must not crash us.
-  process.stdout.on("error", () => {});
-  if (daemonStderr === "pipe") process.stderr.on("error", () => {});
-}
-
-/** Whether output to this stream still reaches anyone (not after daemonReady, but -v stderr). */
-export function outputOpen(stream: "stdout" | "stderr"): boolean {
-  return !detached || (stream === "stderr" && daemonStderr === "keep");
+/**
+ * Runtime.daemonReady for Node and Bun: once detached, the starting process exits and closes the
+ * pipes, and a stray write must not crash us.
+ */
+export function daemonReady(): void {
+  nodeDaemonReady(
+    (text) => void process.stdout.write(text),
+    () => {
+      process.stdout.on("error", () => {});
+      if (startEnv().daemonStderr === "pipe") process.stderr.on("error", () => {});
+    },
+  );
 }

@@ -4,32 +4,33 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer as createHttpServer, type IncomingMessage } from "node:http";
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { writeFile } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
 import { constants } from "node:os";
-import { WebSocketServer } from "ws";
-import type { Accept, Channel, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import type { Accept, Channel, PeerAddress, Runtime } from "../io.ts";
+import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
-import { acceptWebSocket, type WebSocketLike } from "../embed/websocket.ts";
 import { nodeHost } from "./node-host.ts";
 import { serveSocket } from "./node-socket.ts";
-import { nodeTlsSupport } from "./starttls.ts";
+import { tlsSupport } from "./tls-support.ts";
 import { stdinPeer } from "./stdin-peer.ts";
 import { readInto } from "./node-read-into.ts";
 import { busyPoll } from "./busy-poll.ts";
 import { listenInherited } from "./node-inherited.ts";
 import { importModule } from "./node-import.ts";
+import { listening } from "./node-listening.ts";
 import {
   daemonize,
   daemonReady,
   dieBySignal,
   exitWithParent,
   onSignal,
-  outputOpen,
-  programPath,
+  takeProcessStartEnv,
   writeStdout,
 } from "./node-process.ts";
+import { outputOpen, programPath } from "./start-env.ts";
+import { isDirectory } from "./node-path-checks.ts";
+import { makeTempDir, removePath } from "./node-temp-dir.ts";
 
 /**
  * Each connection's own read buffer, reused for every read that does not go straight into a
@@ -57,56 +58,12 @@ function attach(
   });
 }
 
-/** HTTP on the port, each request the check allows upgraded to a WebSocket carrying NBD. */
-function listenWebSocket(
-  address: Extract<ListenAddress, { kind: "websocket" }>,
-  accept: Accept,
-): Promise<Listener> {
-  const http = createHttpServer((_request, response) => {
-    response.writeHead(426, { "content-type": "text/plain" }).end("NBD over WebSocket only\n");
-  });
-  const peerOf = ({ socket }: IncomingMessage) =>
-    `${socket.remoteAddress}:${socket.remotePort} (websocket)`;
-  const verifyClient = (
-    { req }: { req: IncomingMessage },
-    decide: (ok: boolean, status?: number, message?: string) => void,
-  ) => {
-    const refusal = address.check(req.headers.origin, req.headers.host, peerOf(req));
-    if (refusal === undefined) decide(true);
-    else decide(false, 403, `Forbidden: ${refusal}`);
-  };
-  const wss = new WebSocketServer({ server: http, verifyClient });
-  // It repeats the HTTP server's errors, which listening() reports ("cannot listen: …").
-  wss.on("error", () => {});
-  wss.on("connection", (ws, request) => {
-    const { remoteAddress, remotePort } = request.socket;
-    const from = tcpPeer(remoteAddress, remotePort);
-    acceptWebSocket(accept, ws as unknown as WebSocketLike, peerOf(request), from);
-  });
-  return listening(http, address);
-}
-
-function listening(
-  server: NetServer,
-  address: Exclude<ListenAddress, { kind: "inherited" }>,
-): Promise<Listener> {
-  return new Promise((resolvePromise, reject) => {
-    server.once("error", reject);
-    const ready = () => {
-      server.off("error", reject);
-      const bound = server.address();
-      resolvePromise({
-        unixSocket: address.kind === "unix" ? address.path : undefined,
-        port: typeof bound === "object" && bound ? bound.port : undefined,
-        close: () => new Promise((done) => server.close(() => done())),
-      });
-    };
-    if (address.kind === "unix") server.listen(address.path, ready);
-    else server.listen(address.port, address.host, ready);
-  });
-}
-
 export function createNodeRuntime(): Runtime {
+  return withPluginListen(makeNodeRuntime());
+}
+
+function makeNodeRuntime(): Runtime {
+  takeProcessStartEnv();
   return {
     name: "node",
     // Node gives the script as it was started, links kept: "/usr/local/bin/nbdkit".
@@ -118,7 +75,9 @@ export function createNodeRuntime(): Runtime {
     cwd: () => process.cwd(),
 
     listen(address, accept) {
-      if (address.kind === "websocket") return listenWebSocket(address, accept);
+      if (address.kind === "websocket") {
+        return import("./node-websocket.ts").then((ws) => ws.listenWebSocket(address, accept));
+      }
       if (address.kind === "inherited") {
         return listenInherited(
           address.fd,
@@ -175,8 +134,8 @@ export function createNodeRuntime(): Runtime {
       });
     },
 
-    makeTempDir: () => mkdtemp("/tmp/nbdts"),
-    removePath: (path) => rm(path, { recursive: true, force: true }),
+    makeTempDir,
+    removePath,
     writeTextFile: (path, text) => writeFile(path, text),
 
     onSignal,
@@ -188,11 +147,12 @@ export function createNodeRuntime(): Runtime {
         keepStderr,
         keepStdin,
       ),
-    daemonReady: () => daemonReady((text) => void process.stdout.write(text)),
+    daemonReady,
 
     host: nodeHost,
-    tls: nodeTlsSupport(),
+    tls: tlsSupport(),
     isRoot: () => process.geteuid?.() === 0,
+    isDirectory,
     importModule,
     stdout: (text) => void (outputOpen("stdout") && process.stdout.write(text)),
     stderr: (text) => void (outputOpen("stderr") && process.stderr.write(text)),

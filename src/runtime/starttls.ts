@@ -15,10 +15,10 @@ import type {
   PeerAddress,
   Receiver,
   TlsCredentials,
-  TlsSupport,
   X509Credentials,
 } from "../io.ts";
 import { feed, socketChannel } from "./node-socket.ts";
+import { PSK_CIPHERS } from "./psk-ciphers.ts";
 
 /** Received TLS records buffered before the runtime's channel is paused. */
 const RECORDS_HIGH_WATER = 256 * 1024;
@@ -30,43 +30,24 @@ const CLOSED_IN_HANDSHAKE = "the client closed the connection during the handsha
 const HANDSHAKE_TIMEOUT_MS = 40_000;
 
 /**
- * With pre-shared keys: TLS 1.3 (OpenSSL takes an external PSK only with a SHA-256 suite) and
- * the TLS 1.2 PSK suites nbdkit's GnuTLS priority adds (+ECDHE-PSK:+DHE-PSK:+PSK).
+ * Checks `credentials`, as a runtime's TlsSupport.prepare does (tls-support.ts): a PEM that
+ * does not load throws, as does a ca-crl.pem this runtime's TLS would not check
+ * (`crlUnavailable` says why). Answers what wraps an accept for STARTTLS with them.
  */
-const PSK_CIPHERS = [
-  "TLS_AES_128_GCM_SHA256",
-  "TLS_CHACHA20_POLY1305_SHA256",
-  "ECDHE-PSK-CHACHA20-POLY1305",
-  "ECDHE-PSK-AES256-CBC-SHA384",
-  "ECDHE-PSK-AES128-CBC-SHA256",
-  "DHE-PSK-AES256-GCM-SHA384",
-  "DHE-PSK-AES128-GCM-SHA256",
-  "DHE-PSK-CHACHA20-POLY1305",
-  "PSK-AES256-GCM-SHA384",
-  "PSK-AES128-GCM-SHA256",
-  "PSK-CHACHA20-POLY1305",
-].join(":");
-
-/**
- * A runtime's TLS support; `pskUnavailable` says why --tls-psk cannot work there, and
- * `crlUnavailable` why its TLS would not check ca-crl.pem, if so.
- */
-export function nodeTlsSupport(pskUnavailable?: string, crlUnavailable?: string): TlsSupport {
-  return {
-    pskUnavailable,
-    prepare(credentials) {
-      // A PEM that does not load fails now, at start-up, as it does for nbdkit.
-      if (credentials.kind === "x509") checkX509(credentials);
-      // Better not to start than to let in clients whose certificates were revoked.
-      const checksRevocation = credentials.kind === "x509" && credentials.verifyPeer &&
-        credentials.crl !== undefined;
-      if (checksRevocation && crlUnavailable) throw new Error(crlUnavailable);
-      return (accept: Accept) => (plain: Channel) => {
-        const channel = new UpgradableChannel(plain, credentials);
-        channel.session = accept(channel);
-        return channel.incoming;
-      };
-    },
+export function startTlsWith(
+  credentials: TlsCredentials,
+  crlUnavailable?: string,
+): (accept: Accept) => Accept {
+  // A PEM that does not load fails now, at start-up, as it does for nbdkit.
+  if (credentials.kind === "x509") checkX509(credentials);
+  // Better not to start than to let in clients whose certificates were revoked.
+  const checksRevocation = credentials.kind === "x509" && credentials.verifyPeer &&
+    credentials.crl !== undefined;
+  if (checksRevocation && crlUnavailable) throw new Error(crlUnavailable);
+  return (accept: Accept) => (plain: Channel) => {
+    const channel = new UpgradableChannel(plain, credentials);
+    channel.session = accept(channel);
+    return channel.incoming;
   };
 }
 

@@ -42,14 +42,16 @@ export async function settleTls(runtime: Runtime, line: TlsOptions): Promise<Tls
   if (line.tlsPsk !== undefined) {
     if (runtime.tls.pskUnavailable) throw new ConfigError(runtime.tls.pskUnavailable);
     const credentials = await pskCredentials(host, line.tlsPsk);
-    return { mode, offer: prepare(runtime.tls, credentials, line.tlsPsk) };
+    return { mode, offer: await prepare(runtime.tls, credentials, line.tlsPsk) };
   }
   const dirs = line.tlsCertificates !== undefined
     ? [line.tlsCertificates]
     : defaultCertificateDirs(runtime.isRoot(), host.getEnv("HOME"));
   for (const dir of dirs) {
+    // nbdkit finds no certificates where there is no directory: its files need not be read.
+    if (runtime.isDirectory?.(dir) === false) continue;
     const credentials = await loadCertificates(host, dir, line.tlsVerifyPeer);
-    if (credentials) return { mode, offer: prepare(runtime.tls, credentials, dir) };
+    if (credentials) return { mode, offer: await prepare(runtime.tls, credentials, dir) };
   }
   if (mode === "require") {
     throw new ConfigError(`--tls=require but could not load TLS certificates.\n${HOW_TO_FIX}`);
@@ -61,9 +63,9 @@ export async function settleTls(runtime: Runtime, line: TlsOptions): Promise<Tls
 }
 
 /** The runtime's check of the credentials; a PEM that does not load stops start-up. */
-function prepare(tls: TlsSupport, credentials: TlsCredentials, from: string) {
+async function prepare(tls: TlsSupport, credentials: TlsCredentials, from: string) {
   try {
-    return tls.prepare(credentials);
+    return await tls.prepare(credentials);
   } catch (error) {
     throw new ConfigError(`cannot load TLS credentials from ${from}: ${messageOf(error)}`);
   }

@@ -9,7 +9,7 @@
  * and no view may be kept across calls that may grow it.
  */
 
-import { HOTPATH_WASM_BASE64 } from "../../build/hotpath-wasm.ts";
+import { hotpathWasmBytes } from "../../build/hotpath-wasm.ts";
 
 /** Bytes per data page; assembly/layout.ts holds the same number and createHotpath checks it. */
 export const PAGE_SIZE = 4096;
@@ -71,14 +71,9 @@ export interface HotpathOptions {
 
 let compiled: WebAssembly.Module | undefined;
 
-/** The compiled module, decoded and compiled once per program run. */
+/** The compiled module, compiled once per program run, when the first instance is made. */
 function hotpathModule(): WebAssembly.Module {
-  if (!compiled) {
-    const text = atob(HOTPATH_WASM_BASE64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    compiled = new WebAssembly.Module(bytes);
-  }
+  compiled ??= new WebAssembly.Module(hotpathWasmBytes());
   return compiled;
 }
 

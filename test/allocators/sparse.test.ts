@@ -4,7 +4,8 @@
 // written in them (the answers below are nbdkit 1.32.5's for the same writes).
 
 import { describe, expect, test } from "vitest";
-import { createSparseAllocator } from "../../src/allocators/sparse.ts";
+import { createSparseAllocator, shardBytesFor } from "../../src/allocators/sparse.ts";
+import { MAX_SHARD_BYTES } from "../../src/wasm/hotpath.ts";
 import { NbdError } from "../../src/api/errors.ts";
 import type { Offset } from "../../src/api/plugin.ts";
 
@@ -213,6 +214,29 @@ describe("sparse allocator", () => {
 });
 
 describe("sparse allocator shards", () => {
+  test("a small disk's shard is made for its size, a large one's at the most a shard may have", () => {
+    expect(shardBytesFor(BigInt(MiB))).toBeLessThan(3 * MiB);
+    expect(shardBytesFor(0n)).toBe(MiB);
+    expect(shardBytesFor(BigInt(GiB))).toBeLessThan(1.01 * GiB);
+    expect(shardBytesFor(4n * BigInt(GiB))).toBe(MAX_SHARD_BYTES);
+    expect(shardBytesFor(2n ** 63n - 1n)).toBe(MAX_SHARD_BYTES);
+  });
+
+  test("every page of a small disk fits in its one shard, its directory too", () => {
+    // A page in each 2 MiB region first, so that every directory table is made between pages.
+    const size = 64 * MiB + 3 * PAGE;
+    const store = createSparseAllocator(BigInt(size));
+    const pages = size / PAGE;
+    const order = [...Array(pages).keys()].sort((a, b) => (a % 512) - (b % 512) || a - b);
+    for (const page of order) store.write(filled(PAGE, (page % 255) + 1), page * PAGE);
+    expect(store.shardCount()).toBe(1);
+    expect(store.allocatedBytes()).toBe(size);
+    for (const page of [0, 511, 512, pages - 1]) {
+      expect(firstDifference(readBack(store, page * PAGE, PAGE), filled(PAGE, (page % 255) + 1)))
+        .toBe(-1);
+    }
+  });
+
   test("data spreads over new shards when one is full, and reads back", () => {
     const store = createSparseAllocator(BigInt(GiB), { shardBytes: 256 * 1024 });
     for (let i = 0; i < 200; i++) store.write(filled(PAGE, i + 1), i * 2 * BIG_PAGE);

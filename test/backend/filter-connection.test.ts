@@ -9,12 +9,20 @@ import { describe, expect, test } from "vitest";
 import { Backend } from "../../src/backend/backend.ts";
 import { FinalizeError } from "../../src/backend/layer.ts";
 import { NbdError } from "../../src/api/errors.ts";
-import { type Filter, type NextHandle, ZERO_MODE } from "../../src/api/filter.ts";
+import {
+  type DetachedNext,
+  type Filter,
+  type NextHandle,
+  type NextReopen,
+  ZERO_MODE,
+} from "../../src/api/filter.ts";
 import { stackFilters } from "../../src/backend/filter-stack.ts";
-import { CACHE_MODE, FLAG, FUA_MODE, type Plugin } from "../../src/api/plugin.ts";
+import { CACHE_MODE, FLAG, FUA_MODE, type Plugin, THREAD_MODEL } from "../../src/api/plugin.ts";
 import { transmissionFlags } from "../../src/connection/open-export.ts";
 import { TX_FLAG } from "../../src/protocol/constants.ts";
 import { ramPlugin } from "../helpers/ram-plugin.ts";
+
+const NOTHING_AGREED = { chunks: false, blockStatusPayload: false };
 
 /** A filter recording its connection callbacks as "NAME event"; `extra` overrides any. */
 function recorder(name: string, events: string[], extra: Partial<Filter> = {}): Filter {
@@ -183,6 +191,125 @@ describe("a connection's life through --filter=a --filter=b", () => {
   });
 });
 
+describe("reopening the layer below (NextReopen, the retry filter's)", () => {
+  /** A filter whose reopen is kept for the test to call; it overrides nothing. */
+  function reopener(events: string[], grab: (reopen: NextReopen) => void): Filter {
+    return {
+      name: "r",
+      async open(next, readonly, exportName, _tls, { reopen }) {
+        await next(readonly, exportName);
+        grab(reopen);
+        return { close: () => void events.push("r close") };
+      },
+    };
+  }
+
+  test("the old layers are finalized and closed, the new ones prepared, and pass-through follows them", async () => {
+    const events: string[] = [];
+    let reopen: NextReopen | undefined;
+    const backend = await Backend.open(
+      stackFilters(
+        [reopener(events, (r) => (reopen = r)), recorder("b", events)],
+        recordingPlugin(events),
+      ),
+      false,
+      "",
+    );
+    events.length = 0;
+    const fresh = await reopen!(true, "other");
+    expect(events).toEqual([
+      "b finalize",
+      "b close",
+      "plugin close",
+      "b open",
+      "plugin open",
+      "b open returned",
+      "b prepare readonly=true",
+      "b getSize",
+    ]);
+    expect(await fresh.canWrite()).toBe(false);
+    // The server's view passes reads straight to whatever is below now.
+    await backend.readAt(new Uint8Array(512), 0);
+    events.length = 0;
+    await backend.close();
+    expect(events).toEqual(["b finalize", "r close", "b close", "plugin close"]);
+  });
+
+  test("a reopen that fails leaves no layer below, and the connection still closes", async () => {
+    const events: string[] = [];
+    let reopen: NextReopen | undefined;
+    let opens = 0;
+    const plugin = recordingPlugin(events);
+    const failing: Plugin = {
+      ...plugin,
+      open: (readonly, name) => {
+        if (++opens > 1) throw new NbdError("EIO", "the disk went away");
+        return plugin.open(readonly, name);
+      },
+    };
+    const backend = await Backend.open(
+      stackFilters([reopener(events, (r) => (reopen = r))], failing),
+      false,
+      "",
+    );
+    await expect(reopen!(false, "")).rejects.toThrow("the disk went away");
+    events.length = 0;
+    await backend.close();
+    expect(events).toEqual(["r close"]); // the plugin's handle was closed by the reopen
+  });
+
+  test("before the filter is prepared there is nothing to reopen", async () => {
+    const early: Filter = {
+      name: "early",
+      async open(next, readonly, exportName, _tls, { reopen }) {
+        await next(readonly, exportName);
+        await reopen(readonly, exportName);
+        return {};
+      },
+    };
+    await expect(Backend.open(stackFilters([early], ramPlugin().plugin), false, "")).rejects
+      .toThrow('filter "early" reopened the next layer before it was prepared');
+  });
+});
+
+describe("a detached layer below (openDetached, the openonce filter's)", () => {
+  test("it outlives the connection that opened it, until the filter closes it", async () => {
+    const events: string[] = [];
+    const detached: DetachedNext[] = [];
+    const sharer: Filter = {
+      name: "s",
+      async open(_next, readonly, exportName, _tls, { openDetached }) {
+        detached.push(await openDetached(readonly, exportName));
+        const below = detached[0].handle;
+        return { getSize: () => below.getSize(), readAt: (buf, o) => below.readAt(buf, o) };
+      },
+    };
+    const top = stackFilters([sharer, recorder("b", events)], recordingPlugin(events));
+    const backend = await Backend.open(top, false, "");
+    await backend.readAt(new Uint8Array(512), 0);
+    await backend.close();
+    expect(events).toEqual([
+      "b open",
+      "plugin open",
+      "b open returned",
+      "b prepare readonly=false",
+      "b getSize",
+    ]);
+    await detached[0].close();
+    expect(events.slice(5)).toEqual(["b finalize", "b close", "plugin close"]);
+  });
+
+  test("a filter's threadModel is told the model of the layers below", async () => {
+    const told: number[] = [];
+    const top = stackFilters(
+      [{ name: "t", threadModel: (below) => (told.push(below), below) }],
+      { ...ramPlugin().plugin, threadModel: () => THREAD_MODEL.SERIALIZE_REQUESTS },
+    );
+    expect(await top.threadModel!()).toBe(THREAD_MODEL.SERIALIZE_REQUESTS);
+    expect(told).toEqual([THREAD_MODEL.SERIALIZE_REQUESTS]);
+  });
+});
+
 /** Opens `filter` over a RAM disk and gives the server's view and the filter's next layer. */
 async function through(filter: (grab: (next: NextHandle) => void) => Filter, ram = ramPlugin()) {
   let next: NextHandle | undefined;
@@ -224,7 +351,9 @@ describe("capabilities through a filter", () => {
     for (const filters of [[none], [above, none]]) {
       const backend = await Backend.open(stackFilters(filters, ramPlugin().plugin), false, "");
       expect(backend.caps).toMatchObject({ writable: true, zeroNone: true, fastZero: false });
-      expect(transmissionFlags(backend.caps, false, 3) & TX_FLAG.SEND_WRITE_ZEROES).toBe(0);
+      expect(transmissionFlags(backend.caps, NOTHING_AGREED, 3) & TX_FLAG.SEND_WRITE_ZEROES).toBe(
+        0,
+      );
       await backend.close();
     }
   });

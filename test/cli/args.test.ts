@@ -95,6 +95,7 @@ describe("parseCommandLine: defaults", () => {
       debugFlags: [],
       maskHandshake: 0xffff_ffff,
       noSr: false,
+      noExtendedHeaders: false,
       oldstyle: false,
       filters: [],
       tlsVerifyPeer: false,

@@ -96,7 +96,8 @@ describe("getoptLong reads long options", () => {
         "'--export-name' '--exportname'",
     );
     expect(usageError("--no")).toBe(
-      "option '--no' is ambiguous; possibilities: '--no-fork' '--no-sr'",
+      "option '--no' is ambiguous; possibilities: '--no-fork' '--no-sr' " +
+        "'--no-extended-headers'",
     );
     expect(usageError("--r")).toBe(
       "option '--r' is ambiguous; possibilities: '--read-only' '--run'",

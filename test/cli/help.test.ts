@@ -156,7 +156,7 @@ describe("dumpPluginLines", () => {
 });
 
 describe("--long-options and --short-options", () => {
-  test("long options are nbdkit 1.32.5's list plus --print-uri and the --websocket ones", () => {
+  test("long options are nbdkit 1.32.5's list plus --print-uri, --no-extended-headers and the --websocket ones", () => {
     const nbdkit = (
       "--ipv4-only --ipv6-only --debug --dump-config --dump-plugin --exit-with-parent --export " +
       "--export-name --exportname --filter --foreground --no-fork --group --help --ip-addr " +
@@ -165,7 +165,13 @@ describe("--long-options and --short-options", () => {
       "--stdin --swap --threads --tls --tls-certificates --tls-psk --tls-verify-peer --unix " +
       "--user --verbose --version --vsock"
     ).split(" ");
-    const ours = ["--print-uri", "--websocket", "--websocket-origin", "--websocket-host"];
+    const ours = [
+      "--no-extended-headers",
+      "--print-uri",
+      "--websocket",
+      "--websocket-origin",
+      "--websocket-host",
+    ];
     expect(longOptionsLines().filter((name) => !ours.includes(name))).toEqual(nbdkit);
     expect(longOptionsLines()).toEqual(expect.arrayContaining(ours));
   });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { parseNbdUri } from "../../src/client/uri.ts";
 import { buildUri, uriQuote } from "../../src/cli/uri.ts";
 
 describe("uriQuote encodes as nbdkit's uri_quote", () => {
@@ -61,5 +62,26 @@ describe("buildUri matches nbdkit's $uri", () => {
   test("another host may be named; an IPv6 literal gets brackets", () => {
     expect(buildUri({ port: 1, exportName: "", host: "127.0.0.1" })).toBe("nbd://127.0.0.1:1");
     expect(buildUri({ port: 1, exportName: "x", host: "::1" })).toBe("nbd://[::1]:1/x");
+  });
+});
+
+describe("buildUri with --websocket gives the nbd+ws URI", () => {
+  test("the path is always there, the export name quoted in it", () => {
+    expect(buildUri({ port: 8080, exportName: "", websocket: true })).toBe(
+      "nbd+ws://localhost:8080/",
+    );
+    expect(buildUri({ port: 8080, exportName: "a b", websocket: true })).toBe(
+      "nbd+ws://localhost:8080/a%20b",
+    );
+  });
+
+  test("the client reads back the export name and the ws:// URL", () => {
+    const uri = buildUri({ port: 8080, exportName: "disk 1", websocket: true });
+    expect(parseNbdUri(uri)).toEqual({
+      kind: "websocket",
+      url: "ws://localhost:8080/disk%201",
+      exportName: "disk 1",
+      tls: false,
+    });
   });
 });

@@ -28,6 +28,7 @@ function request(type: number, flags = 0, offset: number | bigint = 4096, length
     cookieLo: 1,
     payload: undefined,
     payloadDropped: false,
+    contextIds: undefined,
   };
 }
 

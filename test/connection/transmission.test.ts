@@ -24,10 +24,12 @@ async function over(handle: Handle) {
       size: 4096,
       flags: 0,
       structuredReplies: false,
+      extendedHeaders: false,
       baseAllocation: false,
       maxPayload: 1 << 20,
     },
     structuredReplies: false,
+    extendedHeaders: false,
     output,
     pool,
     log: new ConnectionLog(new Log((line) => ended.push(line)), "test", 1),
@@ -46,6 +48,7 @@ function request(type: number, length = 0, payload?: Uint8Array): Request {
     length,
     payload,
     payloadDropped: false,
+    contextIds: undefined,
   };
 }
 

@@ -20,6 +20,7 @@ function req(fields: Partial<Request> & { type: number }): Request {
     length: fields.type === CMD.FLUSH ? 0 : 512,
     payload: undefined,
     payloadDropped: false,
+    contextIds: undefined,
     ...fields,
   };
 }
@@ -29,6 +30,7 @@ function check(request: Request, ctx: Partial<ValidationContext> = {}): number {
     size: SIZE,
     flags: ALL,
     structuredReplies: true,
+    extendedHeaders: false,
     baseAllocation: true,
     maxPayload: 64 * MiB,
     ...ctx,

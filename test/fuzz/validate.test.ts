@@ -61,6 +61,7 @@ describe("fuzz: validate", () => {
             size: asOffset(size, bigSize),
             flags: ALL_TX,
             structuredReplies: true,
+            extendedHeaders: false,
             baseAllocation: true,
             maxPayload: 64 * 1024 * 1024,
           });

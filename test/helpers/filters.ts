@@ -33,15 +33,7 @@ export const READ_ONLY_FLAGS = {
 } as const;
 
 /** What `flags(h)` reports for the pattern plugin: read-only, multi-conn and cache. */
-export const PATTERN_FLAGS = {
-  ...ALL_FLAGS,
-  read_only: true,
-  flush: false,
-  fua: false,
-  trim: false,
-  zero: false,
-  fast_zero: false,
-} as const;
+export const PATTERN_FLAGS = { ...READ_ONLY_FLAGS, flush: false } as const;
 
 /** A libnbd script body with `flags(h)` defined first: what the server advertised, by name. */
 export function withFlags(body: string): string {

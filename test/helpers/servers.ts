@@ -22,9 +22,18 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
  * PATH for every client subprocess: /usr/bin first, because nbdsh and python3-libnbd need
- * Debian's python3, not an earlier pyenv one that lacks the nbd module.
+ * Debian's python3, not an earlier pyenv one that lacks the nbd module; only $QEMU_DIR comes
+ * before it, so that QEMU_DIR=/opt/qemu10/usr/bin runs every qemu test with that qemu. /usr/sbin
+ * comes last, for tools Debian puts there (cryptsetup), whatever PATH the tests run with.
  */
-export const CLIENT_PATH = ["/usr/bin", "/bin", process.env.PATH ?? ""].join(delimiter);
+export const CLIENT_PATH = [
+  process.env.QEMU_DIR ?? "",
+  "/usr/bin",
+  "/bin",
+  process.env.PATH ?? "",
+  "/usr/sbin",
+  "/sbin",
+].filter((dir, i) => i > 0 || dir !== "").join(delimiter);
 
 /** Full path of `program` on CLIENT_PATH, or undefined when it is not installed. */
 export function findProgram(program: string): string | undefined {

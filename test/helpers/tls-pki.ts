@@ -6,9 +6,10 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ConnectionOptions } from "node:tls";
 import { clientEnv } from "./captive.ts";
 
 export interface Pki {
@@ -158,4 +159,9 @@ export function makePki(): Pki {
     wrongPskDir,
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** node:tls's side of a handshake with a server of `pki`: trusts its CA, expects "localhost". */
+export function nodeTlsClient(pki: Pki): ConnectionOptions {
+  return { ca: readFileSync(join(pki.clientDir, "ca-cert.pem")), servername: "localhost" };
 }

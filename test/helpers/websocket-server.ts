@@ -1,14 +1,15 @@
 /**
- * Starting `SERVER -f --websocket -i 127.0.0.1 -p 0 --print-uri ...` for a test: the ws:// URL
- * it printed, and everything it wrote to stderr so far (the log).
+ * Starting `SERVER -f --websocket -i 127.0.0.1 -p 0 --print-uri ...` for a test: the nbd+ws://
+ * URI it printed, the ws:// URL a WebSocket opens for it, and everything it wrote to stderr so far (the log).
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { clientEnv } from "./captive.ts";
 
 export interface WebSocketServer {
-  /** The URL --print-uri gave, with 127.0.0.1 for localhost so no name lookup is needed. */
+  /** The ws:// URL of what --print-uri gave, with 127.0.0.1 for localhost (no name lookup). */
   readonly url: string;
+  /** What --print-uri gave: nbd+ws://localhost:PORT/. */
   readonly printed: string;
   /** What the server has written to stderr until now. */
   stderr(): string;
@@ -50,6 +51,6 @@ export async function startWebSocketServer(
     }
     return stderr;
   };
-  const url = printed.replace("localhost", "127.0.0.1");
+  const url = printed.replace(/^nbd\+ws:/, "ws:").replace("localhost", "127.0.0.1");
   return { url, printed, stderr: () => stderr, logged, stop };
 }

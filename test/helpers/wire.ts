@@ -22,6 +22,8 @@ export const WIRE = {
   REQUEST: 0x25609513,
   SIMPLE_REPLY: 0x67446698,
   STRUCTURED_REPLY: 0x668e33ef,
+  EXTENDED_REQUEST: 0x21e41c71,
+  EXTENDED_REPLY: 0x6e8a278c,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -97,18 +99,26 @@ export interface RequestFields {
   magic?: number;
 }
 
+/** An extended request header (32 bytes, 64-bit length), then the payload if any. */
+export function wireExtendedRequest(
+  fields: Omit<RequestFields, "length"> & { length?: number | bigint },
+): Uint8Array {
+  const payload = fields.payload ?? new Uint8Array(0);
+  const length = u64(fields.length ?? payload.length);
+  return concat(requestStart(fields, WIRE.EXTENDED_REQUEST), length, payload);
+}
+
+/** Magic, flags, type, cookie and offset: what both request headers begin with. */
+function requestStart(fields: Omit<RequestFields, "length">, magic: number): Uint8Array {
+  const { type, flags = 0, cookie = 0, offset = 0 } = fields;
+  return concat(u32(fields.magic ?? magic), u16(flags), u16(type), u64(cookie), u64(offset));
+}
+
 /** A compact request header (28 bytes), then the payload if any. */
 export function wireRequest(fields: RequestFields): Uint8Array {
   const payload = fields.payload ?? new Uint8Array(0);
-  return concat(
-    u32(fields.magic ?? WIRE.REQUEST),
-    u16(fields.flags ?? 0),
-    u16(fields.type),
-    u64(fields.cookie ?? 0),
-    u64(fields.offset ?? 0),
-    u32(fields.length ?? payload.length),
-    payload,
-  );
+  const length = u32(fields.length ?? payload.length);
+  return concat(requestStart(fields, WIRE.REQUEST), length, payload);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,6 +214,8 @@ export interface Chunk {
   type: number;
   cookie: bigint;
   payload: Uint8Array;
+  /** Extended chunks only: the request's offset. */
+  offset?: bigint;
 }
 
 export type Reply = SimpleReply | Chunk;
@@ -223,6 +235,14 @@ export function parseReply(r: ByteReader, readLength: (cookie: bigint) => number
     const cookie = r.u64();
     const payload = r.take(r.u32());
     return { kind: "chunk", magic, flags, type, cookie, payload };
+  }
+  if (magic === WIRE.EXTENDED_REPLY) {
+    const flags = r.u16();
+    const type = r.u16();
+    const cookie = r.u64();
+    const offset = r.u64();
+    const payload = r.take(Number(r.u64()));
+    return { kind: "chunk", magic, flags, type, cookie, payload, offset };
   }
   throw new Error(`Cannot parse reply: unknown magic 0x${magic.toString(16)}`);
 }
@@ -253,6 +273,18 @@ export interface Descriptor {
   status: number;
 }
 
+/** BLOCK_STATUS_EXT payload: context id, descriptor count, 64-bit descriptors. */
+export function parseBlockStatusExt(
+  payload: Uint8Array,
+): { id: number; count: number; descriptors: { length: bigint; status: bigint }[] } {
+  const r = new ByteReader(payload);
+  const id = r.u32();
+  const count = r.u32();
+  const descriptors: { length: bigint; status: bigint }[] = [];
+  while (r.left > 0) descriptors.push({ length: r.u64(), status: r.u64() });
+  return { id, count, descriptors };
+}
+
 /** BLOCK_STATUS payload: context id, descriptors. */
 export function parseBlockStatus(payload: Uint8Array): { id: number; descriptors: Descriptor[] } {
   const r = new ByteReader(payload);
@@ -275,6 +307,7 @@ export interface TestServerOptions {
   threadModel?: ThreadModel;
   readonly?: boolean;
   noStructuredReplies?: boolean;
+  noExtendedHeaders?: boolean;
   /** -o: the oldstyle handshake. */
   oldstyle?: boolean;
   verbose?: boolean;
@@ -299,6 +332,7 @@ export function testServer(
   const ctx = new ServerContext(plugin, options.threadModel ?? THREAD_MODEL.PARALLEL, {
     readonly: options.readonly ?? false,
     noStructuredReplies: options.noStructuredReplies ?? false,
+    noExtendedHeaders: options.noExtendedHeaders,
     oldstyle: options.oldstyle,
     tls: options.tls,
     limits: resolveLimits(options.limits),
@@ -415,7 +449,9 @@ export interface HandshakeOptions {
   /** Client flags; FIXED_NEWSTYLE | NO_ZEROES by default. */
   clientFlags?: number;
   structuredReplies?: boolean;
-  /** SET_META_CONTEXT base:allocation before GO (needs structuredReplies). */
+  /** NBD_OPT_EXTENDED_HEADERS before GO: requests and replies are extended from then on. */
+  extendedHeaders?: boolean;
+  /** SET_META_CONTEXT base:allocation before GO (needs structuredReplies or extendedHeaders). */
   baseAllocation?: boolean;
   exportName?: string;
 }
@@ -505,6 +541,9 @@ export class TestConnection {
     } else if (magic === WIRE.STRUCTURED_REPLY) {
       rest = await this.readBytes(16);
       rest = concat(rest, await this.readBytes(new ByteReader(rest.subarray(12)).u32()));
+    } else if (magic === WIRE.EXTENDED_REPLY) {
+      rest = await this.readBytes(28);
+      rest = concat(rest, await this.readBytes(Number(new ByteReader(rest.subarray(20)).u64())));
     } else {
       throw new Error(`Cannot parse reply: unknown magic 0x${magic.toString(16)}`);
     }
@@ -531,6 +570,7 @@ export class TestConnection {
     this.send(wireClientFlags(options.clientFlags ?? flags));
     const name = options.exportName ?? "";
     if (options.structuredReplies) expectAck(await this.option(OPT.STRUCTURED_REPLY));
+    if (options.extendedHeaders) expectAck(await this.option(OPT.EXTENDED_HEADERS));
     if (options.baseAllocation) {
       expectAck(
         await this.option(OPT.SET_META_CONTEXT, metaContextData(name, ["base:allocation"])),

@@ -6,8 +6,6 @@
  * clear is forgotten; bytes sent behind STARTTLS are never answered as options.
  */
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { ConnectionOptions } from "node:tls";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startServer } from "../helpers/background.ts";
@@ -26,17 +24,14 @@ import {
   WIRE,
 } from "../helpers/raw-nbd.ts";
 import { requireClients, type Server, servers } from "../helpers/servers.ts";
-import { makePki, type Pki } from "../helpers/tls-pki.ts";
+import { makePki, nodeTlsClient, type Pki } from "../helpers/tls-pki.ts";
 
 let pki: Pki;
 beforeAll(() => void (pki = makePki()));
 afterAll(() => pki.remove());
 
 /** node:tls's side of the handshake: trusts our CA, expects the name "localhost". */
-const client = (): ConnectionOptions => ({
-  ca: readFileSync(join(pki.clientDir, "ca-cert.pem")),
-  servername: "localhost",
-});
+const client = (): ConnectionOptions => nodeTlsClient(pki);
 
 /** A raw connection, greeted, to `server` started with --tls=`mode` and our certificates. */
 async function connectTo(server: Server, mode: string): Promise<RawConnection> {

@@ -15,11 +15,11 @@ const ours = servers.filter((server) => server.name.startsWith("nbdts"));
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
 
-/** Starts `--websocket -p 0 --print-uri` and returns the ws:// URL it printed. */
+/** Starts `--websocket -p 0 --print-uri` and returns the ws:// URL of the URI it printed. */
 async function startWebSocketServer(argv: readonly string[], plugin: string[]): Promise<string> {
   const server = await startServer(argv, plugin);
   cleanups.push(server.stop);
-  return server.printed;
+  return server.url;
 }
 
 /** A Unix socket whose every connection is carried over a new WebSocket to `url`. */
@@ -29,7 +29,7 @@ async function bridge(url: string): Promise<string> {
   const net = createNetServer((socket) => {
     sockets.push(socket);
     socket.pause();
-    const ws = new WebSocket(url.replace("localhost", "127.0.0.1"));
+    const ws = new WebSocket(url);
     ws.on("open", () => socket.resume());
     socket.on("data", (chunk) => ws.send(chunk));
     ws.on("message", (data) => socket.write(data as Buffer));
@@ -49,10 +49,11 @@ async function bridge(url: string): Promise<string> {
 if (ours.length === 0) test.skip("--websocket listener: no nbdts server is selected", () => {});
 
 describe.each(ours)("--websocket listener ($name)", (server) => {
-  test("--print-uri gives a ws:// URL and plain HTTP is refused with 426", async () => {
-    const url = await startWebSocketServer(server.argv, ["memory", "1M"]);
-    expect(url).toMatch(/^ws:\/\/localhost:\d+\/$/);
-    const response = await fetch(url.replace("ws:", "http:").replace("localhost", "127.0.0.1"));
+  test("--print-uri gives an nbd+ws URI and plain HTTP is refused with 426", async () => {
+    const started = await startServer(server.argv, ["memory", "1M"]);
+    cleanups.push(started.stop);
+    expect(started.printed).toMatch(/^nbd\+ws:\/\/localhost:\d+\/$/);
+    const response = await fetch(started.url.replace("ws:", "http:"));
     expect(response.status).toBe(426);
   });
 

@@ -10,6 +10,7 @@ import { ConfigError } from "../../src/api/errors.ts";
 import { advertisedBlockSize, LIMITS, resolveLimits } from "../../src/protocol/limits.ts";
 import type { Plugin } from "../../src/api/plugin.ts";
 import { CMD, HANDSHAKE_FLAG, INFO, NBD_ERR, OPT, REP } from "../../src/protocol/constants.ts";
+import { blockStatusHold } from "../../src/connection/block-status.ts";
 import { ManualTimers } from "../helpers/manual-timers.ts";
 import {
   concat,
@@ -25,6 +26,7 @@ import {
   u32,
   utf8,
   wireClientFlags,
+  wireExtendedRequest,
   wireOption,
   wireRequest,
 } from "../helpers/wire.ts";
@@ -438,6 +440,31 @@ describe("the handshake deadline", () => {
 });
 
 describe("backpressure limits", () => {
+  for (const extendedHeaders of [false, true]) {
+    const what = extendedHeaders ? "extended" : "compact";
+    const atOnce = Math.ceil(resolveLimits().maxBytesInFlight / blockStatusHold(extendedHeaders));
+    test(`BLOCK_STATUS counts the extents it may hold: ${atOnce} ${what} at a time`, async () => {
+      // Without the count, a client asking for the map of a fragmented disk 64 times at once
+      // made the server hold 64 full extent lists.
+      const ram = ramPlugin({ delay: (op) => (op === "extents" ? 5 : 0) });
+      const { server } = testServer(ram.plugin);
+      const conn = connect(server);
+      await conn.handshake({
+        structuredReplies: !extendedHeaders,
+        extendedHeaders,
+        baseAllocation: true,
+      });
+      const count = 8;
+      for (let cookie = 0; cookie < count; cookie++) {
+        const fields = { type: CMD.BLOCK_STATUS, cookie, length: 4096 };
+        conn.send(extendedHeaders ? wireExtendedRequest(fields) : wireRequest(fields));
+      }
+      for (let i = 0; i < count; i++) expect(errorOf(await conn.readReply())).toBe(0);
+      expect(ram.callsOf("extents").length).toBe(count);
+      expect(ram.maxActive).toBe(atOnce);
+    });
+  }
+
   test("the first pause for too much in flight is said once, with -v only", async () => {
     const ram = ramPlugin({ delay: (op) => (op === "readAt" ? 20 : 0) });
     const { server, logs } = testServer(ram.plugin, { verbose: true });

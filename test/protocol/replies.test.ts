@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import type { Request } from "../../src/protocol/codec.ts";
 import { CMD, NBD_ERR, REPLY_FLAG, REPLY_TYPE } from "../../src/protocol/constants.ts";
+import { encodeBlockStatus } from "../../src/protocol/block-status-reply.ts";
 import {
-  encodeBlockStatus,
   encodeChunkHeader,
   encodeErrorChunk,
   encodeErrorOffsetChunk,
@@ -36,6 +36,7 @@ function request(fields: Partial<Request> = {}): Request {
     length: 4096,
     payload: undefined,
     payloadDropped: false,
+    contextIds: undefined,
     ...fields,
   };
 }

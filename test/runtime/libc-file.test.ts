@@ -2,7 +2,7 @@
 // and whence values passed, 64-bit offsets, and how errno becomes an error code.
 
 import { describe, expect, test } from "vitest";
-import { type Libc, sparseCalls } from "../../src/runtime/libc-file.ts";
+import { isPipeByLibc, type Libc, sparseCalls } from "../../src/runtime/libc-file.ts";
 
 /** A libc that logs calls and answers from `answers` in turn (a number, or -1 and an errno). */
 function fakeLibc(answers: (number | [-1, number])[]) {
@@ -80,5 +80,15 @@ describe("libc sparse calls", () => {
     const file = sparseCalls(libc, 3);
     expect(() => file.nextData(0)).toThrow(expect.objectContaining({ code: "EINVAL" }));
     expect(() => file.nextHole(0)).toThrow(expect.objectContaining({ code: "ENXIO" }));
+  });
+});
+
+describe("a pipe told by lseek", () => {
+  test("ESPIPE is a pipe or socket; a seekable file or a closed descriptor is not", () => {
+    const pipe = fakeLibc([[-1, 29]]);
+    expect(isPipeByLibc(pipe.libc, 3)).toBe(true);
+    expect(pipe.calls).toEqual(["lseek 3 0 1"]);
+    expect(isPipeByLibc(fakeLibc([0]).libc, 3)).toBe(false);
+    expect(isPipeByLibc(fakeLibc([[-1, 9]]).libc, 3)).toBe(false);
   });
 });

@@ -16,16 +16,19 @@ const PEMS = ["ca-cert.pem", "server-cert.pem", "server-key.pem"];
 /** A runtime whose files are `files` (path → text) and whose TLS support records credentials. */
 function fakeRuntime(
   files: Record<string, string>,
-  options: { root?: boolean; psk?: boolean; unreadable?: string[] } = {},
+  options: { root?: boolean; psk?: boolean; unreadable?: string[]; directories?: string[] } = {},
 ) {
   const prepared: TlsCredentials[] = [];
+  const reads: string[] = [];
   const unreadable = new Set(options.unreadable);
-  const read = (path: string) =>
-    unreadable.has(path)
+  const read = (path: string) => {
+    reads.push(path);
+    return unreadable.has(path)
       ? Promise.reject(new Error("EISDIR: illegal operation on a directory, read"))
       : path in files
       ? Promise.resolve(encoder.encode(files[path]))
       : Promise.reject(new Error("No such file or directory"));
+  };
   const host = {
     readFile: (path: string) => read(path),
     realpath: (path: string) =>
@@ -36,6 +39,9 @@ function fakeRuntime(
     name: "test",
     host,
     isRoot: () => options.root ?? false,
+    ...(options.directories
+      ? { isDirectory: (path: string) => options.directories!.includes(path) }
+      : {}),
     tls: {
       pskUnavailable: options.psk === false ? "no PSK here" : undefined,
       prepare(credentials: TlsCredentials) {
@@ -44,7 +50,7 @@ function fakeRuntime(
       },
     },
   } as unknown as Runtime;
-  return { runtime, prepared };
+  return { runtime, prepared, reads };
 }
 
 function certificatesIn(dir: string): Record<string, string> {
@@ -93,6 +99,19 @@ describe("where certificates are looked for", () => {
     await expect(started).rejects.toThrow(ConfigError);
     await expect(started).rejects.toThrow(/\/certs\/ca-crl\.pem: EISDIR/);
     expect(prepared).toEqual([]);
+  });
+
+  test("a directory that is not there is passed over without reading its files", async () => {
+    const dir = "/home/alice/.config/pki/nbdkit";
+    const { runtime, prepared, reads } = fakeRuntime(certificatesIn(dir), { directories: [dir] });
+    expect((await settleTls(runtime, line())).mode).toBe("on");
+    expect(prepared).toHaveLength(1);
+    expect(reads.some((path) => path.startsWith("/home/alice/.pki/"))).toBe(false);
+    expect(reads).toContain(`${dir}/server-key.pem`);
+
+    const none = fakeRuntime({}, { directories: [] });
+    expect(await settleTls(none.runtime, line())).toEqual({ mode: "off" });
+    expect(none.reads).toEqual([]);
   });
 
   test("a directory missing any of the three files is not a certificate directory", async () => {

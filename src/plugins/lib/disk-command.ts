@@ -9,7 +9,7 @@
 import { ConfigError, ERRNO, NbdError } from "../../api/errors.ts";
 import { parseSize } from "../../api/parse.ts";
 import type { PluginHost } from "../../io.ts";
-import { shellQuote } from "./shell-quote.ts";
+import { shellQuote } from "../../api/shell-quote.ts";
 
 /** What nbdkit's default command does: a sparse file of $size, then mkfs on it. */
 const MKFS = `type="\${type:-ext4}"

@@ -4,7 +4,7 @@
  * the same holes in the same places. Built once before serving; read-only afterwards.
  */
 
-import { Xoshiro256 } from "./xoshiro.ts";
+import { Xoshiro256 } from "../../api/xoshiro.ts";
 
 /** The unit of data and holes (nbdkit's BLOCKSIZE). */
 export const BLOCK_SIZE = 4096;

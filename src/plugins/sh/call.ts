@@ -17,7 +17,7 @@ import { debug } from "../../api/debug.ts";
 import { logError } from "../../api/error-log.ts";
 import type { PluginHost, SpawnResult } from "../../io.ts";
 import { readScriptError } from "./script-error.ts";
-import { shellQuote } from "../lib/shell-quote.ts";
+import { shellQuote } from "../../api/shell-quote.ts";
 
 /** What an exit status means (nbdkit's plugins/sh/call.h); 4 to 7 are reserved, read as 1. */
 export const EXIT = { OK: 0, ERROR: 1, MISSING: 2, FALSE: 3 } as const;

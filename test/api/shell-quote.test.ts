@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { shellQuote } from "../../src/cli/shell-quote.ts";
+import { shellQuote } from "../../src/api/shell-quote.ts";
 
 describe("shellQuote quotes as nbdkit's shell_quote", () => {
   test("safe words pass through", () => {

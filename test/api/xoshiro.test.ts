@@ -2,8 +2,8 @@
 // transcription of nbdkit's random.h: every output, for seeds small, large and past 2^53.
 
 import { describe, expect, test } from "vitest";
-import { Xoshiro256 } from "../../src/plugins/lib/xoshiro.ts";
-import { xrandom, xsrandom } from "./random-reference.ts";
+import { Xoshiro256 } from "../../src/api/xoshiro.ts";
+import { xrandom, xsrandom } from "../plugins/random-reference.ts";
 
 const SEEDS: (number | bigint)[] = [
   0,

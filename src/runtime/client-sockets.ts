@@ -1,0 +1,54 @@
+/**
+ * `nbdts/client` on Node, Deno and Bun: the client of src/client.ts with this runtime's
+ * transports (node-connect.ts): TCP and Unix sockets on node:net, STARTTLS over node:tls, and
+ * WebSockets for nbd+ws. The TLS files an nbds URI's query names are read here (node:fs).
+ * @module
+ */
+
+import { readFile } from "node:fs/promises";
+import { userInfo } from "node:os";
+import * as client from "../client.ts";
+import { connectSocket } from "./node-connect.ts";
+
+export * from "../client.ts";
+
+/** A file's bytes, or undefined when it does not exist. */
+async function readIfThere(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** The target, and options with this runtime's sockets and the URI's TLS files read. */
+async function withRuntime(
+  uri: string | client.NbdTarget,
+  options: client.ConnectOptions,
+): Promise<[client.NbdTarget, client.ConnectOptions]> {
+  const target = typeof uri === "string" ? client.parseNbdUri(uri) : uri;
+  const query = target.tlsQuery;
+  const tls = options.tls ??
+    (query && await client.loadClientCredentials(query, readIfThere, userInfo().username));
+  return [target, { connect: connectSocket, ...options, tls }];
+}
+
+/**
+ * Connects to the export a URI names (nbd://, nbds://, nbd+unix://, nbd+ws://…) and negotiates;
+ * an nbds URI's tls-certificates, tls-verify-peer, tls-psk-file and tls-username are libnbd's.
+ */
+export async function connect(
+  uri: string | client.NbdTarget,
+  options: client.ConnectOptions = {},
+): Promise<client.NbdClient> {
+  return await client.connect(...(await withRuntime(uri, options)));
+}
+
+/** The exports the server at `uri` lists. */
+export async function list(
+  uri: string | client.NbdTarget,
+  options: client.ConnectOptions = {},
+): Promise<client.ListedExport[]> {
+  return await client.list(...(await withRuntime(uri, options)));
+}
