@@ -38,7 +38,6 @@ import { readFirstLine, readPassword } from "./node-password.ts";
 import { createTempFile } from "./temp-file.ts";
 import { pathExists } from "./node-path-checks.ts";
 import { watchPipe } from "./node-pipe-watch.ts";
-import { nodeSpawn } from "./node-spawn.ts";
 
 /** Piece size for reading files of unknown length (pipes, /dev/urandom). */
 const PIECE = 64 * 1024;
@@ -226,6 +225,18 @@ async function readStdin(): Promise<Uint8Array> {
 export type Spawner = (argv: readonly string[], options?: SpawnOptions) => Promise<SpawnResult>;
 
 /**
+ * A spawner that `load` imports and makes when the first program starts, so that a server whose
+ * plugin runs none never evaluates it.
+ */
+function onFirstUse(load: () => Promise<Spawner>): Spawner {
+  let spawner: Promise<Spawner> | undefined;
+  return async (argv, options) => (await (spawner ??= load()))(argv, options);
+}
+
+/** node:child_process's spawner (node-spawn.ts). */
+const childProcessSpawn = onFirstUse(async () => (await import("./node-spawn.ts")).nodeSpawn);
+
+/**
  * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
  * be loaded). It is asked once, when the first file is opened. `watch` watches a pipe, as the
  * runtime can (node:net's socket on a descriptor by default). `spawn` is the runtime's fastest
@@ -234,7 +245,7 @@ export type Spawner = (argv: readonly string[], options?: SpawnOptions) => Promi
 export function createNodeHost(
   loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
   watch: (fd: number) => () => PipeState = watchPipe,
-  spawn: Spawner = nodeSpawn,
+  spawn: Spawner = childProcessSpawn,
 ): PluginHost {
   let libc: Promise<Libc | undefined> | undefined;
   return {
@@ -272,20 +283,11 @@ export function createNodeHost(
 }
 
 /**
- * Node's spawner: a pool of shell helpers that start the programs, faster than child_process
- * (node-forkserver.ts), loaded and made when the first program starts, so that a server whose
- * plugin runs none never evaluates it.
- */
-function forkserverOnFirstUse(): Spawner {
-  let spawner: Promise<Spawner> | undefined;
-  return async (argv, options) => {
-    spawner ??= import("./node-forkserver.ts").then((module) => module.forkserverSpawner());
-    return (await spawner)(argv, options);
-  };
-}
-
-/**
  * Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate; programs start
- * through a pool of shell helpers.
+ * through a pool of shell helpers, faster than child_process (node-forkserver.ts).
  */
-export const nodeHost: PluginHost = createNodeHost(undefined, watchPipe, forkserverOnFirstUse());
+export const nodeHost: PluginHost = createNodeHost(
+  undefined,
+  watchPipe,
+  onFirstUse(async () => (await import("./node-forkserver.ts")).forkserverSpawner()),
+);
