@@ -34,6 +34,8 @@ export { createCowFilter } from "./filters/cow/cow.ts";
 export { createExtentlistFilter } from "./filters/extentlist/extentlist.ts";
 export { createIpFilter } from "./filters/ip.ts";
 export { createLimitFilter } from "./filters/limit.ts";
+export { createLogFilter, type LogFilterOptions } from "./filters/log.ts";
+export type { LogDestination, LogSocket } from "./filters/log-destination.ts";
 export { createLuksFilter } from "./filters/luks/luks.ts";
 export { createOffsetFilter } from "./filters/offset.ts";
 export { createPartitionFilter } from "./filters/partition/partition.ts";
