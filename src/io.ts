@@ -314,6 +314,12 @@ export interface PluginHost {
    */
   listen?(address: ListenAddress, accept: Accept): Promise<Listener>;
   /**
+   * Serves HTTP/1.1 on a TCP port or a Unix socket, every request answered by `handler`: a
+   * filter's own endpoint (the stats filter's live metrics), never NBD. Rejects with the reason
+   * when it cannot listen. Closing stops it, drops its idle connections and removes its socket.
+   */
+  serveHttp?(address: HttpAddress, handler: HttpHandler): Promise<Listener>;
+  /**
    * Runs a program (argv[0] is its path or a name looked up on PATH) with `options.stdin` on its
    * standard input (or an empty one), collecting its standard output and error, as nbdkit's sh
    * and eval plugins run scripts. A file without a `#!` line runs under /bin/sh, as glibc's
@@ -370,6 +376,31 @@ export interface SpawnResult {
   /** True when it closed its standard input before reading all of `stdin` (EPIPE). */
   readonly stdinRefused?: boolean;
 }
+
+/** Where PluginHost.serveHttp listens: a TCP address (every address when `host` is absent). */
+export type HttpAddress =
+  | { readonly kind: "tcp"; readonly host?: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+/** One HTTP request as serveHttp hands it over; its body is never read. */
+export interface HttpRequest {
+  /** "GET", "HEAD", "POST" … as the client sent it. */
+  readonly method: string;
+  /** The path of the request's target, without the query: "/metrics". */
+  readonly path: string;
+  /** A request header by its lower-case name; undefined when absent. */
+  header(name: string): string | undefined;
+}
+
+/** What serveHttp sends back; the body goes out as UTF-8, and not at all for HEAD. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Answers one request at once: no HTTP handler of ours waits for anything. */
+export type HttpHandler = (request: HttpRequest) => HttpResponse;
 
 /** A program started by PluginHost.startActivated: where to connect, and how to stop it. */
 export interface ActivatedCommand {

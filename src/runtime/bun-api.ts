@@ -78,11 +78,14 @@ export interface BunListener {
   stop(closeActiveConnections?: boolean): void;
 }
 
-export interface ServeOptions<Data> {
-  hostname: string;
-  port: number;
+/** On a TCP port, or on a Unix socket (`unix`); `websocket` only where requests upgrade. */
+export type ServeOptions<Data> =
+  & ({ hostname: string; port: number } | { unix: string })
+  & ServeHandlers<Data>;
+
+export interface ServeHandlers<Data> {
   fetch(request: Request, server: BunHttpServer<Data>): Response | undefined;
-  websocket: {
+  websocket?: {
     open(socket: BunWebSocket<Data>): void;
     message(socket: BunWebSocket<Data>, message: string | Uint8Array): void;
     close(socket: BunWebSocket<Data>): void;

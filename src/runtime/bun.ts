@@ -10,6 +10,8 @@ import { busyPoll } from "./busy-poll.ts";
 import process from "node:process";
 import type {
   Accept,
+  HttpAddress,
+  HttpHandler,
   ListenAddress,
   Listener,
   PeerAddress,
@@ -118,7 +120,7 @@ const bindTcp = tcpBinder((error) => {
 });
 
 /** Bun's errors say only "Failed to listen at …": add the reason, as Node and Deno give it. */
-function explained(bind: () => BunListener): BunListener {
+function explained<T>(bind: () => T): T {
   try {
     return bind();
   } catch (error) {
@@ -197,8 +199,31 @@ async function listenWebSocket(
   return { port: server.port, close: () => Promise.resolve(server.stop(false)) };
 }
 
+/**
+ * PluginHost.serveHttp: Bun.serve on a TCP port or a Unix socket, each request answered by the
+ * handler (fetch-http.ts). Bun leaves a Unix socket behind when it stops: it is removed then.
+ */
+async function serveHttp(address: HttpAddress, handler: HttpHandler): Promise<Listener> {
+  const { fetchHandler } = await import("./fetch-http.ts");
+  const fetch = fetchHandler(handler);
+  const server = address.kind === "unix"
+    ? explained(() => Bun.serve({ unix: address.path, fetch }))
+    : bindTcp(
+      address.host,
+      (hostname) => explained(() => Bun.serve({ hostname, port: address.port, fetch })),
+    );
+  return {
+    port: address.kind === "tcp" ? server.port : undefined,
+    unixSocket: address.kind === "unix" ? address.path : undefined,
+    async close() {
+      await server.stop(true);
+      if (address.kind === "unix") await removePath(address.path);
+    },
+  };
+}
+
 export function createBunRuntime(): Runtime {
-  return withPluginListen(makeBunRuntime());
+  return withPluginListen(makeBunRuntime(), serveHttp);
 }
 
 function makeBunRuntime(): Runtime {

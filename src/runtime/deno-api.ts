@@ -28,6 +28,7 @@ export interface DenoApi {
   listen(options: { transport: "unix"; path: string }): DenoListener;
   listen(options: { transport: "tcp"; hostname: string; port: number }): DenoListener;
   serve(options: ServeOptions, handler: ServeHandler): { shutdown(): Promise<void> };
+  serve(options: ServeUnixOptions, handler: ServeHandler): { shutdown(): Promise<void> };
   upgradeWebSocket(request: Request): {
     socket: WebSocketLike & { addEventListener(type: "open", listener: () => void): void };
     response: Response;
@@ -76,6 +77,14 @@ export interface ServeOptions {
   port: number;
   /** Called once bound; without it Deno prints "Listening on …" to stdout. */
   onListen(address: { port: number }): void;
+}
+
+/** Deno.serve on a Unix socket. */
+export interface ServeUnixOptions {
+  transport: "unix";
+  path: string;
+  /** As ServeOptions' (without it Deno prints "Listening on …"). */
+  onListen(address: { path: string }): void;
 }
 
 export type ServeHandler = (

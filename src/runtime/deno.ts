@@ -8,7 +8,7 @@
  * slice of the Deno API it uses (deno-api.ts), so it type-checks without Deno's own definitions.
  */
 
-import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import type { Accept, ListenAddress, Listener, PeerAddress, PluginHost, Runtime } from "../io.ts";
 import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { tcpBinder } from "./bind-tcp.ts";
@@ -70,6 +70,30 @@ async function listenWebSocket(
   const server = bindTcp(host, (hostname) => Deno.serve({ hostname, port, onListen }, handler));
   return { port: await listening, close: () => server.shutdown() };
 }
+
+/**
+ * PluginHost.serveHttp: Deno.serve on a TCP port or a Unix socket, each request answered by the
+ * handler (fetch-http.ts).
+ */
+const serveHttp: PluginHost["serveHttp"] = async (address, handler) => {
+  const { fetchHandler } = await import("./fetch-http.ts");
+  const answer = fetchHandler(handler);
+  let bound!: (port?: number) => void;
+  const listening = new Promise<number | undefined>((resolve) => (bound = resolve));
+  const server = address.kind === "unix"
+    ? Deno.serve({ transport: "unix", path: address.path, onListen: () => bound() }, answer)
+    : bindTcp(
+      address.host,
+      (hostname) =>
+        Deno.serve({ hostname, port: address.port, onListen: (at) => bound(at.port) }, answer),
+    );
+  const port = await listening;
+  return {
+    port,
+    unixSocket: address.kind === "unix" ? address.path : undefined,
+    close: () => server.shutdown(), // which removes a Unix socket
+  };
+};
 
 /** Accepts until closed; closing waits for every accepted connection to close too. */
 function acceptAll(listener: DenoListener, address: ListenAddress, accept: Accept): Listener {
@@ -133,7 +157,7 @@ async function listenInheritedFd(fd: number, accept: Accept): Promise<Listener> 
 }
 
 export function createDenoRuntime(): Runtime {
-  return withPluginListen(makeDenoRuntime());
+  return withPluginListen(makeDenoRuntime(), serveHttp);
 }
 
 function makeDenoRuntime(): Runtime {
