@@ -4,7 +4,8 @@
  *
  * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test; the filter
  * workloads put `--filter=cow` in front of memory, or `--filter=cache` in front of the file
- * plugin serving a copy of the 1 GiB data file). Each
+ * plugin serving a copy of the 1 GiB data file; the sh workloads serve `sh read-1G.sh`, a script
+ * reading the data file with dd, one process per request). Each
  * workload runs against each server in turn (A B C D, A B C D …) for --reps repetitions; the
  * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
@@ -37,6 +38,11 @@ const RUN_DIR = path.join(OUT, "run");
 const DATA_FILE = path.join(OUT, "random-1G.bin");
 /** The file the cache workloads serve: a copy of DATA_FILE, which their writes may change. */
 const CACHE_FILE = path.join(OUT, "cache-1G.bin");
+/**
+ * The script the sh workloads serve, the same for every server: reads of DATA_FILE with dd, one
+ * process per request, and thread_model parallel, so that qd32 runs requests at once.
+ */
+const SH_SCRIPT = path.join(OUT, "read-1G.sh");
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -637,6 +643,27 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "sh-randread-qd1",
+    label: "4k randread qd1, `sh` script (dd per request, parallel)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "sh-randread-qd32",
+    label: "4k randread qd32, `sh` script (dd per request, parallel)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "sh-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `sh` script (dd per request, parallel)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
     id: "map-64g",
     label: "`nbdinfo --map`, 64 GiB disk, 1000 × 4 KiB written",
     unit: "ms",
@@ -925,6 +952,15 @@ async function repetition(rep, specs) {
       record("client-seqread-1m", REFERENCE, bytes / (ms / 1000));
     }
     await stopAll(backend);
+  }
+
+  // The sh plugin: a process started for every request, the same script for every server.
+  if (wanted("sh-randread-qd1", "sh-randread-qd32", "sh-seqread-1m-qd8")) {
+    live = await startAll(specs, "1G", `${tag}-sh`, ["sh", SH_SCRIPT]);
+    await fioJob("sh-randread-qd1", "randread", "4k", 1);
+    await fioJob("sh-randread-qd32", "randread", "4k", 32);
+    await fioJob("sh-seqread-1m-qd8", "read", "1M", 8);
+    await stopAll(live);
   }
 
   // A 64 GiB sparse disk with 1000 scattered 4 KiB writes: map time and memory.
@@ -1219,6 +1255,18 @@ function ensureDataFile() {
   if (wanted("cache-seqread-1m-qd8", "cache-randread-qd32", "cache-randwrite-qd32")) {
     fs.copyFileSync(DATA_FILE, CACHE_FILE);
   }
+  fs.writeFileSync(
+    SH_SCRIPT,
+    `#!/bin/sh
+case "$1" in
+  thread_model) echo parallel ;;
+  get_size) echo 1G ;;
+  pread) exec dd if='${DATA_FILE}' skip=$4 count=$3 iflag=skip_bytes,count_bytes status=none ;;
+  *) exit 2 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
   // Read it once so that no server's prefill pays for the disk.
   const fd = fs.openSync(DATA_FILE, "r");
   const buf = Buffer.allocUnsafe(16 * MiB);

@@ -17,6 +17,7 @@ export interface BunApi<SocketData, WebSocketData> {
     env: Record<string, string | undefined>;
     stdio: ["inherit", "inherit", "inherit"];
   }): { readonly exited: Promise<number>; readonly signalCode: string | null };
+  spawn(options: BunSpawnOptions): BunPipedChild;
   pathToFileURL(path: string): URL;
   write(path: string, text: string): Promise<number>;
   /** Asks for a collection; `force` runs it synchronously. */
@@ -24,6 +25,25 @@ export interface BunApi<SocketData, WebSocketData> {
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
   /** A file by path or descriptor; a pipe's descriptor reads as a stream until its end. */
   file(fd: number): { stream(): ReadableStream<Uint8Array> };
+}
+
+/** Bun.spawn with its output piped: `stdin` bytes are written for the program, then closed. */
+export type BunSpawn = (options: BunSpawnOptions) => BunPipedChild;
+
+export interface BunSpawnOptions {
+  cmd: string[];
+  env?: Record<string, string | undefined>;
+  stdin: Uint8Array | "ignore";
+  stdout: "pipe";
+  stderr: "pipe";
+}
+
+export interface BunPipedChild {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly exited: Promise<number>;
+  readonly signalCode: string | null;
 }
 
 /**

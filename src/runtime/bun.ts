@@ -275,14 +275,22 @@ function makeBunRuntime(): Runtime {
     dieBySignal,
     exitWithParent,
     // Bun's argv[1] is the script it runs.
-    daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),
+    daemonize: (keepStderr, keepStdin) =>
+      daemonize([process.execPath, ...process.argv.slice(1)], keepStderr, keepStdin),
     daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed. libc, through
-    // bun:ffi, finds and punches holes in files.
+    // runtime implements; sockets, and the programs the sh and eval plugins start for each
+    // request, use its native API for speed. libc, through bun:ffi, finds and punches holes in
+    // files.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
+      async () => {
+        const [{ createNodeHost }, { bunSpawn }] = await Promise.all([
+          import("./node-host.ts"),
+          import("./bun-spawn.ts"),
+        ]);
+        return createNodeHost(bunLibc, watchPipe, bunSpawn((options) => Bun.spawn(options)));
+      },
       { getEnv: (name) => process.env[name], pathExists },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.

@@ -23,9 +23,7 @@ export interface DenoApi {
   readonly stdout: ByteSink & { writeSync(bytes: Uint8Array): number };
   readonly stderr: { writeSync(bytes: Uint8Array): number };
   readonly Command: new (program: string, options: CommandOptions) => {
-    spawn(): {
-      readonly status: Promise<{ readonly code: number; readonly signal: string | null }>;
-    };
+    spawn(): ChildProcess;
   };
   listen(options: { transport: "unix"; path: string }): DenoListener;
   listen(options: { transport: "tcp"; hostname: string; port: number }): DenoListener;
@@ -43,7 +41,7 @@ export interface DenoApi {
   /** The `file://` URL of the program Deno runs. */
   readonly mainModule: string;
   exit(code: number): never;
-  kill(pid: number, signal: Signal): void;
+  kill(pid: number, signal: Signal | "SIGKILL"): void;
   addSignalListener(signal: Signal, handler: () => void): void;
   removeSignalListener(signal: Signal, handler: () => void): void;
   /** Foreign functions (needs --allow-ffi, which -A gives): here only libc's signal(). */
@@ -96,10 +94,21 @@ export type ServeHandler = (
 
 export interface CommandOptions {
   args: string[];
-  env: Record<string, string>;
-  stdin: "inherit";
-  stdout: "inherit";
-  stderr: "inherit";
+  /** Added to Deno's own environment, or all of it with `clearEnv`. */
+  env?: Record<string, string>;
+  clearEnv?: boolean;
+  stdin: "inherit" | "piped" | "null";
+  stdout: "inherit" | "piped";
+  stderr: "inherit" | "piped";
+}
+
+/** A started Command; the streams exist where "piped" was asked for. */
+export interface ChildProcess {
+  readonly pid: number;
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly status: Promise<{ readonly code: number; readonly signal: string | null }>;
 }
 
 export interface DenoConn extends ByteSource, ByteSink {

@@ -242,30 +242,35 @@ function makeDenoRuntime(): Runtime {
       Deno.unrefTimer(Number(timer));
     },
 
-    async daemonize(keepStderr) {
+    async daemonize(keepStderr, keepStdin) {
       // The background copy learns what it is without starting Deno's Node layer.
       if (startEnv().daemonStderr !== undefined) return "background";
       const { daemonize } = await import("./node-process.ts");
       const script = decodeURIComponent(new URL(Deno.mainModule).pathname);
-      return daemonize([Deno.execPath(), "run", "-A", "--quiet", script, ...Deno.args], keepStderr);
+      const argv = [Deno.execPath(), "run", "-A", "--quiet", script, ...Deno.args];
+      return daemonize(argv, keepStderr, keepStdin);
     },
     daemonReady: () => daemonReady((text) => writeAllSync(Deno.stdout, text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed. libc, through
-    // Deno.dlopen, finds and punches holes in files.
+    // runtime implements; sockets, and the programs the sh and eval plugins start for each
+    // request, use its native API for speed (Deno.Command). libc, through Deno.dlopen, finds
+    // and punches holes in files.
     // Deno's node:fs cannot stat descriptors it did not open: libc's lseek tells a pipe.
     host: lazyHost(
       async () => {
-        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }] = await Promise.all([
-          import("./node-host.ts"),
-          import("./node-pipe-watch.ts"),
-          import("./libc-file.ts"),
-        ]);
-        return createNodeHost(denoLibc, (fd) => {
+        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }, { denoSpawn }] = await Promise
+          .all([
+            import("./node-host.ts"),
+            import("./node-pipe-watch.ts"),
+            import("./libc-file.ts"),
+            import("./deno-spawn.ts"),
+          ]);
+        const watch = (fd: number) => {
           const libc = denoLibc();
           return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
-        });
+        };
+        return createNodeHost(denoLibc, watch, denoSpawn(Deno));
       },
       { getEnv: (name) => Deno.env.get(name), pathExists: denoPathExists(Deno) },
     ),

@@ -144,8 +144,12 @@ function makeNodeRuntime(): Runtime {
     onSignal,
     dieBySignal,
     exitWithParent,
-    daemonize: (keepStderr) =>
-      daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),
+    daemonize: (keepStderr, keepStdin) =>
+      daemonize(
+        [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+        keepStderr,
+        keepStdin,
+      ),
     daemonReady,
 
     host: nodeHost,
