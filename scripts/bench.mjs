@@ -4,9 +4,10 @@
  *
  * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test; the filter
  * workloads put `--filter=cow` in front of memory, or `--filter=cache` in front of the file
- * plugin serving a copy of the 1 GiB data file; the curl workloads read that file from a web
- * server in this process; the S3 workloads serve one disk from a Ceph gateway the bench starts
- * with scripts/s3-local.sh, every server behind --filter=blocksize). Each
+ * plugin serving a copy of the 1 GiB data file; the sh workloads serve `sh read-1G.sh`, a script
+ * reading the data file with dd, one process per request; the curl workloads read that file from
+ * a web server in this process; the S3 workloads serve one disk from a Ceph gateway the bench
+ * starts with scripts/s3-local.sh, every server behind --filter=blocksize). Each
  * workload runs against each server in turn (A B C D, A B C D …) for --reps repetitions; the
  * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
@@ -40,6 +41,11 @@ const RUN_DIR = path.join(OUT, "run");
 const DATA_FILE = path.join(OUT, "random-1G.bin");
 /** The file the cache workloads serve: a copy of DATA_FILE, which their writes may change. */
 const CACHE_FILE = path.join(OUT, "cache-1G.bin");
+/**
+ * The script the sh workloads serve, the same for every server: reads of DATA_FILE with dd, one
+ * process per request, and thread_model parallel, so that qd32 runs requests at once.
+ */
+const SH_SCRIPT = path.join(OUT, "read-1G.sh");
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -661,6 +667,27 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "sh-randread-qd1",
+    label: "4k randread qd1, `sh` script (dd per request, parallel)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "sh-randread-qd32",
+    label: "4k randread qd32, `sh` script (dd per request, parallel)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
+    id: "sh-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `sh` script (dd per request, parallel)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 1.0 },
+  },
+  {
     id: "map-64g",
     label: "`nbdinfo --map`, 64 GiB disk, 1000 × 4 KiB written",
     unit: "ms",
@@ -1005,6 +1032,15 @@ async function repetition(rep, specs) {
     await stopAll(backend);
   }
 
+  // The sh plugin: a process started for every request, the same script for every server.
+  if (wanted("sh-randread-qd1", "sh-randread-qd32", "sh-seqread-1m-qd8")) {
+    live = await startAll(specs, "1G", `${tag}-sh`, ["sh", SH_SCRIPT]);
+    await fioJob("sh-randread-qd1", "randread", "4k", 1);
+    await fioJob("sh-randread-qd32", "randread", "4k", 32);
+    await fioJob("sh-seqread-1m-qd8", "read", "1M", 8);
+    await stopAll(live);
+  }
+
   // A 64 GiB sparse disk with 1000 scattered 4 KiB writes: map time and memory.
   if (!wanted("map-64g", "rss-64g")) return;
   live = await startAll(specs, "64G", `${tag}-64g`);
@@ -1297,6 +1333,18 @@ function ensureDataFile() {
   if (wanted("cache-seqread-1m-qd8", "cache-randread-qd32", "cache-randwrite-qd32")) {
     fs.copyFileSync(DATA_FILE, CACHE_FILE);
   }
+  fs.writeFileSync(
+    SH_SCRIPT,
+    `#!/bin/sh
+case "$1" in
+  thread_model) echo parallel ;;
+  get_size) echo 1G ;;
+  pread) exec dd if='${DATA_FILE}' skip=$4 count=$3 iflag=skip_bytes,count_bytes status=none ;;
+  *) exit 2 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
   // Read it once so that no server's prefill pays for the disk.
   const fd = fs.openSync(DATA_FILE, "r");
   const buf = Buffer.allocUnsafe(16 * MiB);

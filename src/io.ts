@@ -333,7 +333,94 @@ export interface PluginHost {
    * nbd plugin's websocket-listen=, where a web page serving a disk dials in).
    */
   listen?(address: ListenAddress, accept: Accept): Promise<Listener>;
+  /**
+   * Serves HTTP/1.1 on a TCP port or a Unix socket, every request answered by `handler`: a
+   * filter's own endpoint (the stats filter's live metrics), never NBD. Rejects with the reason
+   * when it cannot listen. Closing stops it, drops its idle connections and removes its socket.
+   */
+  serveHttp?(address: HttpAddress, handler: HttpHandler): Promise<Listener>;
+  /**
+   * Runs a program (argv[0] is its path or a name looked up on PATH) with `options.stdin` on its
+   * standard input (or an empty one), collecting its standard output and error, as nbdkit's sh
+   * and eval plugins run scripts. A file without a `#!` line runs under /bin/sh, as glibc's
+   * execvp runs it. Rejects, with the errno name as the Error's `code`, when the program cannot
+   * be started; see SpawnOptions.signal for stopping one that never ends.
+   */
+  spawn?(argv: readonly string[], options?: SpawnOptions): Promise<SpawnResult>;
+  /**
+   * A fresh private directory (mkdtemp) named `prefix` and six random characters: by default
+   * in /tmp, whatever $TMPDIR says, as nbdkit's sh plugin makes its $tmpdir.
+   */
+  makeTempDir?(prefix?: string): Promise<string>;
+  /** Writes `data` to a new file (or over an old one) at `path`, then gives it `mode` (0o500). */
+  writeFile?(path: string, data: Uint8Array, mode: number): Promise<void>;
+  /** Removes a file or a directory with all it holds; a path already gone is no error. */
+  removePath?(path: string): Promise<void>;
+  /**
+   * The process's standard input, read to its end (the sh plugin's inline script, `sh -`).
+   * Missing where stdin is not a plugin's to read: with -s it carries the client's connection
+   * (nbdkit_stdio_safe).
+   */
+  readStdin?(): Promise<Uint8Array>;
 }
+
+/** How PluginHost.spawn runs a program. */
+export interface SpawnOptions {
+  /** Written to the program's standard input, which is then closed; without it, stdin is empty. */
+  readonly stdin?: Uint8Array;
+  /** Variables added to the server's own environment for the program. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Standard output past this many bytes is counted but not kept (default: all is kept). */
+  readonly stdoutLimit?: number;
+  /** Standard error past this many bytes is dropped (default: all is kept). */
+  readonly stderrLimit?: number;
+  /**
+   * Aborting it kills the program and every process it started (it runs in a process group of
+   * its own), and the promise rejects with the signal's reason without waiting for them.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** What a program run by PluginHost.spawn did. */
+export interface SpawnResult {
+  /** Its exit status; meaningless when `signal` is set. */
+  readonly status: number;
+  /** The number of the signal that killed it, if one did. */
+  readonly signal?: number;
+  /** What it wrote to standard output, up to the limit. */
+  readonly stdout: Uint8Array;
+  /** How many bytes it wrote to standard output in all, kept or not. */
+  readonly stdoutLength: number;
+  /** What it wrote to standard error, up to the limit. */
+  readonly stderr: Uint8Array;
+  /** True when it closed its standard input before reading all of `stdin` (EPIPE). */
+  readonly stdinRefused?: boolean;
+}
+
+/** Where PluginHost.serveHttp listens: a TCP address (every address when `host` is absent). */
+export type HttpAddress =
+  | { readonly kind: "tcp"; readonly host?: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+/** One HTTP request as serveHttp hands it over; its body is never read. */
+export interface HttpRequest {
+  /** "GET", "HEAD", "POST" … as the client sent it. */
+  readonly method: string;
+  /** The path of the request's target, without the query: "/metrics". */
+  readonly path: string;
+  /** A request header by its lower-case name; undefined when absent. */
+  header(name: string): string | undefined;
+}
+
+/** What serveHttp sends back; the body goes out as UTF-8, and not at all for HEAD. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Answers one request at once: no HTTP handler of ours waits for anything. */
+export type HttpHandler = (request: HttpRequest) => HttpResponse;
 
 /** A program started by PluginHost.startActivated: where to connect, and how to stop it. */
 export interface ActivatedCommand {
@@ -421,9 +508,11 @@ export interface Runtime {
    * again in the background, passes that copy's stdout and stderr through, and resolves to the
    * status to exit with: 0 once the copy calls daemonReady(), else the copy's own status. In
    * the background copy it resolves to "background" at once. With `keepStderr` (-v) the copy
-   * writes to our stderr directly and keeps it, as nbdkit keeps stderr when verbose.
+   * writes to our stderr directly and keeps it, as nbdkit keeps stderr when verbose. With
+   * `keepStdin` the copy gets our stdin, for a plugin that reads it while it is configured (`sh
+   * -`), where nbdkit reads it before going into the background; otherwise its stdin is empty.
    */
-  daemonize(keepStderr: boolean): Promise<number | "background">;
+  daemonize(keepStderr: boolean, keepStdin?: boolean): Promise<number | "background">;
   /** In the background copy: it is serving, so the starting process exits 0; later output is dropped. */
   daemonReady(): void;
   /** Files, commands and environment for built-in plugins; without it they refuse those. */

@@ -24,6 +24,7 @@ import {
   serverDebugFlags,
   unusedDebugFlags,
 } from "./cli/debug-flags.ts";
+import { pluginHost, readsStdin } from "./cli/plugin-host.ts";
 import { buildUri } from "./cli/uri.ts";
 import { UsageError } from "./cli/getopt.ts";
 import type { DebugFlag } from "./cli/option-values.ts";
@@ -95,18 +96,17 @@ async function run(
 
   // Daemon mode: the process the user started waits here for a background copy to listen.
   if (line.action === ACTION.SERVE && !line.foreground && !line.single) {
-    const role = await runtime.daemonize(line.verbose);
+    const role = await runtime.daemonize(line.verbose, readsStdin(line));
     if (role !== "background") return role;
   }
 
   const warn = (message: string) =>
     runtime.stderr(errorLine(`warning: ${message}`, self.name) + "\n");
-  const named = await loadPlugin(runtime, line.plugin, warn);
-  // Under -s stdin is the client's connection: no layer may read a password from it (nbdkit's
-  // nbdkit_stdio_safe).
-  const host = line.single && runtime.host
-    ? { ...runtime.host, readPassword: undefined }
-    : runtime.host;
+  const pluginWord = line.plugin;
+  // Under -s stdin is the client's connection: no layer may read it, for a script or a
+  // password (nbdkit's nbdkit_stdio_safe).
+  const host = pluginHost(runtime.host, line);
+  const named = await loadPlugin(runtime, pluginWord, warn, host);
   const filters = await loadFilters(runtime, line.filters, host);
   // As nbdkit: each layer's flags are set before load(), then every -D left over is reported.
   const used = new Set<DebugFlag>();
@@ -122,73 +122,84 @@ async function run(
   const plugin = stackFilters(filters, named);
   if (tls.warning) runtime.stderr(errorLine(tls.warning, self.name) + "\n");
   await pluginStep(plugin, () => plugin.load?.());
-  for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
-    runtime.stderr(errorLine(warning, self.name) + "\n");
+  // As nbdkit: unload() on every way out once loaded (the sh plugin's $tmpdir goes with it).
+  let unloaded: Promise<void> | undefined;
+  const unload = () => unloaded ??= (async () => void await plugin.unload?.())();
+  try {
+    return await configureAndServe();
+  } finally {
+    await unload();
   }
-  if (line.action === ACTION.HELP) {
-    const { pluginHelpText, usageText } = await helpTexts();
-    const filterHelp = filters.map((filter, i) =>
-      "\n" + pluginHelpText(filter, line.filters[i], "filter")
-    );
-    const usage = usageText(self.name) + filterHelp.join("");
-    runtime.stdout(usage + "\n" + pluginHelpText(named, line.plugin));
-    return 0;
+
+  async function configureAndServe(): Promise<number> {
+    for (const warning of [...warnings, ...unusedDebugFlags(line.debugFlags, used)]) {
+      runtime.stderr(errorLine(warning, self.name) + "\n");
+    }
+    if (line.action === ACTION.HELP) {
+      const { pluginHelpText, usageText } = await helpTexts();
+      const filterHelp = filters.map((filter, i) =>
+        "\n" + pluginHelpText(filter, line.filters[i], "filter")
+      );
+      const usage = usageText(self.name) + filterHelp.join("");
+      runtime.stdout(usage + "\n" + pluginHelpText(named, pluginWord));
+      return 0;
+    }
+    if (line.action === ACTION.VERSION) {
+      runtime.stdout((await helpTexts()).versionText(self.versionLine, ...filters, named));
+      return 0;
+    }
+    await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
+    if (line.action === ACTION.DUMP_PLUGIN) {
+      const { probeHandle } = await import("./backend/probe-handle.ts");
+      const handle = await probeHandle(named);
+      runtime.stdout(await (await helpTexts()).dumpPluginText(named, pluginWord, plugin, handle));
+      return 0;
+    }
+    // shutdown() while starting (exitwhen's event has happened already) ends the program at
+    // once with status 0, before it listens: nbdkit calls exit() there.
+    let stopAtStart = false;
+    routeShutdown(() => (stopAtStart = true));
+    await finishConfiguration(plugin);
+    if (stopAtStart) {
+      await unload();
+      return 0;
+    }
+    const options = {
+      readonly: line.readOnly,
+      noStructuredReplies: line.noSr,
+      noExtendedHeaders: line.noExtendedHeaders,
+      oldstyle: line.oldstyle,
+      tls: tls.mode,
+    };
+    const server = await buildServer(plugin, options, log);
+    const accept = tls.offer ? tls.offer(server.accept) : server.accept;
+    if (line.exitWithParent) runtime.exitWithParent();
+    // nbdkit's end, once: the server stops, then the plugin's cleanup, then its unload.
+    let ended: Promise<void> | undefined;
+    const stop = () =>
+      ended ??= (async () => {
+        await server.shutdown();
+        await plugin.cleanup?.();
+        await unload();
+      })();
+    // nbdkit forks to go into the background, and to run a --run command beside the server.
+    const forked = !line.single && (line.run !== undefined || !line.foreground);
+    const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.(forked));
+    const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
+    routeShutdown(signals.stop); // a filter's shutdown() (exitlast, exitwhen) stops as SIGTERM does
+    if (line.single) {
+      signals.cleanUpWith(stop);
+      void signals.stopped.then(stop); // ends the connection, so serveStdio settles
+      if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
+      await afterFork();
+      await runtime.serveStdio(accept);
+      await stop();
+      return 0;
+    }
+    const check = line.websocket ? await websocketCheck(line, log) : undefined;
+    const steps = { afterFork, stop, signals, program: self.name };
+    return await serve(runtime, line, { accept, tls: tls.mode, check, inherited }, steps);
   }
-  if (line.action === ACTION.VERSION) {
-    runtime.stdout((await helpTexts()).versionText(self.versionLine, ...filters, named));
-    return 0;
-  }
-  await applyParams(plugin, resolveParams(line.params, named.magicConfigKey, named.name));
-  if (line.action === ACTION.DUMP_PLUGIN) {
-    const { probeHandle } = await import("./backend/probe-handle.ts");
-    const handle = await probeHandle(named);
-    runtime.stdout(await (await helpTexts()).dumpPluginText(named, line.plugin, plugin, handle));
-    return 0;
-  }
-  // shutdown() while starting (exitwhen's event has happened already) ends the program at
-  // once with status 0, before it listens: nbdkit calls exit() there.
-  let stopAtStart = false;
-  routeShutdown(() => (stopAtStart = true));
-  await finishConfiguration(plugin);
-  if (stopAtStart) {
-    await plugin.unload?.();
-    return 0;
-  }
-  const options = {
-    readonly: line.readOnly,
-    noStructuredReplies: line.noSr,
-    noExtendedHeaders: line.noExtendedHeaders,
-    oldstyle: line.oldstyle,
-    tls: tls.mode,
-  };
-  const server = await buildServer(plugin, options, log);
-  const accept = tls.offer ? tls.offer(server.accept) : server.accept;
-  if (line.exitWithParent) runtime.exitWithParent();
-  // nbdkit's end, once: the server stops, then the plugin's cleanup, then its unload.
-  let ended: Promise<void> | undefined;
-  const stop = () =>
-    ended ??= (async () => {
-      await server.shutdown();
-      await plugin.cleanup?.();
-      await plugin.unload?.();
-    })();
-  // nbdkit forks to go into the background, and to run a --run command beside the server.
-  const forked = !line.single && (line.run !== undefined || !line.foreground);
-  const afterFork = () => pluginStep(plugin, () => plugin.afterFork?.(forked));
-  const signals = watchSignals(runtime, line.run === undefined ? "serving" : "captive");
-  routeShutdown(signals.stop); // a filter's shutdown() (exitlast, exitwhen) stops as SIGTERM does
-  if (line.single) {
-    signals.cleanUpWith(stop);
-    void signals.stopped.then(stop); // ends the connection, so serveStdio settles
-    if (line.pidFile) await writePidFile(runtime, absolute(runtime, line.pidFile));
-    await afterFork();
-    await runtime.serveStdio(accept);
-    await stop();
-    return 0;
-  }
-  const check = line.websocket ? await websocketCheck(line, log) : undefined;
-  const steps = { afterFork, stop, signals, program: self.name };
-  return await serve(runtime, line, { accept, tls: tls.mode, check, inherited }, steps);
 }
 
 /** What serve() runs besides the listener, and the name its messages start with. */

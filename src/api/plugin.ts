@@ -230,22 +230,30 @@ export interface Plugin {
    */
   preconnect?(readonly: boolean, peer: PeerAddress | undefined): MaybePromise<void>;
   /**
-   * The exports NBD_OPT_LIST reports; missing, the default export alone (.list_exports). `tls`
-   * says whether the client asking has switched to TLS (nbdkit's is_tls; the server always
-   * says, callers in tests may leave it out for false).
+   * The exports NBD_OPT_LIST reports (.list_exports); missing, or answering undefined, the
+   * default export alone (nbdkit_use_default_export). `tls` says whether the client asking has
+   * switched to TLS (nbdkit's is_tls; the server always says, callers in tests may leave it out
+   * for false).
    */
-  listExports?(readonly: boolean, tls?: boolean): MaybePromise<ExportEntry[]>;
+  listExports?(readonly: boolean, tls?: boolean): MaybePromise<ExportEntry[] | undefined>;
   /**
    * The canonical name of the default export "" (.default_export); missing, it is "".
-   * Answering undefined refuses clients that ask for the default export.
+   * Answering undefined refuses clients that ask for the default export. Asked at most once
+   * per connection (again after STARTTLS), as nbdkit keeps the answer.
    */
   defaultExport?(readonly: boolean, tls?: boolean): MaybePromise<string | undefined>;
   /**
    * Opens a handle for one connection; `exportName` is the name the client asked for, `tls`
-   * whether the connection runs over TLS (nbdkit_is_tls; left out, false). Type a handle with
-   * `largeCounts: true` as a `Handle<Offset>`.
+   * whether the connection runs over TLS (nbdkit_is_tls; left out, false), `peer` where it
+   * connects from (nbdkit_peer_name; undefined when the runtime cannot tell). Type a handle
+   * with `largeCounts: true` as a `Handle<Offset>`.
    */
-  open(readonly: boolean, exportName: string, tls?: boolean): MaybePromise<Handle>;
+  open(
+    readonly: boolean,
+    exportName: string,
+    tls?: boolean,
+    peer?: PeerAddress,
+  ): MaybePromise<Handle>;
 }
 
 /** A module that exports a plugin: `export default plugin`, or a factory returning one. */

@@ -32,6 +32,7 @@ import {
   LARGE_COUNT_PIECE,
   type MaybePromise,
   type Offset,
+  type PeerAddress,
   type Plugin,
   type ReadViews,
 } from "../api/plugin.ts";
@@ -105,7 +106,7 @@ export class Backend {
   /**
    * Opens a handle and reads its capabilities; a readonly open never asks about writes. `trace`
    * is told of each capability question, in nbdkit's words, for the -v log; `tls` says whether
-   * the connection runs over TLS.
+   * the connection runs over TLS, `peer` where the client connects from.
    */
   static async open(
     plugin: Plugin,
@@ -113,8 +114,9 @@ export class Backend {
     exportName: string,
     trace?: Trace,
     tls = false,
+    peer?: PeerAddress,
   ): Promise<Backend> {
-    const opened = await calling("open", () => plugin.open(readonly, exportName, tls));
+    const opened = await calling("open", () => plugin.open(readonly, exportName, tls, peer));
     return await Backend.over(opened, readonly, trace);
   }
 

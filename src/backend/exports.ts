@@ -15,18 +15,29 @@ function validName(name: unknown): name is string {
     !name.includes("\0");
 }
 
-/** The name to open for what the client asked: "" becomes the plugin's default export. */
+/** Where one connection keeps the plugin's default export once asked (nbdkit's conn cache). */
+export interface DefaultExportCache {
+  defaultExport?: string;
+}
+
+/**
+ * The name to open for what the client asked: "" becomes the plugin's default export, asked
+ * once for each `cache` given.
+ */
 export async function resolveExportName(
   plugin: Plugin,
   readonly: boolean,
   requested: string,
   tls: boolean,
+  cache: DefaultExportCache = {},
 ): Promise<string> {
   if (requested !== "" || !plugin.defaultExport) return requested;
+  if (cache.defaultExport !== undefined) return cache.defaultExport;
   const name = await plugin.defaultExport(readonly, tls);
   if (!validName(name)) {
     throw new NbdError(ERRNO.ENOENT, 'the default export ("") is not permitted');
   }
+  cache.defaultExport = name;
   return name;
 }
 
@@ -35,10 +46,10 @@ export async function listExports(
   plugin: Plugin,
   readonly: boolean,
   tls: boolean,
+  cache: DefaultExportCache = {},
 ): Promise<ExportEntry[]> {
-  const entries = plugin.listExports
-    ? await plugin.listExports(readonly, tls)
-    : await defaultOnly(plugin, readonly, tls);
+  const entries = (await plugin.listExports?.(readonly, tls)) ??
+    await defaultOnly(plugin, readonly, tls, cache);
   if (entries.length > LIMITS.MAX_EXPORTS) {
     throw new NbdError(ERRNO.EINVAL, `too many exports (more than ${LIMITS.MAX_EXPORTS})`);
   }
@@ -52,9 +63,10 @@ async function defaultOnly(
   plugin: Plugin,
   readonly: boolean,
   tls: boolean,
+  cache: DefaultExportCache,
 ): Promise<ExportEntry[]> {
   try {
-    return [{ name: await resolveExportName(plugin, readonly, "", tls) }];
+    return [{ name: await resolveExportName(plugin, readonly, "", tls, cache) }];
   } catch {
     return []; // no default export: an empty list, as nbdkit gives
   }

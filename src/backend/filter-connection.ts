@@ -8,7 +8,7 @@
 
 import { ERRNO, NbdError } from "../api/errors.ts";
 import type { Filter, FilterHandle, NextHandle } from "../api/filter.ts";
-import type { Handle } from "../api/plugin.ts";
+import type { Handle, PeerAddress } from "../api/plugin.ts";
 import {
   endLayers,
   FinalizeError,
@@ -21,7 +21,8 @@ import { type NextOf, nextOf } from "./next-handle.ts";
 
 /** Opens `filter`, which has an open callback, over the layers `below` opens. */
 export function filterOpener(filter: Filter, below: OpenLayer): OpenLayer {
-  return (readonly, exportName, tls) => openFilter(filter, below, { readonly, exportName, tls });
+  return (readonly, exportName, tls, peer) =>
+    openFilter(filter, below, { readonly, exportName, tls, peer });
 }
 
 /** What a connection opens a layer with. */
@@ -29,6 +30,7 @@ interface OpenRequest {
   readonly readonly: boolean;
   readonly exportName: string;
   readonly tls: boolean;
+  readonly peer?: PeerAddress;
 }
 
 /**
@@ -41,12 +43,12 @@ interface Below {
 }
 
 async function openFilter(filter: Filter, below: OpenLayer, request: OpenRequest): Promise<Layer> {
-  const { readonly, exportName, tls } = request;
+  const { readonly, exportName, tls, peer } = request;
   const lower: Below = { layer: undefined, next: undefined };
   let opened = false;
   const openNext = async (nextReadonly: boolean, nextName: string) => {
     if (opened) throw new Error(`filter "${filter.name}" opened the next layer twice`);
-    lower.layer = await below(nextReadonly, nextName, tls);
+    lower.layer = await below(nextReadonly, nextName, tls, peer);
     opened = true;
     lower.next = nextOf(lower.layer);
     return lower.next.handle;
@@ -56,10 +58,10 @@ async function openFilter(filter: Filter, below: OpenLayer, request: OpenRequest
     if (made.layer === undefined || !opened) {
       throw new Error(`filter "${filter.name}" reopened the next layer before it was prepared`);
     }
-    return await made.layer.reopen(() => below(nextReadonly, nextName, tls));
+    return await made.layer.reopen(() => below(nextReadonly, nextName, tls, peer));
   };
   const openDetached = async (nextReadonly: boolean, nextName: string) => {
-    const layer = await below(nextReadonly, nextName, tls);
+    const layer = await below(nextReadonly, nextName, tls, peer);
     const next = nextOf(layer);
     try {
       await next.ready();
@@ -184,8 +186,9 @@ export async function openStack(
   readonly: boolean,
   exportName: string,
   tls: boolean,
+  peer?: PeerAddress,
 ): Promise<StackHandle> {
-  const top = await open(readonly, exportName, tls);
+  const top = await open(readonly, exportName, tls, peer);
   try {
     await top.prepare();
   } catch (error) {

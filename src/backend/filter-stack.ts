@@ -114,8 +114,9 @@ function wrap(
         )
       : below.defaultExport && ((readonly, tls) => below.defaultExport!(readonly, tls)),
     open: filter.open
-      ? (readonly, exportName, tls = false) => openStack(opener, readonly, exportName, tls)
-      : (readonly, exportName, tls) => below.open(readonly, exportName, tls),
+      ? (readonly, exportName, tls = false, peer) =>
+        openStack(opener, readonly, exportName, tls, peer)
+      : (readonly, exportName, tls, peer) => below.open(readonly, exportName, tls, peer),
   };
   OPENERS.set(top, opener);
   return top;

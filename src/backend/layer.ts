@@ -5,7 +5,7 @@
  * file holds the contract and the plugin's layer; filter-connection.ts makes a filter's.
  */
 
-import type { Handle, Plugin } from "../api/plugin.ts";
+import type { Handle, PeerAddress, Plugin } from "../api/plugin.ts";
 
 /** Every Handle method a layer passes on, close aside: the layers close themselves. */
 export const HANDLE_METHODS = [
@@ -48,9 +48,15 @@ export interface Layer {
 
 /**
  * Opens a layer, and whatever is below it, for one connection (nbdkit's backend_open); `tls`
- * says whether the connection runs over TLS.
+ * says whether the connection runs over TLS, `peer` where the client connects from (both go
+ * down to the plugin's open).
  */
-export type OpenLayer = (readonly: boolean, exportName: string, tls: boolean) => Promise<Layer>;
+export type OpenLayer = (
+  readonly: boolean,
+  exportName: string,
+  tls: boolean,
+  peer?: PeerAddress,
+) => Promise<Layer>;
 
 /**
  * The Handle of a stack of layers (filter-connection.ts): finalize runs every layer's finalize
@@ -77,8 +83,8 @@ const DONE: Promise<void> = Promise.resolve();
 
 /** The plugin as the bottom layer: open() is the plugin's; it has nothing to prepare. */
 export function pluginOpener(plugin: Plugin): OpenLayer {
-  return async (readonly, exportName, tls) => {
-    const opened = await plugin.open(readonly, exportName, tls);
+  return async (readonly, exportName, tls, peer) => {
+    const opened = await plugin.open(readonly, exportName, tls, peer);
     let closed = false;
     return {
       readonly,

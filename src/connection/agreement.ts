@@ -4,6 +4,7 @@
  */
 
 import type { Backend } from "../backend/backend.ts";
+import type { PeerAddress } from "../io.ts";
 import { HANDSHAKE_FLAG } from "../protocol/constants.ts";
 import type { TooLong } from "../protocol/handshake.ts";
 import { type LimitHit, LIMITS } from "../protocol/limits.ts";
@@ -23,6 +24,10 @@ export interface Agreement {
   /** Whether this connection's runtime channel can be upgraded to TLS, and whether it was. */
   canStartTls: boolean;
   usingTls: boolean;
+  /** The plugin's default export, once asked; forgotten at STARTTLS, as nbdkit forgets it. */
+  defaultExport?: string;
+  /** Where the client connects from, for the plugin's open (nbdkit_peer_name). */
+  readonly peer?: PeerAddress;
 }
 
 /** The export a GO or EXPORT_NAME opened, ready for transmission. */
@@ -44,8 +49,13 @@ export type Outcome =
   )
   & { limits?: LimitHit[] };
 
-export function newAgreement(clientFlags: number, canStartTls = false): Agreement {
+export function newAgreement(
+  clientFlags: number,
+  canStartTls = false,
+  peer?: PeerAddress,
+): Agreement {
   return {
+    peer,
     noZeroes: (clientFlags & HANDSHAKE_FLAG.NO_ZEROES) !== 0,
     fixedNewstyle: (clientFlags & HANDSHAKE_FLAG.FIXED_NEWSTYLE) !== 0,
     structuredReplies: false,

@@ -9,7 +9,7 @@ import { FinalizeError } from "../backend/layer.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { messageOf } from "../api/errors.ts";
 import { webTimers } from "./timers.ts";
-import type { Timers } from "../io.ts";
+import type { PeerAddress, Timers } from "../io.ts";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import { Lock } from "./lock.ts";
 import type { TlsMode } from "./tls-mode.ts";
@@ -83,11 +83,16 @@ export class ServerContext {
 
   /**
    * Opens the plugin for one export of one connection; `exportName` is already resolved, `tls`
-   * says whether the connection runs over TLS. `trace` hears of each capability question, for
-   * the -v log.
+   * says whether the connection runs over TLS, `peer` where the client connects from. `trace`
+   * hears of each capability question, for the -v log.
    */
-  openBackend(exportName: string, tls: boolean, trace?: Trace): Promise<Backend> {
-    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, tls);
+  openBackend(
+    exportName: string,
+    tls: boolean,
+    trace?: Trace,
+    peer?: PeerAddress,
+  ): Promise<Backend> {
+    const open = () => Backend.open(this.plugin, this.readonly, exportName, trace, tls, peer);
     return this.threadModel <= THREAD_MODEL.SERIALIZE_ALL_REQUESTS
       ? this.requestLock.run(open)
       : open();

@@ -126,7 +126,7 @@ async function list(
   let entries;
   log.control(`list_exports readonly=${Number(ctx.readonly)} tls=${Number(state.usingTls)}`);
   try {
-    entries = await listExports(ctx.plugin, ctx.readonly, state.usingTls);
+    entries = await listExports(ctx.plugin, ctx.readonly, state.usingTls, state);
   } catch (error) {
     log.error(`list_exports: ${messageOf(error)}`);
     return { next: "options", replies: [encodeOptionReply(option, REP.ERR_PLATFORM)] };

@@ -7,7 +7,7 @@
 
 import { messageOf } from "../api/errors.ts";
 import { encodeOldstyleGreeting } from "../protocol/handshake.ts";
-import { newAgreement, type Outcome } from "./agreement.ts";
+import type { Agreement, Outcome } from "./agreement.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import type { ServerContext } from "./context.ts";
 import { openExport } from "./open-export.ts";
@@ -15,10 +15,11 @@ import { openExport } from "./open-export.ts";
 /** The outcome of a connection's oldstyle handshake: the greeting and transmission, or close. */
 export async function negotiateOldstyle(
   ctx: ServerContext,
+  agreement: Agreement,
   log: ConnectionLog,
 ): Promise<Outcome> {
   try {
-    const opened = await openExport(ctx, newAgreement(0), "", log);
+    const opened = await openExport(ctx, agreement, "", log);
     const greeting = encodeOldstyleGreeting(opened.backend.caps.size, opened.flags);
     return { next: "transmission", replies: [greeting], opened };
   } catch (error) {

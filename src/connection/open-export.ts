@@ -68,7 +68,13 @@ export async function openExport(
   ctx: ServerContext,
   state: Pick<
     Agreement,
-    "structuredReplies" | "extendedHeaders" | "usingTls" | "baseAllocation" | "metaContextExport"
+    | "structuredReplies"
+    | "extendedHeaders"
+    | "usingTls"
+    | "baseAllocation"
+    | "metaContextExport"
+    | "defaultExport"
+    | "peer"
   >,
   requested: string,
   log: ConnectionLog,
@@ -77,8 +83,14 @@ export async function openExport(
   const tls = `tls=${Number(state.usingTls)}`;
   log.control(`open ${modes} exportname=${JSON.stringify(requested)} ${tls}`);
   if (requested === "") log.control(`default_export ${modes} ${tls}`);
-  const name = await resolveExportName(ctx.plugin, ctx.readonly, requested, state.usingTls);
-  const backend = await ctx.openBackend(name, state.usingTls, log.trace);
+  const name = await resolveExportName(
+    ctx.plugin,
+    ctx.readonly,
+    requested,
+    state.usingTls,
+    state,
+  );
+  const backend = await ctx.openBackend(name, state.usingTls, log.trace, state.peer);
   const agreed = {
     chunks: state.structuredReplies || state.extendedHeaders,
     blockStatusPayload: state.extendedHeaders && state.baseAllocation &&

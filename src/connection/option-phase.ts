@@ -59,7 +59,8 @@ export class OptionPhase {
   /** The client's flags: false when they end the connection, else options follow. */
   begin(flags: number): boolean {
     if (!clientFlagsAcceptable(flags)) return false;
-    this.agreement = newAgreement(flags, this.setup.channel.startTls !== undefined);
+    const { channel } = this.setup;
+    this.agreement = newAgreement(flags, channel.startTls !== undefined, channel.address);
     this.setup.codec.setPhase("options");
     return true;
   }
@@ -75,8 +76,8 @@ export class OptionPhase {
 
   /** Oldstyle (oldstyle.ts): no options, nothing agreed; the greeting starts transmission. */
   async oldstyle(): Promise<AfterOption> {
-    this.agreement = newAgreement(0);
-    return this.carryOut(await negotiateOldstyle(this.setup.ctx, this.setup.log));
+    this.agreement = newAgreement(0, false, this.setup.channel.address);
+    return this.carryOut(await negotiateOldstyle(this.setup.ctx, this.agreement, this.setup.log));
   }
 
   /** What an answer leads to; `option` is undefined for the oldstyle greeting. */

@@ -66,11 +66,12 @@ export async function switchToTls(
 
 /**
  * After the handshake: TLS is on, and what was negotiated in clear text is forgotten
- * (structured replies, extended headers, the meta context selection). The LIST-seen flag and the option budget
- * stay, as in nbdkit.
+ * (structured replies, extended headers, the meta context selection, the default export's
+ * name). The LIST-seen flag and the option budget stay, as in nbdkit.
  */
 function forgetClearTextAgreement(state: Agreement): void {
   state.usingTls = true;
+  state.defaultExport = undefined;
   state.structuredReplies = false;
   state.extendedHeaders = false;
   state.metaContextExport = undefined;

@@ -1,6 +1,7 @@
 /**
  * Where the log filter's entries go, in nbdkit's exact format (filters/log/output.c): a line in
- * the log file, and a run of the log script with the entry as shell variables. An entry is an
+ * the log file (and to an embedding program's destination, log-destination.ts), and a run of the
+ * log script with the entry as shell variables. An entry is an
  * action's start (ENTER: "... " after it), its end (LEAVE: "..." before the action) or a single
  * line (PRINT); requests carry their connection and an id pairing the two halves:
  *
@@ -13,6 +14,7 @@
 import { logError } from "../api/error-log.ts";
 import { ERRNO, type Errno, NbdError } from "../api/errors.ts";
 import type { PluginHost, ShellEnd, TextOutput } from "../io.ts";
+import type { LineSink } from "./log-destination.ts";
 
 export type EntryType = "ENTER" | "LEAVE" | "PRINT";
 
@@ -93,21 +95,33 @@ function wireName(errno: Errno): string {
   }
 }
 
-/** The log file and script, as configured; either may be missing. */
+/** The log file, the script and an embedder's destination, as configured; any may be absent. */
 export class LogOutput {
   private readonly file: TextOutput | undefined;
   private readonly script: string | undefined;
   private readonly host: PluginHost | undefined;
+  private readonly to: LineSink | undefined;
 
-  constructor(file: TextOutput | undefined, script: string | undefined, host?: PluginHost) {
+  constructor(
+    file: TextOutput | undefined,
+    script: string | undefined,
+    host?: PluginHost,
+    to?: LineSink,
+  ) {
     this.file = file;
     this.script = script;
     this.host = host;
+    this.to = to;
   }
 
-  /** Whether entries go anywhere: without logfile= and logscript= the filter is idle. */
+  /** Whether entries go anywhere: with no logfile=, logscript= or destination, the filter idles. */
   get active(): boolean {
-    return this.file !== undefined || this.script !== undefined;
+    return this.file !== undefined || this.script !== undefined || this.to !== undefined;
+  }
+
+  /** Settles once the destination has room for more lines; undefined when it has room now. */
+  ready(): Promise<void> | undefined {
+    return this.to?.ready();
   }
 
   /**
@@ -116,17 +130,20 @@ export class LogOutput {
    * finish in any order; how each ends is logged when it does.
    */
   write(entry: Entry): void {
+    const line = fileLine(timestamp(), entry);
     try {
-      this.file?.write(fileLine(timestamp(), entry));
+      this.file?.write(line);
     } catch (error) {
       logError(`logfile: ${error instanceof Error ? error.message : String(error)}`);
     }
+    this.to?.write(line);
     if (this.script === undefined) return;
     void this.host!.runShell!(scriptText(entry, this.script)).then(reportEnd, reportFailure);
   }
 
   close(): void {
     this.file?.close();
+    this.to?.close();
   }
 }
 

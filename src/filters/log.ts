@@ -2,8 +2,9 @@
  * The log filter (man nbdkit-log-filter): records every request and reply, and the server's
  * life around them, in nbdkit's exact format (log-output.ts) to `logfile=` (emptied at start
  * unless `logappend=true`) and through `logscript=` (a shell script run per entry with the
- * entry's fields as variables). Without either it does nothing. Placed first it shows what
- * clients asked; placed later, what the filters before it made of that.
+ * entry's fields as variables), and, for a program that embeds nbdts, to a function, stream or
+ * WebSocket given as `to` (log-destination.ts). Without any of them it does nothing. Placed
+ * first it shows what clients asked; placed later, what the filters before it made of that.
  *
  * Entries: Ready (thread model) and Fork at start; Preconnect and ListExports with their result;
  * per export opened, Connect (the name and what the layer below can do), then each Read, Write,
@@ -19,6 +20,7 @@ import { EXTENT, type ExtentSink, FLAG, type Offset } from "../api/plugin.ts";
 import { shellQuote } from "../api/shell-quote.ts";
 import { VERSION } from "../api/version.ts";
 import type { PluginHost } from "../io.ts";
+import { lineSink, type LogDestination } from "./log-destination.ts";
 import { type Entry, LogOutput, outcome } from "./log-output.ts";
 
 /** One open export's log state: its connection number and the last request id. */
@@ -30,7 +32,17 @@ interface Connection {
 const hex = (value: Offset | number) => `0x${value.toString(16)}`;
 const bit = (flags: number, flag: number) => ((flags & flag) !== 0 ? 1 : 0);
 
-export function createLogFilter(host?: PluginHost): Filter {
+/** What the log filter is made with: the runtime's host (logfile=, logscript=), a destination. */
+export interface LogFilterOptions {
+  host?: PluginHost;
+  /**
+   * Where each line also goes, from a program that embeds nbdts: a function, a WritableStream of
+   * strings or a WebSocket (log-destination.ts); with it, the filter logs without logfile=.
+   */
+  to?: LogDestination;
+}
+
+export function createLogFilter({ host, to }: LogFilterOptions = {}): Filter {
   let logfile: string | undefined;
   let logscript: string | undefined;
   let append = false;
@@ -79,7 +91,7 @@ export function createLogFilter(host?: PluginHost): Filter {
           throw new ConfigError(`open: ${logfile}: ${(error as Error).message}`);
         }
       }
-      output = new LogOutput(file, logscript, host);
+      output = new LogOutput(file, logscript, host, to && lineSink(to));
       output.write(entry("Ready", "PRINT", 0, `thread_model=${threadModel}`));
     },
 
@@ -219,6 +231,7 @@ class ConnectionLog {
       throw error;
     }
     this.output.write({ ...this.entry(act, "LEAVE", id), fields: outcome() });
+    await this.output.ready();
   }
 
   /**
@@ -245,5 +258,6 @@ class ConnectionLog {
     }
     const leave = `extents=(${described.join(" ")}) return=0`;
     this.output.write({ ...this.entry("Extents", "LEAVE", id), fields: leave });
+    await this.output.ready();
   }
 }

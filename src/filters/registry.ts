@@ -32,7 +32,10 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterLoader>> = {
   gzip: async () => (await import("./gzip.ts")).createGzipFilter,
   ip: async () => (await import("./ip.ts")).createIpFilter,
   limit: async () => (await import("./limit.ts")).createLimitFilter,
-  log: async () => (await import("./log.ts")).createLogFilter,
+  log: async () => {
+    const { createLogFilter } = await import("./log.ts");
+    return (host) => createLogFilter({ host });
+  },
   luks: async () => (await import("./luks/luks.ts")).createLuksFilter,
   "multi-conn": async () => (await import("./multi-conn.ts")).createMultiConnFilter,
   nocache: async () => (await import("./nocache.ts")).createNocacheFilter,

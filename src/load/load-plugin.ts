@@ -7,7 +7,7 @@
 
 import { ConfigError } from "../api/errors.ts";
 import type { Handle, Plugin } from "../api/plugin.ts";
-import type { Runtime } from "../io.ts";
+import type { PluginHost, Runtime } from "../io.ts";
 import { memberWarnings } from "./check-members.ts";
 import { checkLayerName, loadLayerObject } from "./load-module.ts";
 import { BUILTIN_PLUGINS } from "../plugins/registry.ts";
@@ -15,12 +15,14 @@ import { BUILTIN_PLUGINS } from "../plugins/registry.ts";
 /** Where warnings go: one line each, without the program's name. */
 export type Warn = (message: string) => void;
 
+/** `host` is what built-in plugins get of the runtime: its own, unless the caller takes from it. */
 export async function loadPlugin(
   runtime: Runtime,
   word: string,
   warn: Warn = () => {},
+  host: PluginHost | undefined = runtime.host,
 ): Promise<Plugin> {
-  const plugin = await loadLayerObject(runtime, word, "plugin", BUILTIN_PLUGINS);
+  const plugin = await loadLayerObject(runtime, word, "plugin", BUILTIN_PLUGINS, host);
   if (typeof plugin === "object" && plugin !== null) {
     for (const warning of memberWarnings("plugin", plugin)) warn(`${word}: ${warning}`);
   }
@@ -39,8 +41,8 @@ export async function loadPlugin(
 function checkFirstHandle(plugin: Plugin, warn: Warn): void {
   const open = plugin.open;
   let checked = false;
-  const checking = async function (this: Plugin, readonly: boolean, exportName: string) {
-    const handle: Handle = await open.call(this, readonly, exportName);
+  const checking = async function (this: Plugin, ...args: Parameters<Plugin["open"]>) {
+    const handle: Handle = await open.apply(this, args);
     if (!checked && typeof handle === "object" && handle !== null) {
       checked = true;
       for (const warning of memberWarnings("handle", handle)) warn(warning);

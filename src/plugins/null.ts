@@ -5,15 +5,9 @@
 
 import { ConfigError } from "../api/errors.ts";
 import { parseSize, toOffset } from "../api/parse.ts";
-import {
-  CACHE_MODE,
-  EXTENT,
-  FUA_MODE,
-  type Offset,
-  type Plugin,
-  THREAD_MODEL,
-} from "../api/plugin.ts";
+import { EXTENT, type Offset, type Plugin, THREAD_MODEL } from "../api/plugin.ts";
 import { VERSION } from "../api/version.ts";
+import { discardingHandle } from "./lib/discarding-handle.ts";
 
 export function createNullPlugin(): Plugin {
   let size: Offset = 0;
@@ -28,16 +22,7 @@ export function createNullPlugin(): Plugin {
     },
     threadModel: () => THREAD_MODEL.PARALLEL,
     open: () => ({
-      getSize: () => size,
-      readAt: (buf) => void buf.fill(0),
-      writeAt() {},
-      zero() {},
-      trim() {},
-      flush() {},
-      canMultiConn: () => true,
-      canCache: () => CACHE_MODE.NATIVE,
-      canFastZero: () => true,
-      canFua: () => FUA_MODE.NATIVE,
+      ...discardingHandle(size, 0),
       extents: (_count, _offset, _flags, extents) =>
         extents.add(0, size, EXTENT.HOLE | EXTENT.ZERO),
     }),

@@ -19,6 +19,7 @@ export interface BunApi<SocketData, WebSocketData> {
     env: Record<string, string | undefined>;
     stdio: ["inherit", "inherit", "inherit"];
   }): { readonly exited: Promise<number>; readonly signalCode: string | null };
+  spawn(options: BunSpawnOptions): BunPipedChild;
   pathToFileURL(path: string): URL;
   write(path: string, text: string): Promise<number>;
   /** Asks for a collection; `force` runs it synchronously. */
@@ -26,6 +27,25 @@ export interface BunApi<SocketData, WebSocketData> {
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
   /** A file by path or descriptor; a pipe's descriptor reads as a stream until its end. */
   file(fd: number): { stream(): ReadableStream<Uint8Array> };
+}
+
+/** Bun.spawn with its output piped: `stdin` bytes are written for the program, then closed. */
+export type BunSpawn = (options: BunSpawnOptions) => BunPipedChild;
+
+export interface BunSpawnOptions {
+  cmd: string[];
+  env?: Record<string, string | undefined>;
+  stdin: Uint8Array | "ignore";
+  stdout: "pipe";
+  stderr: "pipe";
+}
+
+export interface BunPipedChild {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly exited: Promise<number>;
+  readonly signalCode: string | null;
 }
 
 /**
@@ -73,11 +93,14 @@ export interface BunListener {
   stop(closeActiveConnections?: boolean): void;
 }
 
-export interface ServeOptions<Data> {
-  hostname: string;
-  port: number;
+/** On a TCP port, or on a Unix socket (`unix`); `websocket` only where requests upgrade. */
+export type ServeOptions<Data> =
+  & ({ hostname: string; port: number } | { unix: string })
+  & ServeHandlers<Data>;
+
+export interface ServeHandlers<Data> {
   fetch(request: Request, server: BunHttpServer<Data>): Response | undefined;
-  websocket: {
+  websocket?: {
     open(socket: BunWebSocket<Data>): void;
     message(socket: BunWebSocket<Data>, message: string | Uint8Array): void;
     close(socket: BunWebSocket<Data>): void;

@@ -10,6 +10,8 @@ import { busyPoll } from "./busy-poll.ts";
 import process from "node:process";
 import type {
   Accept,
+  HttpAddress,
+  HttpHandler,
   ListenAddress,
   Listener,
   PeerAddress,
@@ -119,7 +121,7 @@ const bindTcp = tcpBinder((error) => {
 });
 
 /** Bun's errors say only "Failed to listen at …": add the reason, as Node and Deno give it. */
-function explained(bind: () => BunListener): BunListener {
+function explained<T>(bind: () => T): T {
   try {
     return bind();
   } catch (error) {
@@ -198,8 +200,31 @@ async function listenWebSocket(
   return { port: server.port, close: () => Promise.resolve(server.stop(false)) };
 }
 
+/**
+ * PluginHost.serveHttp: Bun.serve on a TCP port or a Unix socket, each request answered by the
+ * handler (fetch-http.ts). Bun leaves a Unix socket behind when it stops: it is removed then.
+ */
+async function serveHttp(address: HttpAddress, handler: HttpHandler): Promise<Listener> {
+  const { fetchHandler } = await import("./fetch-http.ts");
+  const fetch = fetchHandler(handler);
+  const server = address.kind === "unix"
+    ? explained(() => Bun.serve({ unix: address.path, fetch }))
+    : bindTcp(
+      address.host,
+      (hostname) => explained(() => Bun.serve({ hostname, port: address.port, fetch })),
+    );
+  return {
+    port: address.kind === "tcp" ? server.port : undefined,
+    unixSocket: address.kind === "unix" ? address.path : undefined,
+    async close() {
+      await server.stop(true);
+      if (address.kind === "unix") await removePath(address.path);
+    },
+  };
+}
+
 export function createBunRuntime(): Runtime {
-  return withPluginListen(makeBunRuntime());
+  return withPluginListen(makeBunRuntime(), serveHttp);
 }
 
 function makeBunRuntime(): Runtime {
@@ -251,14 +276,22 @@ function makeBunRuntime(): Runtime {
     dieBySignal,
     exitWithParent,
     // Bun's argv[1] is the script it runs.
-    daemonize: (keepStderr) => daemonize([process.execPath, ...process.argv.slice(1)], keepStderr),
+    daemonize: (keepStderr, keepStdin) =>
+      daemonize([process.execPath, ...process.argv.slice(1)], keepStderr, keepStdin),
     daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed. libc, through
-    // bun:ffi, finds and punches holes in files.
+    // runtime implements; sockets, and the programs the sh and eval plugins start for each
+    // request, use its native API for speed. libc, through bun:ffi, finds and punches holes in
+    // files.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
+      async () => {
+        const [{ createNodeHost }, { bunSpawn }] = await Promise.all([
+          import("./node-host.ts"),
+          import("./bun-spawn.ts"),
+        ]);
+        return createNodeHost(bunLibc, watchPipe, bunSpawn((options) => Bun.spawn(options)));
+      },
       {
         getEnv: (name) => process.env[name],
         pathExists,

@@ -23,13 +23,12 @@ export interface DenoApi {
   readonly stdout: ByteSink & { writeSync(bytes: Uint8Array): number };
   readonly stderr: { writeSync(bytes: Uint8Array): number };
   readonly Command: new (program: string, options: CommandOptions) => {
-    spawn(): {
-      readonly status: Promise<{ readonly code: number; readonly signal: string | null }>;
-    };
+    spawn(): ChildProcess;
   };
   listen(options: { transport: "unix"; path: string }): DenoListener;
   listen(options: { transport: "tcp"; hostname: string; port: number }): DenoListener;
   serve(options: ServeOptions, handler: ServeHandler): { shutdown(): Promise<void> };
+  serve(options: ServeUnixOptions, handler: ServeHandler): { shutdown(): Promise<void> };
   connect(options: { transport: "tcp"; hostname: string; port: number }): Promise<DenoConn>;
   /** A TLS client connection, checked against the CAs Deno trusts. */
   connectTls(options: { hostname: string; port: number }): Promise<DenoConn & DenoTls>;
@@ -45,7 +44,7 @@ export interface DenoApi {
   /** The `file://` URL of the program Deno runs. */
   readonly mainModule: string;
   exit(code: number): never;
-  kill(pid: number, signal: Signal): void;
+  kill(pid: number, signal: Signal | "SIGKILL"): void;
   addSignalListener(signal: Signal, handler: () => void): void;
   removeSignalListener(signal: Signal, handler: () => void): void;
   /** Foreign functions (needs --allow-ffi, which -A gives): here only libc's signal(). */
@@ -83,6 +82,14 @@ export interface ServeOptions {
   onListen(address: { port: number }): void;
 }
 
+/** Deno.serve on a Unix socket. */
+export interface ServeUnixOptions {
+  transport: "unix";
+  path: string;
+  /** As ServeOptions' (without it Deno prints "Listening on …"). */
+  onListen(address: { path: string }): void;
+}
+
 export type ServeHandler = (
   request: Request,
   info: { remoteAddr: { hostname: string; port: number } },
@@ -90,10 +97,21 @@ export type ServeHandler = (
 
 export interface CommandOptions {
   args: string[];
-  env: Record<string, string>;
-  stdin: "inherit";
-  stdout: "inherit";
-  stderr: "inherit";
+  /** Added to Deno's own environment, or all of it with `clearEnv`. */
+  env?: Record<string, string>;
+  clearEnv?: boolean;
+  stdin: "inherit" | "piped" | "null";
+  stdout: "inherit" | "piped";
+  stderr: "inherit" | "piped";
+}
+
+/** A started Command; the streams exist where "piped" was asked for. */
+export interface ChildProcess {
+  readonly pid: number;
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly status: Promise<{ readonly code: number; readonly signal: string | null }>;
 }
 
 export interface DenoConn extends ByteSource, ByteSink {

@@ -8,7 +8,7 @@
  * slice of the Deno API it uses (deno-api.ts), so it type-checks without Deno's own definitions.
  */
 
-import type { Accept, ListenAddress, Listener, PeerAddress, Runtime } from "../io.ts";
+import type { Accept, ListenAddress, Listener, PeerAddress, PluginHost, Runtime } from "../io.ts";
 import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { tcpBinder } from "./bind-tcp.ts";
@@ -72,6 +72,30 @@ async function listenWebSocket(
   return { port: await listening, close: () => server.shutdown() };
 }
 
+/**
+ * PluginHost.serveHttp: Deno.serve on a TCP port or a Unix socket, each request answered by the
+ * handler (fetch-http.ts).
+ */
+const serveHttp: PluginHost["serveHttp"] = async (address, handler) => {
+  const { fetchHandler } = await import("./fetch-http.ts");
+  const answer = fetchHandler(handler);
+  let bound!: (port?: number) => void;
+  const listening = new Promise<number | undefined>((resolve) => (bound = resolve));
+  const server = address.kind === "unix"
+    ? Deno.serve({ transport: "unix", path: address.path, onListen: () => bound() }, answer)
+    : bindTcp(
+      address.host,
+      (hostname) =>
+        Deno.serve({ hostname, port: address.port, onListen: (at) => bound(at.port) }, answer),
+    );
+  const port = await listening;
+  return {
+    port,
+    unixSocket: address.kind === "unix" ? address.path : undefined,
+    close: () => server.shutdown(), // which removes a Unix socket
+  };
+};
+
 /** Accepts until closed; closing waits for every accepted connection to close too. */
 function acceptAll(listener: DenoListener, address: ListenAddress, accept: Accept): Listener {
   const open = new Set<Promise<void>>();
@@ -134,7 +158,7 @@ async function listenInheritedFd(fd: number, accept: Accept): Promise<Listener> 
 }
 
 export function createDenoRuntime(): Runtime {
-  return withPluginListen(makeDenoRuntime());
+  return withPluginListen(makeDenoRuntime(), serveHttp);
 }
 
 function makeDenoRuntime(): Runtime {
@@ -219,30 +243,35 @@ function makeDenoRuntime(): Runtime {
       Deno.unrefTimer(Number(timer));
     },
 
-    async daemonize(keepStderr) {
+    async daemonize(keepStderr, keepStdin) {
       // The background copy learns what it is without starting Deno's Node layer.
       if (startEnv().daemonStderr !== undefined) return "background";
       const { daemonize } = await import("./node-process.ts");
       const script = decodeURIComponent(new URL(Deno.mainModule).pathname);
-      return daemonize([Deno.execPath(), "run", "-A", "--quiet", script, ...Deno.args], keepStderr);
+      const argv = [Deno.execPath(), "run", "-A", "--quiet", script, ...Deno.args];
+      return daemonize(argv, keepStderr, keepStdin);
     },
     daemonReady: () => daemonReady((text) => writeAllSync(Deno.stdout, text)),
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed. libc, through
-    // Deno.dlopen, finds and punches holes in files.
+    // runtime implements; sockets, and the programs the sh and eval plugins start for each
+    // request, use its native API for speed (Deno.Command). libc, through Deno.dlopen, finds
+    // and punches holes in files.
     // Deno's node:fs cannot stat descriptors it did not open: libc's lseek tells a pipe.
     host: lazyHost(
       async () => {
-        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }] = await Promise.all([
-          import("./node-host.ts"),
-          import("./node-pipe-watch.ts"),
-          import("./libc-file.ts"),
-        ]);
-        return createNodeHost(denoLibc, (fd) => {
+        const [{ createNodeHost }, { watchPipe }, { isPipeByLibc }, { denoSpawn }] = await Promise
+          .all([
+            import("./node-host.ts"),
+            import("./node-pipe-watch.ts"),
+            import("./libc-file.ts"),
+            import("./deno-spawn.ts"),
+          ]);
+        const watch = (fd: number) => {
           const libc = denoLibc();
           return watchPipe(fd, libc ? (fd) => isPipeByLibc(libc, fd) : () => true);
-        });
+        };
+        return createNodeHost(denoLibc, watch, denoSpawn(Deno));
       },
       {
         getEnv: (name) => Deno.env.get(name),

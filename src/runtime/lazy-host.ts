@@ -38,6 +38,11 @@ export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCall
     readPassword: async (prompt) => (await loaded()).readPassword!(prompt),
     connect: async (target, receiver) => (await loaded()).connect!(target, receiver),
     startActivated: async (argv) => (await loaded()).startActivated!(argv),
+    spawn: async (argv, options) => (await loaded()).spawn!(argv, options),
+    makeTempDir: async (prefix) => (await loaded()).makeTempDir!(prefix),
+    writeFile: async (path, data, mode) => (await loaded()).writeFile!(path, data, mode),
+    removePath: async (path) => (await loaded()).removePath!(path),
+    readStdin: async () => (await loaded()).readStdin!(),
     ...direct,
   };
 }

@@ -7,7 +7,17 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, type Stats, writeSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { open, opendir, readFile as readWholeFile, realpath, stat } from "node:fs/promises";
+import {
+  chmod,
+  mkdtemp,
+  open,
+  opendir,
+  readFile as readWholeFile,
+  realpath,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import process from "node:process";
 import type {
   CommandResult,
@@ -18,6 +28,8 @@ import type {
   PluginHost,
   ReadableFile,
   ShellEnd,
+  SpawnOptions,
+  SpawnResult,
   TextOutput,
 } from "../io.ts";
 import { type Libc, sparseCalls } from "./libc-file.ts";
@@ -202,14 +214,38 @@ function runShell(script: string): Promise<ShellEnd> {
   });
 }
 
+/** Standard input to its end, read by `cat`, which inherits it as nbdkit's `cat >` does. */
+async function readStdin(): Promise<Uint8Array> {
+  const { output, status } = await runCommand("exec cat", undefined);
+  if (status !== 0) throw new Error(`reading standard input failed (cat exited ${status})`);
+  return output;
+}
+
+/** How a runtime starts programs for PluginHost.spawn. */
+export type Spawner = (argv: readonly string[], options?: SpawnOptions) => Promise<SpawnResult>;
+
+/**
+ * A spawner that `load` imports and makes when the first program starts, so that a server whose
+ * plugin runs none never evaluates it.
+ */
+function onFirstUse(load: () => Promise<Spawner>): Spawner {
+  let spawner: Promise<Spawner> | undefined;
+  return async (argv, options) => (await (spawner ??= load()))(argv, options);
+}
+
+/** node:child_process's spawner (node-spawn.ts). */
+const childProcessSpawn = onFirstUse(async () => (await import("./node-spawn.ts")).nodeSpawn);
+
 /**
  * The host; `loadLibc`, where the runtime has an FFI, gives libc (or undefined when it cannot
  * be loaded). It is asked once, when the first file is opened. `watch` watches a pipe, as the
- * runtime can (node:net's socket on a descriptor by default).
+ * runtime can (node:net's socket on a descriptor by default). `spawn` is the runtime's fastest
+ * way to start a program (Deno.Command, Bun.spawn), node:child_process by default.
  */
 export function createNodeHost(
   loadLibc?: () => Libc | undefined | Promise<Libc | undefined>,
   watch: (fd: number) => () => PipeState = watchPipe,
+  spawn: Spawner = childProcessSpawn,
 ): PluginHost {
   let libc: Promise<Libc | undefined> | undefined;
   return {
@@ -235,8 +271,23 @@ export function createNodeHost(
     connect: async (target, receiver) =>
       (await import("./node-connect.ts")).connectSocket(target, receiver),
     startActivated: async (argv) => (await import("./node-activate.ts")).startActivated(argv),
+    spawn,
+    makeTempDir: (prefix = "/tmp/nbdts") => mkdtemp(prefix),
+    async writeFile(path, data, mode) {
+      await writeFile(path, data, { mode });
+      await chmod(path, mode); // the mode given at creation is cut by the umask
+    },
+    removePath: (path) => rm(path, { recursive: true, force: true }),
+    readStdin,
   };
 }
 
-/** Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate. */
-export const nodeHost: PluginHost = createNodeHost();
+/**
+ * Node's host: Node 20 has no FFI and node:fs neither SEEK_DATA nor fallocate; programs start
+ * through a pool of shell helpers, faster than child_process (node-forkserver.ts).
+ */
+export const nodeHost: PluginHost = createNodeHost(
+  undefined,
+  watchPipe,
+  onFirstUse(async () => (await import("./node-forkserver.ts")).forkserverSpawner()),
+);

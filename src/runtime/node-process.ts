@@ -69,13 +69,14 @@ export function writeStdout(parts: Uint8Array[]): Promise<void> | undefined {
 export async function daemonize(
   command: readonly string[],
   keepStderr: boolean,
+  keepStdin = false,
 ): Promise<number | "background"> {
   const { wrapperPath, daemonStderr } = startEnv();
   if (daemonStderr !== undefined) return "background";
   const { spawn } = await import("node:child_process");
   const [program, ...args] = command;
   const child = spawn(program!, args, {
-    stdio: ["ignore", "pipe", keepStderr ? "inherit" : "pipe"],
+    stdio: [keepStdin ? "inherit" : "ignore", "pipe", keepStderr ? "inherit" : "pipe"],
     env: {
       ...process.env,
       [DAEMON_ENV]: keepStderr ? "keep" : "pipe",

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { constants } from "node:os";
-import type { Accept, Channel, PeerAddress, Runtime } from "../io.ts";
+import type { Accept, Channel, PeerAddress, PluginHost, Runtime } from "../io.ts";
 import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { nodeHost } from "./node-host.ts";
@@ -59,7 +59,10 @@ function attach(
 }
 
 export function createNodeRuntime(): Runtime {
-  return withPluginListen(makeNodeRuntime());
+  // node:http is loaded only by a filter that serves HTTP (the stats filter's statslisten=).
+  const serveHttp: PluginHost["serveHttp"] = async (address, handler) =>
+    (await import("./node-http.ts")).serveHttp(address, handler);
+  return withPluginListen(makeNodeRuntime(), serveHttp);
 }
 
 function makeNodeRuntime(): Runtime {
@@ -141,8 +144,12 @@ function makeNodeRuntime(): Runtime {
     onSignal,
     dieBySignal,
     exitWithParent,
-    daemonize: (keepStderr) =>
-      daemonize([process.execPath, ...process.execArgv, ...process.argv.slice(1)], keepStderr),
+    daemonize: (keepStderr, keepStdin) =>
+      daemonize(
+        [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+        keepStderr,
+        keepStdin,
+      ),
     daemonReady,
 
     host: nodeHost,

@@ -37,6 +37,69 @@ describe("the edge bundle", () => {
     );
     expect(stdout.trim()).toBe("1048576 0000000000001000");
   });
+
+  test("its behaviour filters need no host: stacked over memory, each changes what nbdsh sees", async (context) => {
+    requireClients(context, "nbdsh");
+    const edge = await import(BUNDLE);
+    const filters = [
+      edge.createRotationalFilter(),
+      edge.createNoextentsFilter(),
+      edge.createNozeroFilter(),
+      edge.createErrorFilter(),
+      edge.createDelayFilter(),
+      edge.createRateFilter(),
+      edge.createRetryRequestFilter(),
+      edge.createCountFilter(),
+      edge.createFuaFilter(),
+      edge.createMultiConnFilter(),
+      edge.createNocacheFilter(),
+      edge.createNoparallelFilter(),
+      edge.createExportnameFilter(),
+      edge.createTimeLimitFilter(),
+      edge.createNofilterFilter(),
+    ];
+    const server = await edge.createServer(
+      edge.stackFilters(filters, edge.createMemoryPlugin()),
+      {
+        params: {
+          size: "1M",
+          "error-trim-rate": "1",
+          error: "EPERM",
+          rdelay: "10ms",
+          rate: "100M",
+          "exportname-list": "explicit",
+          exportname: "only",
+        },
+      },
+    );
+    cleanups.push(() => void server.shutdown());
+    const uri = await unixBridge((socket) => {
+      const { readable, writable } = Duplex.toWeb(socket);
+      void edge.serveStream(server, { readable, writable });
+    });
+    const script = [
+      "h.add_meta_context('base:allocation')",
+      "h.set_opt_mode(True)",
+      "h.connect_uri(" + JSON.stringify(uri) + ")",
+      "names = []",
+      "h.opt_list(lambda name, desc: names.append(name) or 0)",
+      "h.opt_go()",
+      "h.pwrite(b'edge' * 1024, 4096)",
+      "print(names, h.is_rotational(), h.can_zero())",
+      "print(bytes(h.pread(4, 4096)))",
+      "seen = []",
+      "h.block_status(1048576, 0, lambda ctx, off, ents, err: seen.extend(ents) or 0)",
+      "print(seen)",
+      "try:\n    h.trim(4096, 0)\n    print('trimmed')\nexcept nbd.Error as e:\n    print(e.errnum == errno.EPERM)",
+    ].join("\n");
+    const { stdout } = expectSuccess(await run(["nbdsh", "-c", "import errno", "-c", script]));
+    expect(stdout.trim().split("\n")).toEqual([
+      "['only'] True False",
+      "b'edge'",
+      "[1048576, 0]", // noextents: all data, where memory would show holes around the write
+      "True",
+    ]);
+  });
 });
 
 describe("the Worker-style example under deno serve", () => {

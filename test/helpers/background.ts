@@ -49,6 +49,8 @@ export interface StartOptions {
    * kernel picks is found in /proc (Linux), since nbdkit 1.32.5 cannot print it.
    */
   readonly tcp?: { readonly host?: string };
+  /** Extra environment variables for the server. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const running = new Set<BackgroundServer>();
@@ -83,7 +85,7 @@ export async function startServer(
     ...plugin,
   ];
   const child = spawn(program, args, {
-    env: clientEnv(),
+    env: clientEnv(options.env),
     stdio: ["ignore", "ignore", "pipe"],
     detached: true, // its own process group, so cleanup reaches anything it started
   });

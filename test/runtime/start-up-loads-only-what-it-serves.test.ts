@@ -69,6 +69,12 @@ describe.each(Object.entries(ADAPTERS))("serving memory on %s", (name, adapter) 
     expect(files.filter((file) => unused.test(file))).toEqual([]);
   });
 
+  test("leaves the ways to start a plugin's programs to the first program started", () => {
+    const spawning =
+      /^src\/runtime\/(node-spawn|node-forkserver|deno-spawn|bun-spawn|child-output|kill-tree)\.ts$/;
+    expect(files.filter((file) => spawning.test(file))).toEqual([]);
+  });
+
   test("loads neither TLS nor HTTP nor ws", () => {
     const heavy = modules.filter((module) =>
       /^(node:)?(tls|crypto|http|https|stream|zlib)$|^ws$/.test(module)

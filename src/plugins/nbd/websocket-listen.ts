@@ -11,15 +11,15 @@ import type { NbdClient } from "../../client/client.ts";
 import { clientOver } from "../../client/connect.ts";
 import type { Listener, PluginHost, UpgradeCheck } from "../../io.ts";
 import { logError } from "../../api/error-log.ts";
+import { parseHostPort } from "../../api/listen-address.ts";
 
 /** Where to listen: "[HOST:]PORT", as nbdkit's -i and -p would say it. */
 export function parseListenAddress(text: string): { host?: string; port: number } {
-  const match = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(text);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port > 65535) {
+  const address = parseHostPort(text);
+  if (address === undefined) {
     throw new ConfigError(`websocket-listen: cannot parse '${text}': expected [HOST:]PORT`);
   }
-  return { host: match[1]?.replace(/^\[(.*)\]$/, "$1"), port };
+  return address;
 }
 
 /** Web pages from `origins` only ("*": any); programs, which send no Origin, always. */
