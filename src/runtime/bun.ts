@@ -254,10 +254,17 @@ function makeBunRuntime(): Runtime {
     daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; only sockets need its native API for speed. libc, through
-    // bun:ffi, finds and punches holes in files.
+    // runtime implements; only sockets need its native API for speed, the nbd plugin's too
+    // (bun-connect.ts). libc, through bun:ffi, finds and punches holes in files.
     host: lazyHost(
-      async () => (await import("./node-host.ts")).createNodeHost(bunLibc, watchPipe),
+      async () => {
+        const [{ createNodeHost }, { bunConnect }] = await Promise.all([
+          import("./node-host.ts"),
+          import("./bun-connect.ts"),
+        ]);
+        const host = createNodeHost(bunLibc, watchPipe);
+        return { ...host, connect: bunConnect(Bun, gcNudge, host.connect!) };
+      },
       { getEnv: (name) => process.env[name], pathExists },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
