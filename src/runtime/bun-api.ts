@@ -11,6 +11,8 @@ import type { NonBlockingSocket } from "./socket-channel.ts";
  */
 export interface BunApi<SocketData, WebSocketData> {
   listen(options: ListenOptions<SocketData>): BunListener;
+  /** Connects out; rejects (and calls connectError) when it cannot. */
+  connect(options: ConnectOptions<SocketData>): Promise<BunSocket<SocketData>>;
   serve(options: ServeOptions<WebSocketData>): BunHttpServer<WebSocketData>;
   spawn(options: {
     cmd: string[];
@@ -53,6 +55,13 @@ export interface BunPipedChild {
 export type ListenOptions<Data> =
   & ({ unix: string } | { hostname: string; port: number } | { fd: number })
   & { socket: SocketHandlers<Data>; allowHalfOpen?: boolean };
+
+/** Where Bun.connect connects to, and the one socket's handlers. */
+export type ConnectOptions<Data> =
+  & ({ unix: string } | { hostname: string; port: number })
+  & {
+    socket: SocketHandlers<Data> & { connectError(socket: BunSocket<Data>, error: Error): void };
+  };
 
 /** Handlers are shared by every socket of a listener; each socket's own state is `data`. */
 export interface SocketHandlers<Data> {

@@ -280,16 +280,18 @@ function makeBunRuntime(): Runtime {
     daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; sockets, and the programs the sh and eval plugins start for each
-    // request, use its native API for speed. libc, through bun:ffi, finds and punches holes in
-    // files.
+    // runtime implements; sockets (the nbd plugin's too: bun-connect.ts), and the programs the
+    // sh and eval plugins start for each request, use its native API for speed. libc, through
+    // bun:ffi, finds and punches holes in files.
     host: lazyHost(
       async () => {
-        const [{ createNodeHost }, { bunSpawn }] = await Promise.all([
+        const [{ createNodeHost }, { bunSpawn }, { bunConnect }] = await Promise.all([
           import("./node-host.ts"),
           import("./bun-spawn.ts"),
+          import("./bun-connect.ts"),
         ]);
-        return createNodeHost(bunLibc, watchPipe, bunSpawn((options) => Bun.spawn(options)));
+        const host = createNodeHost(bunLibc, watchPipe, bunSpawn((options) => Bun.spawn(options)));
+        return { ...host, connect: bunConnect(Bun, gcNudge, host.connect!) };
       },
       { getEnv: (name) => process.env[name], pathExists },
     ),
