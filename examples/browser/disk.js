@@ -17,7 +17,7 @@ async function allocation() {
     if (got.length === 0) break;
     extents.push(...got);
     const last = got[got.length - 1];
-    at = Number(last.offset) + last.length;
+    at = Number(last.offset) + Number(last.length); // a bigint only past 2^53
   }
   return extents;
 }
@@ -36,7 +36,7 @@ async function drawMap() {
     const kind = flags & STATE.HOLE ? "hole" : flags & STATE.ZERO ? "zero" : "data";
     if (kind === "hole") continue;
     const from = Math.floor((Number(offset) / size) * columns);
-    const to = Math.max(from + 1, Math.ceil(((Number(offset) + length) / size) * columns));
+    const to = Math.max(from + 1, Math.ceil(((Number(offset) + Number(length)) / size) * columns));
     context.fillStyle = colour[kind];
     context.fillRect(from, 0, to - from, 1);
   }

@@ -1,20 +1,29 @@
 /**
  * An NBD client on one connection, after the handshake: pread, pwrite, zero, trim, flush, cache
  * and blockStatus, each with the command flags of the spec (CMD_FLAG), many in flight at once,
- * their replies in any order. A refused request rejects with NbdError and the server's errno; the
- * connection goes on. disconnect() waits for the requests in flight, then sends DISC and closes.
+ * their replies in any order. With extended headers, requests have 32-byte headers: zero, trim,
+ * cache and blockStatus may then cover 2^32 bytes or more, a WRITE carries PAYLOAD_LEN, and a
+ * BLOCK_STATUS names its one context in a payload where the server takes one. A refused request
+ * rejects with NbdError and the server's errno; the connection goes on. disconnect() waits for
+ * the requests in flight, then sends DISC and closes.
  */
 
 import type { Offset } from "../api/plugin.ts";
-import { BASE_ALLOCATION, CMD, TX_FLAG } from "../protocol/constants.ts";
-import { encodeRequest } from "../protocol/client-messages.ts";
-import { REQUEST } from "../protocol/layout.ts";
+import { BASE_ALLOCATION, CMD, CMD_FLAG, nameOf, TX_FLAG } from "../protocol/constants.ts";
+import {
+  encodeBlockStatusPayload,
+  encodeRequest,
+  requestHeaderSize,
+} from "../protocol/client-messages.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import type { Agreement, BlockSizes } from "./handshake.ts";
 import type { Link } from "./link.ts";
 import type { BlockStatusExtent, Pending } from "./replies.ts";
 
 export type { BlockSizes, BlockStatusExtent };
+
+/** The largest length a compact request header carries (32 bits). */
+const MAX_COMPACT_LENGTH = 0xffffffff;
 
 export class NbdClient {
   /** The export's name, as asked for. */
@@ -24,6 +33,8 @@ export class NbdClient {
   /** Its transmission flags (TX_FLAG bits), as the server sent them. */
   readonly flags: number;
   readonly structuredReplies: boolean;
+  /** Extended headers were agreed: 64-bit lengths in every request. */
+  readonly extendedHeaders: boolean;
   /** Meta contexts the server agreed to, by name, with their ids. */
   readonly metaContexts: ReadonlyMap<string, number>;
   readonly blockSizes: BlockSizes | undefined;
@@ -39,6 +50,7 @@ export class NbdClient {
     this.size = agreement.size;
     this.flags = agreement.flags;
     this.structuredReplies = agreement.structuredReplies;
+    this.extendedHeaders = agreement.extendedHeaders;
     this.metaContexts = agreement.metaContexts;
     this.blockSizes = agreement.blockSizes;
     this.description = agreement.description;
@@ -92,18 +104,25 @@ export class NbdClient {
     return buffer;
   }
 
-  /** Writes `data` at `offset`; keep it unchanged until the promise settles. */
+  /**
+   * Writes `data` at `offset`; keep it unchanged until the promise settles. With extended
+   * headers the length is the payload's, which PAYLOAD_LEN says.
+   */
   pwrite(data: Uint8Array, offset: Offset, flags = 0): Promise<void> {
-    return this.request(CMD.WRITE, flags, offset, data.length, {}, data);
+    const withPayload = this.extendedHeaders ? flags | CMD_FLAG.PAYLOAD_LEN : flags;
+    return this.request(CMD.WRITE, withPayload, offset, data.length, {}, data);
   }
 
-  /** Makes `count` bytes at `offset` read as zeroes (WRITE_ZEROES; flags NO_HOLE, FAST_ZERO, FUA). */
-  zero(count: number, offset: Offset, flags = 0): Promise<void> {
+  /**
+   * Makes `count` bytes at `offset` read as zeroes (WRITE_ZEROES; flags NO_HOLE, FAST_ZERO,
+   * FUA). Like trim, cache and blockStatus, `count` may pass 2^32 - 1 only with extended headers.
+   */
+  zero(count: Offset, offset: Offset, flags = 0): Promise<void> {
     return this.request(CMD.WRITE_ZEROES, flags, offset, count, {});
   }
 
   /** Discards `count` bytes at `offset` (advisory). */
-  trim(count: number, offset: Offset, flags = 0): Promise<void> {
+  trim(count: Offset, offset: Offset, flags = 0): Promise<void> {
     return this.request(CMD.TRIM, flags, offset, count, {});
   }
 
@@ -113,23 +132,34 @@ export class NbdClient {
   }
 
   /** Asks the server to prefetch `count` bytes at `offset` (advisory). */
-  cache(count: number, offset: Offset, flags = 0): Promise<void> {
+  cache(count: Offset, offset: Offset, flags = 0): Promise<void> {
     return this.request(CMD.CACHE, flags, offset, count, {});
   }
 
   /**
-   * The allocation of `count` bytes at `offset` (base:allocation: STATE.HOLE, STATE.ZERO), as
-   * extents from `offset` on; the server may describe less than asked, or (without REQ_ONE) more.
+   * The status of `count` bytes at `offset` in one meta context agreed at connect time
+   * (base:allocation by default: STATE.HOLE, STATE.ZERO), as extents from `offset` on; the
+   * server may describe less than asked, or (without REQ_ONE) more. Where the server takes a
+   * payload (extended headers and NBD_FLAG_BLOCK_STATUS_PAYLOAD), the request names this one
+   * context, so the server reports no other.
    */
-  async blockStatus(count: number, offset: Offset, flags = 0): Promise<BlockStatusExtent[]> {
-    const contextId = this.metaContexts.get(BASE_ALLOCATION);
+  async blockStatus(
+    count: Offset,
+    offset: Offset,
+    flags = 0,
+    context: string = BASE_ALLOCATION,
+  ): Promise<BlockStatusExtent[]> {
+    const contextId = this.metaContexts.get(context);
     if (contextId === undefined) {
       throw new ConnectionClosedError(
-        "Cannot ask for block status: the server did not agree to base:allocation",
+        `Cannot ask for block status: the server did not agree to ${context}`,
       );
     }
     const state: { extents?: BlockStatusExtent[] } = {};
-    await this.request(CMD.BLOCK_STATUS, flags, offset, count, { contextId }, undefined, state);
+    const filtered = this.extendedHeaders && (this.flags & TX_FLAG.BLOCK_STATUS_PAYLOAD) !== 0;
+    const payload = filtered ? encodeBlockStatusPayload(count, [contextId]) : undefined;
+    const withPayload = filtered ? flags | CMD_FLAG.PAYLOAD_LEN : flags;
+    await this.request(CMD.BLOCK_STATUS, withPayload, offset, count, { contextId }, payload, state);
     return state.extents ?? [];
   }
 
@@ -140,15 +170,9 @@ export class NbdClient {
         await Promise.race([this.idle(), this.link.closed]);
       }
       if (!this.link.isClosed) {
-        const header = new Uint8Array(REQUEST.size);
-        encodeRequest(header, 0, {
-          flags: 0,
-          type: CMD.DISC,
-          cookieHi: 0,
-          cookieLo: 0,
-          offset: 0,
-          length: 0,
-        });
+        const header = new Uint8Array(requestHeaderSize(this.extendedHeaders));
+        const disc = { flags: 0, type: CMD.DISC, cookieHi: 0, cookieLo: 0, offset: 0, length: 0 };
+        encodeRequest(header, 0, disc, this.extendedHeaders);
         await this.link.send([header]).catch(() => {});
       }
       this.link.close();
@@ -161,17 +185,29 @@ export class NbdClient {
     return new Promise((resolve) => this.idlers.push(resolve));
   }
 
+  /**
+   * Sends one request of `length` (the effect length; a payload's own length goes in the header
+   * with PAYLOAD_LEN) and settles with its reply.
+   */
   private request(
     type: number,
     flags: number,
     offset: Offset,
-    length: number,
+    length: Offset,
     extra: { buffer?: Uint8Array; contextId?: number },
     payload?: Uint8Array,
     state?: { extents?: BlockStatusExtent[] },
   ): Promise<void> {
     if (this.disconnecting || this.link.isClosed) {
       return Promise.reject(new ConnectionClosedError());
+    }
+    if (!this.extendedHeaders && !(typeof length === "number" && length <= MAX_COMPACT_LENGTH)) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot send ${nameOf(CMD, type)} of ${length} bytes: over ${MAX_COMPACT_LENGTH} ` +
+            "in one request, and the server did not agree to extended headers",
+        ),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = {
@@ -190,8 +226,10 @@ export class NbdClient {
         },
       };
       const cookieLo = this.link.inFlight.add(pending);
-      const header = new Uint8Array(REQUEST.size);
-      encodeRequest(header, 0, { flags, type, cookieHi: 0, cookieLo, offset, length });
+      const header = new Uint8Array(requestHeaderSize(this.extendedHeaders));
+      const wireLength = payload?.length ?? length; // a WRITE's data, or BLOCK_STATUS's ids
+      const fields = { flags, type, cookieHi: 0, cookieLo, offset, length: wireLength };
+      encodeRequest(header, 0, fields, this.extendedHeaders);
       this.link.send(payload ? [header, payload] : [header]).catch(reject);
     });
   }

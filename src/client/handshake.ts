@@ -1,8 +1,9 @@
 /**
- * The fixed newstyle negotiation, from the client's side: client flags, then STRUCTURED_REPLY,
- * SET_META_CONTEXT (base:allocation) and GO, each answered before the next is sent, falling back
- * to EXPORT_NAME for a server without GO; or the whole oldstyle greeting. LIST asks for the
- * export list instead. What was agreed comes back as an Agreement.
+ * The fixed newstyle negotiation, from the client's side: client flags, then EXTENDED_HEADERS
+ * (or, for a server that refuses them, STRUCTURED_REPLY), SET_META_CONTEXT (base:allocation)
+ * and GO, each answered before the next is sent, falling back to EXPORT_NAME for a server
+ * without GO; or the whole oldstyle greeting. LIST asks for the export list instead. What was
+ * agreed comes back as an Agreement.
  */
 
 import type { Offset } from "../api/plugin.ts";
@@ -29,6 +30,12 @@ export interface HandshakeOptions {
   exportName?: string;
   /** Ask for structured replies (default true): holes in reads, block status, error messages. */
   structuredReplies?: boolean;
+  /**
+   * Ask for extended headers first (default true, unless structured replies are turned off):
+   * 64-bit lengths, so one zero, trim, cache or blockStatus may cover more than 4 GiB. A server
+   * that refuses them gets STRUCTURED_REPLY instead.
+   */
+  extendedHeaders?: boolean;
   /** Meta contexts to ask for when structured replies are on (default ["base:allocation"]). */
   metaContexts?: readonly string[];
   /**
@@ -52,6 +59,8 @@ export interface Agreement {
   /** The transmission flags (TX_FLAG bits). */
   readonly flags: number;
   readonly structuredReplies: boolean;
+  /** NBD_OPT_EXTENDED_HEADERS was acknowledged: 32-byte headers, 64-bit lengths. */
+  readonly extendedHeaders: boolean;
   /** Each meta context the server agreed to, by name, with its id. */
   readonly metaContexts: ReadonlyMap<string, number>;
   readonly blockSizes?: BlockSizes;
@@ -77,6 +86,7 @@ export async function negotiate(link: Link, options: HandshakeOptions): Promise<
       size,
       flags,
       structuredReplies: false,
+      extendedHeaders: false,
       metaContexts: new Map(),
       oldstyle: true,
     };
@@ -84,10 +94,15 @@ export async function negotiate(link: Link, options: HandshakeOptions): Promise<
   const noZeroes = await greet(link, greeting);
   if (options.tls && options.tls.mode !== "off") await startTls(link, options.tls);
   let structuredReplies = false;
+  let extendedHeaders = false;
   const metaContexts = new Map<string, number>();
   if (options.structuredReplies ?? true) {
-    const reply = await ask(link, OPT.STRUCTURED_REPLY);
-    structuredReplies = reply.type === REP.ACK;
+    if (options.extendedHeaders ?? true) {
+      // They supersede structured replies; asking for those afterwards is an error.
+      extendedHeaders = (await ask(link, OPT.EXTENDED_HEADERS)).type === REP.ACK;
+    }
+    structuredReplies = extendedHeaders ||
+      (await ask(link, OPT.STRUCTURED_REPLY)).type === REP.ACK;
     const queries = options.metaContexts ?? [BASE_ALLOCATION];
     if (structuredReplies && queries.length > 0) {
       await setMetaContexts(link, exportName, queries, metaContexts);
@@ -96,10 +111,17 @@ export async function negotiate(link: Link, options: HandshakeOptions): Promise<
   const infos = [INFO.NAME, INFO.DESCRIPTION, INFO.BLOCK_SIZE];
   const data = encodeInfoRequest(exportName, infos);
   await link.send([encodeOption(OPT.GO, data)]);
-  const agreed = { exportName, structuredReplies, metaContexts, oldstyle: false };
+  const agreed = { exportName, structuredReplies, extendedHeaders, metaContexts, oldstyle: false };
   const go = await collectInfo(link, OPT.GO);
-  if (go === "unsupported") return exportNameOnly(link, exportName, noZeroes, agreed);
-  link.startTransmission();
+  if (go === "unsupported") {
+    // The spec: after extended headers a client must not use EXPORT_NAME, whose reply could
+    // not say they are in use (and a server that agreed to them must not refuse GO so).
+    if (extendedHeaders) {
+      throw new HandshakeError(OPT.GO, REP.ERR_UNSUP, "after extended headers were agreed");
+    }
+    return exportNameOnly(link, exportName, noZeroes, agreed);
+  }
+  link.startTransmission(extendedHeaders);
   return { ...agreed, ...go };
 }
 

@@ -61,9 +61,9 @@ export class Link implements Receiver {
     });
   }
 
-  /** From now on replies go to the requests in flight. */
-  startTransmission(): void {
-    this.codec.setPhase("transmission");
+  /** From now on replies go to the requests in flight, as extended chunks when `extended`. */
+  startTransmission(extended = false): void {
+    this.codec.setPhase("transmission", false, extended);
     this.transmitting = true;
   }
 

@@ -1,16 +1,18 @@
 /**
  * The requests in flight on one connection, and what each reply does to them: a READ's data
- * lands in its buffer (holes are zeroed), block status descriptors are collected, an error
- * chunk or a simple reply's error makes the request fail with the server's errno. Replies may
- * come in any order; each is matched by its cookie. Pure bookkeeping: no I/O.
+ * lands in its buffer (holes are zeroed), block status descriptors are collected (32-bit ones,
+ * or 64-bit ones from BLOCK_STATUS_EXT with extended headers), an error chunk or a simple
+ * reply's error makes the request fail with the server's errno. Replies may come in any order;
+ * each is matched by its cookie. Pure bookkeeping: no I/O.
  */
 
 import { ERRNO, NbdError, ProtocolError } from "../api/errors.ts";
 import type { Offset } from "../api/plugin.ts";
-import { subtractOffset } from "../api/offset.ts";
+import { addOffset, subtractOffset } from "../api/offset.ts";
 import { REPLY_FLAG, REPLY_TYPE } from "../protocol/constants.ts";
 import {
   BLOCK_STATUS,
+  BLOCK_STATUS_EXT,
   ERROR_CHUNK,
   getU16,
   getU32,
@@ -20,10 +22,13 @@ import {
 import type { Cookie, ReadTarget, ReplyEvent } from "../protocol/reply-codec.ts";
 import { errnoOfWire } from "./errors.ts";
 
-/** One extent of a block status reply: `length` bytes from `offset` with the context's flags. */
+/**
+ * One extent of a block status reply: `length` bytes from `offset` with the context's flags.
+ * A length is below 2^32 unless extended headers were agreed (then a bigint past 2^53).
+ */
 export interface BlockStatusExtent {
   readonly offset: Offset;
-  readonly length: number;
+  readonly length: Offset;
   readonly flags: number;
 }
 
@@ -31,7 +36,8 @@ export interface BlockStatusExtent {
 export interface Pending {
   readonly type: number;
   readonly offset: Offset;
-  readonly length: number;
+  /** The effect length: a READ's is its buffer's, below 2^32. */
+  readonly length: Offset;
   /** A READ's buffer, `length` bytes. */
   readonly buffer?: Uint8Array;
   /** BLOCK_STATUS: the context whose descriptors are kept, and where. */
@@ -118,7 +124,9 @@ export class InFlight implements ReadTarget {
         return;
       }
       case REPLY_TYPE.BLOCK_STATUS:
-        return this.blockStatus(request, payload);
+        return this.blockStatus(request, payload, false);
+      case REPLY_TYPE.BLOCK_STATUS_EXT:
+        return this.blockStatus(request, payload, true);
       default:
         if (type & 0x8000) return this.error(request, type, payload);
         // An unknown chunk type that is no error may be ignored (the spec, "Structured replies").
@@ -126,19 +134,32 @@ export class InFlight implements ReadTarget {
     }
   }
 
-  private blockStatus(request: Pending, payload: Uint8Array): void {
-    if (payload.length < BLOCK_STATUS.size || (payload.length - 4) % BLOCK_STATUS.descriptor) {
-      throw new ProtocolError("a BLOCK_STATUS chunk has a bad length");
+  /**
+   * BLOCK_STATUS: u32 context id, then (u32 length, u32 status) descriptors; BLOCK_STATUS_EXT:
+   * u32 context id, u32 descriptor count (which must match the payload's length), then (u64
+   * length, u64 status) descriptors.
+   */
+  private blockStatus(request: Pending, payload: Uint8Array, extended: boolean): void {
+    const shape = extended ? BLOCK_STATUS_EXT : BLOCK_STATUS;
+    const descriptors = payload.length - shape.size;
+    if (
+      descriptors < 0 || descriptors % shape.descriptor ||
+      extended && getU32(payload, BLOCK_STATUS_EXT.count) !== descriptors / shape.descriptor
+    ) {
+      throw new ProtocolError("a block status chunk has a bad length or descriptor count");
     }
     if (getU32(payload, 0) !== request.contextId) return; // another context's descriptors
     const extents = request.extents ??= [];
+    const half = shape.descriptor / 2; // the status follows the length
     let offset = request.offset;
-    for (let at = BLOCK_STATUS.size; at < payload.length; at += BLOCK_STATUS.descriptor) {
-      const length = getU32(payload, at);
-      extents.push({ offset, length, flags: getU32(payload, at + 4) });
-      offset = typeof offset === "number" && Number.isSafeInteger(offset + length)
-        ? offset + length
-        : BigInt(offset) + BigInt(length);
+    for (let at = shape.size; at < payload.length; at += shape.descriptor) {
+      const length = extended ? getU64(payload, at) : getU32(payload, at);
+      const flags = extended ? getU64(payload, at + half) : getU32(payload, at + half);
+      if (typeof flags !== "number") {
+        throw new ProtocolError(`a block status of ${flags} is past 2^53`);
+      }
+      extents.push({ offset, length, flags });
+      offset = addOffset(offset, length);
     }
   }
 
@@ -165,6 +186,6 @@ function wireError(code: number, message: string, offset?: Offset): NbdError {
 function within(request: Pending, offset: Offset, length: number): number | undefined {
   if (request.buffer === undefined) return undefined;
   const at = subtractOffset(offset, request.offset);
-  if (typeof at !== "number" || at < 0 || at + length > request.length) return undefined;
+  if (typeof at !== "number" || at < 0 || at + length > request.buffer.length) return undefined;
   return at;
 }

@@ -1,12 +1,15 @@
 /**
  * The client's side of the handshake and of transmission, as bytes: what a client sends (its
- * flags, option requests and their data, request headers) and the parsers of what the server
- * puts in option replies (NBD_REP_SERVER, NBD_REP_INFO, NBD_REP_META_CONTEXT). Pure functions
- * over the layouts of layout.ts; the decoder of the server's stream is reply-codec.ts.
+ * flags, option requests and their data, request headers compact or extended, a BLOCK_STATUS
+ * payload naming contexts) and the parsers of what the server puts in option replies
+ * (NBD_REP_SERVER, NBD_REP_INFO, NBD_REP_META_CONTEXT). Pure functions over the layouts of
+ * layout.ts; the decoder of the server's stream is reply-codec.ts.
  */
 
 import { INFO, MAGIC } from "./constants.ts";
 import {
+  BLOCK_STATUS_PAYLOAD,
+  EXTENDED_REQUEST,
   getU16,
   getU32,
   getU64,
@@ -21,10 +24,11 @@ import {
 import type { Offset } from "../api/plugin.ts";
 import type { Request } from "./codec.ts";
 
-/** What a client puts in a compact request header: a 32-bit length, no payload yet. */
-export type ClientRequest =
-  & Omit<Request, "payload" | "payloadDropped" | "contextIds" | "length">
-  & { length: number };
+/**
+ * What a client puts in a request header: a length of 32 bits in a compact header, of 64 in an
+ * extended one; the payload, if any, is sent after it.
+ */
+export type ClientRequest = Omit<Request, "payload" | "payloadDropped" | "contextIds">;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -76,23 +80,49 @@ export function encodeMetaContextRequest(name: string, queries: readonly string[
   return buf;
 }
 
+/** The size of a request header: 32 bytes with extended headers, else 28. */
+export function requestHeaderSize(extended: boolean): number {
+  return extended ? EXTENDED_REQUEST.size : REQUEST.size;
+}
+
 /**
- * A request header at `at` of `buf` (the compact 28-byte one; extended headers will be another
- * layout of 32 bytes, chosen by the caller once negotiated). The cookie travels as two u32 halves.
+ * A request header at `at` of `buf`: the compact 28-byte one, whose length the caller keeps
+ * below 2^32, or once extended headers were agreed the 32-byte one with a 64-bit length (the
+ * effect length, or with PAYLOAD_LEN the payload's). The cookie travels as two u32 halves.
  */
 export function encodeRequest(
   buf: Uint8Array,
   at: number,
   request: ClientRequest,
+  extended = false,
 ): number {
-  setU32(buf, at + REQUEST.magic, MAGIC.REQUEST);
+  setU32(buf, at + REQUEST.magic, extended ? MAGIC.EXTENDED_REQUEST : MAGIC.REQUEST);
   setU16(buf, at + REQUEST.flags, request.flags);
   setU16(buf, at + REQUEST.type, request.type);
   setU32(buf, at + REQUEST.cookie, request.cookieHi);
   setU32(buf, at + REQUEST.cookie + 4, request.cookieLo);
   setU64(buf, at + REQUEST.offset, request.offset);
-  setU32(buf, at + REQUEST.length, request.length);
-  return REQUEST.size;
+  if (extended) setU64(buf, at + EXTENDED_REQUEST.length, request.length);
+  else setU32(buf, at + REQUEST.length, request.length as number);
+  return requestHeaderSize(extended);
+}
+
+/**
+ * The payload of a BLOCK_STATUS sent with PAYLOAD_LEN, where the server advertised
+ * NBD_FLAG_BLOCK_STATUS_PAYLOAD: the effect length, then the ids of the contexts to report.
+ */
+export function encodeBlockStatusPayload(
+  length: Offset,
+  contextIds: readonly number[],
+): Uint8Array {
+  const buf = new Uint8Array(
+    BLOCK_STATUS_PAYLOAD.size + BLOCK_STATUS_PAYLOAD.id * contextIds.length,
+  );
+  setU64(buf, 0, length);
+  contextIds.forEach((id, i) =>
+    setU32(buf, BLOCK_STATUS_PAYLOAD.size + BLOCK_STATUS_PAYLOAD.id * i, id)
+  );
+  return buf;
 }
 
 /** An export a LIST reply names (NBD_REP_SERVER). */

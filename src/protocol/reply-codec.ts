@@ -12,7 +12,6 @@
 import { ProtocolError } from "../api/errors.ts";
 import { HANDSHAKE_FLAG, MAGIC, REPLY_TYPE } from "./constants.ts";
 import {
-  CHUNK,
   EXPORT_NAME_REPLY,
   getU16,
   getU32,
@@ -21,16 +20,19 @@ import {
   OFFSET_DATA,
   OLDSTYLE_GREETING,
   OPTION_REPLY,
-  SIMPLE_REPLY,
 } from "./layout.ts";
 import { ReceivedBytes } from "./received-bytes.ts";
+import {
+  type Cookie,
+  decodeChunkHeader,
+  decodeSimpleReply,
+  REPLY_MAGIC_SIZE,
+  replyShape,
+  REST_OF_HEADER,
+} from "./reply-header.ts";
 import type { Offset } from "../api/plugin.ts";
 
-/** A reply's cookie, as the two u32 halves the request carried. */
-export interface Cookie {
-  cookieHi: number;
-  cookieLo: number;
-}
+export type { Cookie };
 
 export type ReplyEvent =
   | { kind: "need-data" }
@@ -71,6 +73,8 @@ export class ReplyCodec {
   private readonly maxChunk: number;
   /** Whether the export reply lacks its 124 zero bytes (NO_ZEROES agreed). */
   private noZeroes = false;
+  /** Replies come as extended chunks only (NBD_OPT_EXTENDED_HEADERS was agreed). */
+  private extended = false;
   private body: Uint8Array | undefined;
   private bodyFilled = 0;
   private bodyEvent: ReplyEvent | undefined;
@@ -80,7 +84,7 @@ export class ReplyCodec {
    * A message read in two steps whose first step is done: the greeting after its magics
    * (newstyle or oldstyle), a reply after its magic (simple or structured).
    */
-  private firstHalf: "newstyle" | "oldstyle" | "simple" | "chunk" | undefined;
+  private firstHalf: "newstyle" | "oldstyle" | "simple" | "chunk" | "extended" | undefined;
 
   constructor(target: ReadTarget, maxChunk: number) {
     this.target = target;
@@ -113,10 +117,14 @@ export class ReplyCodec {
     return this.input.takeAll();
   }
 
-  /** What the following bytes are: set by the client as it sends EXPORT_NAME or finishes GO. */
-  setPhase(phase: ReplyPhase, noZeroes = false): void {
+  /**
+   * What the following bytes are: set by the client as it sends EXPORT_NAME or finishes GO,
+   * with extended chunks only when `extended` (NBD_OPT_EXTENDED_HEADERS was acknowledged).
+   */
+  setPhase(phase: ReplyPhase, noZeroes = false, extended = false): void {
     this.phase = phase;
     this.noZeroes = noZeroes;
+    this.extended = extended;
   }
 
   /** Decodes at most one event; throws ProtocolError when the server broke the stream. */
@@ -202,47 +210,35 @@ export class ReplyCodec {
   }
 
   private reply(): ReplyEvent {
-    if (this.firstHalf === undefined) {
-      const magic = this.input.readFixed(4);
+    let shape = this.firstHalf;
+    if (shape === undefined) {
+      const magic = this.input.readFixed(REPLY_MAGIC_SIZE);
       if (magic === undefined) return this.starved();
-      const value = getU32(magic, 0);
-      if (value === MAGIC.SIMPLE_REPLY) this.firstHalf = "simple";
-      else if (value === MAGIC.STRUCTURED_REPLY) this.firstHalf = "chunk";
-      else throw new ProtocolError("a reply has a bad magic");
+      shape = this.firstHalf = replyShape(getU32(magic, 0), this.extended);
     }
-    return this.firstHalf === "simple" ? this.simpleReply() : this.chunk();
+    return shape === "simple" ? this.simpleReply() : this.chunk(shape as "chunk" | "extended");
   }
 
   /** A simple reply after its magic: u32 error, u64 cookie, then a READ's data on success. */
   private simpleReply(): ReplyEvent {
-    const rest = this.input.readFixed(SIMPLE_REPLY.size - 4);
+    const rest = this.input.readFixed(REST_OF_HEADER.simple);
     if (rest === undefined) return this.starvedMidMessage();
     this.firstHalf = undefined;
-    const error = getU32(rest, SIMPLE_REPLY.error - 4);
-    const cookie = {
-      cookieHi: getU32(rest, SIMPLE_REPLY.cookie - 4),
-      cookieLo: getU32(rest, SIMPLE_REPLY.cookie),
-    };
+    const { cookie, error } = decodeSimpleReply(rest);
     const event: ReplyEvent = { kind: "simple", cookie, error };
     if (error !== 0) return event;
     const data = this.target.simple(cookie);
     return data === undefined || data.length === 0 ? event : this.startBody(data, event);
   }
 
-  /** A structured chunk after its magic: u16 flags, u16 type, u64 cookie, u32 length, payload. */
-  private chunk(): ReplyEvent {
-    const rest = this.input.readFixed(CHUNK.size - 4);
+  /** A structured chunk after its magic, compact or extended, then its payload. */
+  private chunk(shape: "chunk" | "extended"): ReplyEvent {
+    const rest = this.input.readFixed(REST_OF_HEADER[shape]);
     if (rest === undefined) return this.starvedMidMessage();
     this.firstHalf = undefined;
-    const flags = getU16(rest, CHUNK.flags - 4);
-    const type = getU16(rest, CHUNK.type - 4);
-    const cookie = {
-      cookieHi: getU32(rest, CHUNK.cookie - 4),
-      cookieLo: getU32(rest, CHUNK.cookie),
-    };
-    const length = getU32(rest, CHUNK.length - 4);
+    const { cookie, flags, type, length } = decodeChunkHeader(rest, shape === "extended");
     if (type === REPLY_TYPE.OFFSET_DATA) return this.offsetData(cookie, flags, length);
-    if (length > this.maxChunk) {
+    if (typeof length !== "number" || length > this.maxChunk) {
       throw new ProtocolError(`a reply chunk of ${length} bytes is too large`);
     }
     const payload = new Uint8Array(length);
@@ -250,9 +246,12 @@ export class ReplyCodec {
   }
 
   /** OFFSET_DATA: the u64 offset, then the data straight into the READ's buffer. */
-  private offsetData(cookie: Cookie, flags: number, length: number): ReplyEvent {
+  private offsetData(cookie: Cookie, flags: number, length: Offset): ReplyEvent {
     if (length < OFFSET_DATA.size) {
       throw new ProtocolError("an OFFSET_DATA chunk is shorter than its offset");
+    }
+    if (typeof length !== "number") {
+      throw new ProtocolError(`an OFFSET_DATA chunk of ${length} bytes is larger than any READ`);
     }
     const payload = new Uint8Array(OFFSET_DATA.size);
     const type = REPLY_TYPE.OFFSET_DATA;

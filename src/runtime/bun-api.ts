@@ -67,16 +67,18 @@ export interface SocketHandlers<Data> {
   error(socket: BunSocket<Data>, error: Error): void;
 }
 
-/** A client socket: with `tls`, checked against the CAs Bun trusts (handshake tells). */
-export interface ConnectOptions<Data> {
-  hostname: string;
-  port: number;
-  tls?: boolean;
-  socket: SocketHandlers<Data> & {
-    connectError(socket: BunSocket<Data>, error: Error): void;
-    handshake?(socket: BunSocket<Data>, success: boolean, authorizationError: Error | null): void;
+/**
+ * Where Bun.connect connects to, and the one socket's handlers; with `tls` (TCP only) the
+ * server's certificate is checked against the CAs Bun trusts (handshake tells).
+ */
+export type ConnectOptions<Data> =
+  & ({ unix: string } | { hostname: string; port: number; tls?: boolean })
+  & {
+    socket: SocketHandlers<Data> & {
+      connectError(socket: BunSocket<Data>, error: Error): void;
+      handshake?(socket: BunSocket<Data>, success: boolean, authorizationError: Error | null): void;
+    };
   };
-}
 
 /** Its write() is unbuffered and its end() sends FIN, as socket-channel.ts expects. */
 export interface BunSocket<Data> extends NonBlockingSocket {

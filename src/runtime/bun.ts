@@ -281,9 +281,9 @@ function makeBunRuntime(): Runtime {
     daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; sockets, and the programs the sh and eval plugins start for each
-    // request, use its native API for speed. libc, through bun:ffi, finds and punches holes in
-    // files.
+    // runtime implements; sockets (the nbd, curl and S3 plugins': bun-connect.ts), and the programs the
+    // sh and eval plugins start for each request, use its native API for speed. libc, through
+    // bun:ffi, finds and punches holes in files.
     host: lazyHost(
       async () => {
         const [{ createNodeHost }, { bunSpawn }] = await Promise.all([
@@ -295,7 +295,7 @@ function makeBunRuntime(): Runtime {
       {
         getEnv: (name) => process.env[name],
         pathExists,
-        connect: bunConnect(Bun, gcNudge, deliver, nodeConnect),
+        connect: bunConnect(Bun, gcNudge, nodeConnect),
       },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.

@@ -1,7 +1,8 @@
 /**
- * `nbdts/client` on Node, Deno and Bun: the client of src/client.ts with this runtime's
- * transports (node-connect.ts): TCP and Unix sockets on node:net, STARTTLS over node:tls, and
- * WebSockets for nbd+ws. The TLS files an nbds URI's query names are read here (node:fs).
+ * `nbdts/client` on Node and Deno: the client of src/client.ts with this runtime's transports
+ * (node-connect.ts): TCP and Unix sockets on node:net, STARTTLS over node:tls, and WebSockets
+ * for nbd+ws. The TLS files an nbds URI's query names are read here (node:fs). Bun's entry,
+ * bun-client.ts, is this with Bun's own sockets.
  * @module
  */
 
@@ -22,33 +23,48 @@ async function readIfThere(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
-/** The target, and options with this runtime's sockets and the URI's TLS files read. */
-async function withRuntime(
-  uri: string | client.NbdTarget,
-  options: client.ConnectOptions,
-): Promise<[client.NbdTarget, client.ConnectOptions]> {
-  const target = typeof uri === "string" ? client.parseNbdUri(uri) : uri;
-  const query = target.tlsQuery;
-  const tls = options.tls ??
-    (query && await client.loadClientCredentials(query, readIfThere, userInfo().username));
-  return [target, { connect: connectSocket, ...options, tls }];
+/** `connect` and `list` over one runtime's sockets. */
+export interface SocketClient {
+  connect(
+    uri: string | client.NbdTarget,
+    options?: client.ConnectOptions,
+  ): Promise<client.NbdClient>;
+  list(
+    uri: string | client.NbdTarget,
+    options?: client.ConnectOptions,
+  ): Promise<client.ListedExport[]>;
 }
+
+/**
+ * `connect` and `list` over `sockets` (node:net's here; bun-client.ts gives Bun's own), with
+ * the TLS files an nbds URI names read first.
+ */
+export function clientOver(sockets: client.Connect): SocketClient {
+  /** The target, and options with these sockets and the URI's TLS files read. */
+  async function withRuntime(
+    uri: string | client.NbdTarget,
+    options: client.ConnectOptions,
+  ): Promise<[client.NbdTarget, client.ConnectOptions]> {
+    const target = typeof uri === "string" ? client.parseNbdUri(uri) : uri;
+    const query = target.tlsQuery;
+    const tls = options.tls ??
+      (query && await client.loadClientCredentials(query, readIfThere, userInfo().username));
+    return [target, { connect: sockets, ...options, tls }];
+  }
+  return {
+    connect: async (uri, options = {}) =>
+      await client.connect(...(await withRuntime(uri, options))),
+    list: async (uri, options = {}) => await client.list(...(await withRuntime(uri, options))),
+  };
+}
+
+const ours: SocketClient = clientOver(connectSocket);
 
 /**
  * Connects to the export a URI names (nbd://, nbds://, nbd+unix://, nbd+ws://…) and negotiates;
  * an nbds URI's tls-certificates, tls-verify-peer, tls-psk-file and tls-username are libnbd's.
  */
-export async function connect(
-  uri: string | client.NbdTarget,
-  options: client.ConnectOptions = {},
-): Promise<client.NbdClient> {
-  return await client.connect(...(await withRuntime(uri, options)));
-}
+export const connect: SocketClient["connect"] = ours.connect;
 
 /** The exports the server at `uri` lists. */
-export async function list(
-  uri: string | client.NbdTarget,
-  options: client.ConnectOptions = {},
-): Promise<client.ListedExport[]> {
-  return await client.list(...(await withRuntime(uri, options)));
-}
+export const list: SocketClient["list"] = ours.list;

@@ -1,13 +1,15 @@
 /**
  * Fuzzes the client's sans-I/O decoder (protocol/reply-codec.ts) with what a server sends in
  * transmission, written by the server's own encoders: simple replies (READ data, errors) and
- * structured chunks (OFFSET_DATA, OFFSET_HOLE, BLOCK_STATUS, ERROR). Streams cut into random
- * chunks decode the same as whole, READ data landing in the same bytes; damaged streams end in a
- * ProtocolError or plain events, never another exception.
+ * structured chunks (OFFSET_DATA, OFFSET_HOLE, BLOCK_STATUS, ERROR); and, once extended headers
+ * are agreed, the same as extended chunks only (a simple reply becomes a whole OFFSET_DATA or an
+ * ERROR chunk, BLOCK_STATUS becomes BLOCK_STATUS_EXT with lengths up to 2^63 - 1). Streams cut
+ * into random chunks decode the same as whole, READ data landing in the same bytes; damaged
+ * streams end in a ProtocolError or plain events, never another exception.
  *
  * Seeds and runs (see harness.ts to scale with FUZZ_RUNS or replay with FUZZ_SEED/FUZZ_PATH):
- *   chunkings decode the same          seed 0x0c11e001  numRuns 300
- *   damaged reply streams              seed 0x0c11e002  numRuns 500
+ *   chunkings decode the same          seed 0x0c11e001  numRuns 300   (extended: 0x0c11e003)
+ *   damaged reply streams              seed 0x0c11e002  numRuns 500   (extended: 0x0c11e004)
  */
 
 import fc from "fast-check";
@@ -17,13 +19,13 @@ import type { Request } from "../../src/protocol/request-header.ts";
 import { encodeBlockStatus } from "../../src/protocol/block-status-reply.ts";
 
 import {
+  chunkHeaderSize,
   encodeErrorChunk,
   encodeOffsetDataPrefix,
   encodeOffsetHole,
   encodeSimpleReply,
-  OFFSET_DATA_PREFIX,
-  OFFSET_HOLE_REPLY_SIZE,
 } from "../../src/protocol/replies.ts";
+import type { Offset } from "../../src/api/plugin.ts";
 import { type ReadTarget, ReplyCodec, type ReplyEvent } from "../../src/protocol/reply-codec.ts";
 import { concat } from "../helpers/wire.ts";
 import { chunk, cutsArb, mutate, mutationArb, runs, TIMEOUT } from "./harness.ts";
@@ -52,7 +54,7 @@ type Reply =
   | { kind: "simple-error"; cookie: number; error: number }
   | { kind: "data"; cookie: number; at: number; length: number; fill: number }
   | { kind: "hole"; cookie: number; at: number; length: number }
-  | { kind: "status"; cookie: number; lengths: number[] }
+  | { kind: "status"; cookie: number; lengths: Offset[] }
   | { kind: "error"; cookie: number; error: number; message: string };
 
 const cookieArb = fc.integer({ min: 1, max: 8 });
@@ -82,6 +84,12 @@ const replyArb: fc.Arbitrary<Reply> = fc.oneof(
     cookie: cookieArb,
     lengths: fc.array(fc.nat(), { maxLength: 6 }),
   }),
+  // Only extended headers carry these; wireOf sends them as 2^32 - 1 in a compact chunk.
+  fc.record({
+    kind: fc.constant("status" as const),
+    cookie: cookieArb,
+    lengths: fc.array(fc.bigInt({ min: 2n ** 32n, max: 2n ** 63n - 1n }), { maxLength: 3 }),
+  }),
   fc.record({
     kind: fc.constant("error" as const),
     cookie: cookieArb,
@@ -90,41 +98,56 @@ const replyArb: fc.Arbitrary<Reply> = fc.oneof(
   }),
 );
 
-/** The bytes a server sends for one reply, made by the server's encoders. */
-function wireOf(reply: Reply): Uint8Array {
+/**
+ * The bytes a server sends for one reply, made by the server's encoders; with extended headers
+ * a simple reply is sent as what a server would send instead.
+ */
+function wireOf(reply: Reply, extended: boolean): Uint8Array {
   const req = request(reply.cookie);
+  const prefix = chunkHeaderSize(extended) + 8; // header and u64 offset
   switch (reply.kind) {
     case "simple-data": {
+      if (extended) {
+        return wireOf(
+          { kind: "data", cookie: reply.cookie, at: 0, length: 64, fill: reply.fill },
+          true,
+        );
+      }
       const buf = new Uint8Array(16 + READ_LENGTH).fill(reply.fill);
       encodeSimpleReply(buf, 0, req, 0);
       return buf;
     }
     case "simple-error": {
+      if (extended) return encodeErrorChunk(req, reply.error, "", true);
       const buf = new Uint8Array(16);
       encodeSimpleReply(buf, 0, req, reply.error);
       return buf;
     }
     case "data": {
       const at = { ...req, offset: offsetOf(reply.cookie) + reply.at };
-      const buf = new Uint8Array(OFFSET_DATA_PREFIX + reply.length).fill(reply.fill);
-      encodeOffsetDataPrefix(buf, 0, at, reply.length);
+      const buf = new Uint8Array(prefix + reply.length).fill(reply.fill);
+      encodeOffsetDataPrefix(buf, 0, at, reply.length, extended);
       return buf;
     }
     case "hole": {
       const at = { ...req, offset: offsetOf(reply.cookie) + reply.at };
-      const buf = new Uint8Array(OFFSET_HOLE_REPLY_SIZE);
-      encodeOffsetHole(buf, 0, at, reply.length);
+      const buf = new Uint8Array(prefix + 4);
+      encodeOffsetHole(buf, 0, at, reply.length, extended);
       return buf;
     }
-    case "status":
-      return encodeBlockStatus(req, 1, reply.lengths, reply.lengths.map(() => 3));
+    case "status": {
+      const lengths = extended
+        ? reply.lengths
+        : reply.lengths.map((length) => typeof length === "number" ? length : 0xffffffff);
+      return encodeBlockStatus(req, 1, lengths, lengths.map(() => 3), extended);
+    }
     case "error":
-      return encodeErrorChunk(req, reply.error, reply.message);
+      return encodeErrorChunk(req, reply.error, reply.message, extended);
   }
 }
 
 /** Decodes `pieces` with fresh READ buffers; the events (copied) and the buffers' bytes. */
-function decode(pieces: readonly Uint8Array[]) {
+function decode(pieces: readonly Uint8Array[], extended: boolean) {
   const buffers = new Map<number, Uint8Array>();
   const bufferOf = (cookie: number) => {
     if (cookie < 1 || cookie > 8) return undefined;
@@ -141,7 +164,7 @@ function decode(pieces: readonly Uint8Array[]) {
     },
   };
   const codec = new ReplyCodec(target, 1 << 20);
-  codec.setPhase("transmission");
+  codec.setPhase("transmission", false, extended);
   const events: unknown[] = [];
   for (const piece of [...pieces, new Uint8Array(0)]) {
     codec.receive(piece);
@@ -154,18 +177,21 @@ function decode(pieces: readonly Uint8Array[]) {
   return { events, buffers: [...buffers.entries()].sort(([a], [b]) => a - b) };
 }
 
-describe("the client's reply decoder", () => {
+describe.each([
+  { headers: "compact", extended: false, seeds: [0x0c11e001, 0x0c11e002] },
+  { headers: "extended", extended: true, seeds: [0x0c11e003, 0x0c11e004] },
+])("the client's reply decoder, $headers headers", ({ extended, seeds }) => {
   test("any stream of replies decodes the same whole and cut into random chunks", () => {
     fc.assert(
       fc.property(fc.array(replyArb, { maxLength: 20 }), cutsArb, (replies, cuts) => {
-        const wire = concat(...replies.map(wireOf));
-        const whole = decode(wire.length === 0 ? [] : [wire]);
-        const cut = decode(chunk(wire, cuts).filter((piece) => piece.length > 0));
+        const wire = concat(...replies.map((reply) => wireOf(reply, extended)));
+        const whole = decode(wire.length === 0 ? [] : [wire], extended);
+        const cut = decode(chunk(wire, cuts).filter((piece) => piece.length > 0), extended);
         expect(cut).toEqual(whole);
         const chunks = whole.events.filter((e) => (e as { kind: string }).kind !== "closed");
         expect(chunks.length).toBe(replies.length);
       }),
-      runs(0x0c11e001, 300),
+      runs(seeds[0], 300),
     );
   }, TIMEOUT);
 
@@ -176,15 +202,18 @@ describe("the client's reply decoder", () => {
         fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
         cutsArb,
         (replies, mutations, cuts) => {
-          const wire = mutate(concat(...replies.map(wireOf)), mutations);
+          const wire = mutate(
+            concat(...replies.map((reply) => wireOf(reply, extended))),
+            mutations,
+          );
           try {
-            decode(chunk(wire, cuts).filter((piece) => piece.length > 0));
+            decode(chunk(wire, cuts).filter((piece) => piece.length > 0), extended);
           } catch (error) {
             expect(error).toBeInstanceOf(ProtocolError);
           }
         },
       ),
-      runs(0x0c11e002, 500),
+      runs(seeds[1], 500),
     );
   }, TIMEOUT);
 });

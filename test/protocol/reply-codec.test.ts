@@ -162,3 +162,82 @@ describe("ReplyCodec", () => {
     );
   });
 });
+
+describe("ReplyCodec with extended headers", () => {
+  const EXTENDED = 0x6e8a278c;
+  const extended = (codec: ReplyCodec) => codec.setPhase("transmission", false, true);
+
+  /** An extended chunk header: magic, flags, type, cookie, the request's offset, u64 length. */
+  function header(type: number, cookie: number, length: bigint | number, flags = 1): Uint8Array {
+    return concat(u32(EXTENDED), u16(flags), u16(type), u64(cookie), u64(4096), u64(length));
+  }
+
+  test("an OFFSET_DATA chunk's data lands in the READ, split at any byte", () => {
+    const wire = concat(
+      header(REPLY_TYPE.OFFSET_DATA, 7, 8 + 3, 0),
+      u64(4097),
+      hex("AA BB CC"),
+      header(REPLY_TYPE.OFFSET_HOLE, 7, 12, 0),
+      u64(4100),
+      u32(4),
+      header(REPLY_TYPE.NONE, 7, 0),
+    );
+    everyCut(wire, ({ events, buffer }) => {
+      expect(events.map((e) => e.kind === "chunk" && [e.type, e.flags])).toEqual([
+        [REPLY_TYPE.OFFSET_DATA, 0],
+        [REPLY_TYPE.OFFSET_HOLE, 0],
+        [REPLY_TYPE.NONE, 1],
+        false, // closed
+      ]);
+      expect(buffer).toEqual(hex("00 AA BB CC 00 00 00 00"));
+    }, extended);
+  });
+
+  test("a BLOCK_STATUS_EXT chunk brings its whole payload, split at any byte", () => {
+    const payload = concat(u32(1), u32(2), u64(2n ** 33n), u64(3), u64(4096), u64(0));
+    const wire = header(REPLY_TYPE.BLOCK_STATUS_EXT, 5, payload.length);
+    everyCut(concat(wire, payload), ({ events }) => {
+      expect(events[0]).toEqual({
+        kind: "chunk",
+        cookie: { cookieHi: 0, cookieLo: 5 },
+        flags: 1,
+        type: REPLY_TYPE.BLOCK_STATUS_EXT,
+        payload,
+      });
+    }, extended);
+  });
+
+  test("a simple reply or a compact chunk breaks the stream once they were agreed", () => {
+    const simple = concat(u32(SIMPLE), u32(0), u64(9));
+    const compact = concat(u32(STRUCTURED), u16(1), u16(0), u64(9), u32(0));
+    for (const wire of [simple, compact]) {
+      expect(() => decode(wire, wire.length, extended)).toThrow(/extended headers were agreed/);
+    }
+    const chunk = header(REPLY_TYPE.NONE, 9, 0);
+    expect(() => decode(chunk, chunk.length, (codec) => codec.setPhase("transmission"))).toThrow(
+      /extended headers were not agreed/,
+    );
+  });
+
+  test.each([
+    ["2^32", 2n ** 32n],
+    ["2^53", 2n ** 53n],
+    ["2^63", 2n ** 63n],
+    ["2^64 - 1", 2n ** 64n - 1n],
+  ])("a chunk whose u64 length is %s is refused before its payload is read", (_name, length) => {
+    for (const type of [REPLY_TYPE.BLOCK_STATUS_EXT, REPLY_TYPE.ERROR]) {
+      const wire = header(type, 7, length);
+      expect(() => decode(wire, wire.length, extended)).toThrow(/too large/);
+    }
+    // OFFSET_DATA's data goes into its READ: refused once its offset names the READ.
+    const data = concat(header(REPLY_TYPE.OFFSET_DATA, 7, length), u64(4096));
+    expect(() => decode(data, data.length, extended)).toThrow(/larger than any READ|overflows it/);
+  });
+
+  test("an OFFSET_DATA chunk too short for its offset, or longer than its READ, breaks the stream", () => {
+    const short = concat(header(REPLY_TYPE.OFFSET_DATA, 7, 7), new Uint8Array(7));
+    expect(() => decode(short, short.length, extended)).toThrow(/shorter than its offset/);
+    const long = concat(header(REPLY_TYPE.OFFSET_DATA, 7, 8 + 9), u64(4096), new Uint8Array(9));
+    expect(() => decode(long, long.length, extended)).toThrow(/overflows it/);
+  });
+});

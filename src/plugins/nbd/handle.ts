@@ -2,11 +2,13 @@
  * One nbd plugin handle: each callback becomes the matching request on an NbdClient, with the
  * plugin API's flags turned into the command's (nbdkit's nbd.c does the same with libnbd), the
  * server's extents passed on as they come, and a refusal passed on as the server's errno (the
- * client rejects with NbdError). A shared handle is never disconnected by its clients.
+ * client rejects with NbdError). Where the server agreed to extended headers the handle takes
+ * large counts: a zero, trim, cache or map of 4 GiB or more from a client with extended headers
+ * goes on as one request. A shared handle is never disconnected by its clients.
  */
 
 import { CMD_FLAG } from "../../protocol/constants.ts";
-import { CACHE_MODE, EXTENT, FLAG, FUA_MODE, type Handle } from "../../api/plugin.ts";
+import { CACHE_MODE, EXTENT, FLAG, FUA_MODE, type Handle, type Offset } from "../../api/plugin.ts";
 import type { NbdClient } from "../../client/client.ts";
 
 /** FUA passes on as FUA; zero's MAY_TRIM is the absence of NO_HOLE. */
@@ -20,8 +22,13 @@ function commandFlags(flags: number, zero = false): number {
 /** The base:allocation bits that are also the plugin API's extent types (HOLE 1, ZERO 2). */
 const EXTENT_BITS = EXTENT.HOLE | EXTENT.ZERO;
 
-export function createNbdHandle(client: NbdClient, readonly: boolean, shared: boolean): Handle {
+export function createNbdHandle(
+  client: NbdClient,
+  readonly: boolean,
+  shared: boolean,
+): Handle<Offset> {
   return {
+    largeCounts: client.extendedHeaders,
     getSize: () => client.size,
     readAt: (buf, offset) => client.pread(buf, offset),
     writeAt: (buf, offset, flags) => client.pwrite(buf, offset, commandFlags(flags)),
