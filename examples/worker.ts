@@ -5,14 +5,8 @@
  * (binary messages carry the NBD byte stream), e.g. through a TCP-to-WebSocket bridge.
  */
 
-import {
-  createMemoryPlugin,
-  createServer,
-  refuseUpgrade,
-  serveWebSocket,
-  type UpgradePolicy,
-  type WebSocketLike,
-} from "../src/edge.ts";
+import { createMemoryPlugin, createServer, type UpgradePolicy } from "../src/edge.ts";
+import { webSocketHandler } from "./websocket-handler.ts";
 
 const nbd = await createServer(createMemoryPlugin(), { params: { size: "64M" } });
 
@@ -22,34 +16,4 @@ const nbd = await createServer(createMemoryPlugin(), { params: { size: "64M" } }
  */
 const policy: UpgradePolicy = { allowOrigins: ["https://app.example"] };
 
-/** The two ways edge runtimes hand over a WebSocket; whichever this one has is used. */
-interface EdgeGlobals {
-  Deno?: { upgradeWebSocket(request: Request): { socket: WebSocketLike; response: Response } };
-  WebSocketPair?: new () => { 0: WebSocketLike; 1: WebSocketLike & { accept(): void } };
-}
-
-function upgrade(request: Request): { socket: WebSocketLike; response: Response } {
-  const globals = globalThis as EdgeGlobals;
-  if (globals.Deno) return globals.Deno.upgradeWebSocket(request);
-  if (globals.WebSocketPair) {
-    const pair = new globals.WebSocketPair();
-    pair[1].accept();
-    const init = { status: 101, webSocket: pair[0] } as ResponseInit;
-    return { socket: pair[1], response: new Response(null, init) };
-  }
-  throw new Error("this runtime cannot upgrade a request to a WebSocket");
-}
-
-export default {
-  fetch(request: Request): Response {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("NBD over WebSocket only\n", { status: 426 });
-    }
-    const refusal = refuseUpgrade(request, policy); // 403 for a page not on the list
-    if (refusal) return refusal;
-    const peer = request.headers.get("x-forwarded-for") ?? "worker"; // read before upgrading
-    const { socket, response } = upgrade(request);
-    serveWebSocket(nbd, socket, { peer });
-    return response;
-  },
-};
+export default { fetch: webSocketHandler(nbd, policy) };

@@ -5,7 +5,9 @@
  * Every server is started as `<argv> -f -U <sock> memory 1G` (64G for the map test; the filter
  * workloads put `--filter=cow` in front of memory, or `--filter=cache` in front of the file
  * plugin serving a copy of the 1 GiB data file; the sh workloads serve `sh read-1G.sh`, a script
- * reading the data file with dd, one process per request). Each
+ * reading the data file with dd, one process per request; the curl workloads read that file from
+ * a web server in this process; the S3 workloads serve one disk from a Ceph gateway the bench
+ * starts with scripts/s3-local.sh, every server behind --filter=blocksize). Each
  * workload runs against each server in turn (A B C D, A B C D …) for --reps repetitions; the
  * report gives medians and the ratio of each runtime's median to nbdkit's median from the same
  * run, and marks each target met or missed. Absolute figures wander between runs on shared
@@ -31,6 +33,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startRangeServer } from "./bench-http.mjs";
+import { startS3Store } from "./bench-s3.mjs";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const OUT = path.join(REPO, "bench-out");
@@ -620,6 +623,27 @@ const METRICS = [
     target: { min: 1.0 },
   },
   {
+    id: "s3-seqwrite-1m-qd8",
+    label: "1 MiB seq write qd8, `S3` on a local Ceph gateway (64 KiB objects, whole disk)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 2.0 },
+  },
+  {
+    id: "s3-seqread-1m-qd8",
+    label: "1 MiB seq read qd8, `S3` on the same gateway (objects that exist)",
+    unit: "B/s",
+    better: "higher",
+    target: { min: 2.0 },
+  },
+  {
+    id: "s3-randread-qd32",
+    label: "4k randread qd32, `S3` on the same gateway (objects that exist)",
+    unit: "IOPS",
+    better: "higher",
+    target: { min: 2.0 },
+  },
+  {
     id: "nbd-randread-qd32",
     label:
       "4k randread qd32, `nbd socket=` proxying nbdkit memory (1 GiB written); nbdkit: its nbd plugin",
@@ -780,6 +804,28 @@ function wanted(...ids) {
   return !opts.only || ids.some((id) => opts.only.has(id));
 }
 
+/** The S3 workloads, and the size of their disk (4096 objects of 64 KiB). */
+const S3_WORKLOADS = ["s3-seqwrite-1m-qd8", "s3-seqread-1m-qd8", "s3-randread-qd32"];
+const S3_DISK = "256M";
+
+/** The bench's own S3 store, started on first use and stopped when the bench ends. */
+let s3Started;
+function s3Store() {
+  s3Started ??= startS3Store();
+  return s3Started;
+}
+
+/** Stops the S3 store if one was started. */
+async function stopS3Store() {
+  const store = await s3Started?.catch(() => undefined);
+  s3Started = undefined;
+  try {
+    store?.stop();
+  } catch (error) {
+    log(`warning: could not stop the S3 store: ${error}`);
+  }
+}
+
 /** The workloads run on the prefilled 1 GiB disk, in the order they run. */
 const PREFILLED = [
   "rss-1g",
@@ -925,6 +971,38 @@ async function repetition(rep, specs) {
     await web.close();
   }
 
+  // The S3 plugin on a Ceph gateway of the bench's own, one disk of 64 KiB objects that every
+  // server serves in turn, each behind --filter=blocksize: nbdkit 1.32.5's S3 plugin takes no
+  // request smaller than its objects, nor objects over 64 KiB. The first server fills the disk
+  // (not measured); then each server writes the whole disk over it (1 MiB at 8 in flight), and
+  // every server reads it, 1 MiB at 8 and 4 KiB at 32, so every object read exists. The bucket
+  // is emptied after (the OSD keeps objects in memory).
+  if (wanted(...S3_WORKLOADS)) {
+    let store;
+    try {
+      store = await s3Store();
+    } catch (error) {
+      for (const spec of specs) fail(spec.name, `${tag} S3 store`, error);
+    }
+    if (store) {
+      const plugin = ["--filter=blocksize", ...store.plugin("disk", S3_DISK, "64K")];
+      live = await startAll(specs, S3_DISK, `${tag}-s3`, plugin);
+      // Every server replaces objects that exist: the gateway makes a new object faster than it
+      // replaces one, so without this the first writer of a repetition would be favoured.
+      await each(live.slice(0, 1), `${tag} s3 disk fill (not measured)`, async (s) => {
+        await fio(s, "s3-fill", "write", "1M", 8, { size: S3_DISK });
+      });
+      await each(live, `${tag} s3-seqwrite-1m-qd8`, async (s) => {
+        const r = await fio(s, "s3-seqwrite-1m-qd8", "write", "1M", 8, { size: S3_DISK });
+        if (wanted("s3-seqwrite-1m-qd8")) record("s3-seqwrite-1m-qd8", s.name, r.bw);
+      });
+      await fioJob("s3-seqread-1m-qd8", "read", "1M", 8);
+      await fioJob("s3-randread-qd32", "randread", "4k", 32);
+      await stopAll(live);
+      await store.empty();
+    }
+  }
+
   // The nbd plugin: one nbdkit memory disk, written once, behind each server's nbd plugin in
   // turn (nbdkit's own for nbdkit); then clients alone reading that disk: nbdts/client in Node
   // against nbdcopy.
@@ -998,7 +1076,7 @@ function fmtValue(metric, v) {
     case "IOPS":
       return v >= 1e4 ? `${(v / 1000).toFixed(1)}k` : `${(v / 1000).toFixed(2)}k`;
     case "B/s":
-      return `${(v / GiB).toFixed(2)} GiB/s`;
+      return v >= 0.1 * GiB ? `${(v / GiB).toFixed(2)} GiB/s` : `${(v / MiB).toFixed(1)} MiB/s`;
     case "ms":
       return v >= 100
         ? `${v.toFixed(0)} ms`
@@ -1304,8 +1382,9 @@ async function main() {
   fs.writeFileSync(EMPTY_MODULE, "");
   sockDir = fs.mkdtempSync(path.join(os.tmpdir(), "nbdts-bench-"));
 
-  const stopEverything = (signal) => {
+  const stopEverything = async (signal) => {
     for (const child of liveChildren) child.kill("SIGKILL");
+    await stopS3Store();
     fs.rmSync(sockDir, { recursive: true, force: true });
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
@@ -1347,6 +1426,7 @@ async function main() {
   );
 
   for (let rep = 1; rep <= opts.reps; rep++) await repetition(rep, specs);
+  await stopS3Store();
 
   const minutes = ((Date.now() - t0) / 60_000).toFixed(1);
   // CPU time that neither this script nor its children (reaped, so counted in cutime) used:
@@ -1406,9 +1486,10 @@ async function main() {
   fs.rmSync(sockDir, { recursive: true, force: true });
 }
 
-main().catch((error) => {
+main().catch(async (error) => {
   console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);
   for (const child of liveChildren) child.kill("SIGKILL");
+  await stopS3Store();
   if (sockDir) fs.rmSync(sockDir, { recursive: true, force: true });
   process.exit(1);
 });

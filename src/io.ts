@@ -45,6 +45,13 @@ export interface Channel {
   /** Sends what is queued, then closes. */
   close(): void;
   /**
+   * Client connections (PluginHost.connect): closes at once, dropping what is still queued and
+   * reading nothing more (into a readBuffer() view either); each `written` is still called. A
+   * request that timed out then never waits on a server that stopped reading, and no buffer
+   * lent to the runtime is touched after its owner was told the request failed.
+   */
+  abort?(): void;
+  /**
    * STARTTLS, where the runtime can act as a TLS server on this connection. Called with
    * reading paused, after the option's ACK was handed to write(). `early` holds the bytes the
    * client sent after the STARTTLS option: they are the start of the TLS stream (as they are
@@ -108,18 +115,27 @@ export interface Timers {
 }
 
 /**
- * Where a client connects out to (the nbd plugin, nbdts/client): TCP, a Unix socket, or a
- * WebSocket URL (ws:// or wss://) whose binary messages carry the bytes. `startTls`: the client
- * will ask for STARTTLS, so the channel must offer startTlsClient().
+ * TLS on a connection a client opens. "now": from the first byte (the curl and S3 plugins'
+ * https:), the server's certificate checked against the host and the CAs the runtime trusts;
+ * connect() resolves once the handshake is done. "starttls": plain at first, and the channel
+ * offers startTlsClient() to turn to TLS mid-stream (NBD's STARTTLS, for the nbd plugin and
+ * nbdts/client), so the runtime reads it in a way node:tls can take over. Absent: plain.
+ */
+export type ConnectTls = "now" | "starttls";
+
+/**
+ * Where a client connects out to (the nbd plugin, nbdts/client, the curl and S3 plugins): TCP,
+ * a Unix socket, or a WebSocket URL (ws:// or wss://) whose binary messages carry the bytes.
  */
 export type ConnectTarget =
   | {
     readonly kind: "tcp";
+    /** A host name or an address (an IPv6 one without brackets). */
     readonly host: string;
     readonly port: number;
-    readonly startTls?: boolean;
+    readonly tls?: ConnectTls;
   }
-  | { readonly kind: "unix"; readonly path: string; readonly startTls?: boolean }
+  | { readonly kind: "unix"; readonly path: string; readonly tls?: "starttls" }
   | { readonly kind: "websocket"; readonly url: string };
 
 /**
@@ -301,7 +317,11 @@ export interface PluginHost {
    * filter's own control socket (the pause filter's), not for NBD clients.
    */
   listenUnix?(path: string, accept: Accept): Promise<Listener>;
-  /** Connects out to another server (the nbd plugin proxies to one). */
+  /**
+   * Connects out to another server: the nbd plugin proxies to one, the curl and S3 plugins
+   * speak HTTP to theirs. TCP connections read into the receiver's readBuffer() where the
+   * runtime can, and offer abort().
+   */
   connect?: Connect;
   /**
    * Starts `argv` with a listening socket passed by socket activation (LISTEN_FDS=1, the socket

@@ -4,7 +4,7 @@
  * Resolves to an NbdClient ready for requests, or rejects saying what failed.
  */
 
-import type { Channel, ClientTlsCredentials, Connect, Receiver } from "../io.ts";
+import type { Channel, ClientTlsCredentials, Connect, ConnectTarget, Receiver } from "../io.ts";
 import type { ListedExport } from "../protocol/client-messages.ts";
 import { NbdClient } from "./client.ts";
 import { type HandshakeOptions, listExports, negotiate } from "./handshake.ts";
@@ -38,16 +38,31 @@ async function open(target: NbdTarget, link: Link, options: ConnectOptions): Pro
     return;
   }
   if (options.connect !== undefined) {
-    const where = target.kind === "websocket"
-      ? target
-      : { ...target, startTls: tlsOf(target, options).mode !== "off" };
-    link.attach(await options.connect(where, link));
+    const startTls = target.kind !== "websocket" && tlsOf(target, options).mode !== "off";
+    link.attach(await options.connect(transportOf(target, startTls), link));
     return;
   }
   throw new Error(
     `Cannot connect to ${target.kind === "unix" ? "a Unix socket" : target.kind}: no connector ` +
       "(import the client from nbdts/client on Node, Deno or Bun, or pass options.connect)",
   );
+}
+
+/**
+ * Where the target's transport is, as a runtime's Connect takes it, with STARTTLS to come if
+ * `startTls`. The target's own `tls` (an nbds URI) is not passed on: NBD's TLS is STARTTLS, never
+ * TLS from the first byte.
+ */
+export function transportOf(target: NbdTarget, startTls = false): ConnectTarget {
+  const tls = startTls ? "starttls" : undefined;
+  switch (target.kind) {
+    case "tcp":
+      return { kind: "tcp", host: target.host, port: target.port, tls };
+    case "unix":
+      return { kind: "unix", path: target.path, tls };
+    default:
+      return { kind: "websocket", url: target.url };
+  }
 }
 
 /** The STARTTLS mode and credentials: an nbds URI requires TLS; the server's name is checked. */

@@ -44,5 +44,6 @@ export function createCurlPlugin(host?: PluginHost): Plugin {
     // Requests run side by side; connections= bounds how many reach the server at once.
     threadModel: () => THREAD_MODEL.PARALLEL,
     open: () => openHttpDisk(client!),
+    unload: () => client?.close(),
   };
 }

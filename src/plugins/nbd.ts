@@ -14,7 +14,7 @@ import { THREAD_MODEL } from "../api/plugin.ts";
 import { VERSION } from "../api/version.ts";
 import type { ConnectTarget, PluginHost } from "../io.ts";
 import type { NbdClient } from "../client/client.ts";
-import { connect, list } from "../client/connect.ts";
+import { connect, list, transportOf } from "../client/connect.ts";
 import { type NbdTarget, parseNbdUri } from "../client/uri.ts";
 import { createNbdHandle } from "./nbd/handle.ts";
 import { type ActivatedServer, startCommand } from "./nbd/command.ts";
@@ -146,7 +146,7 @@ export function createNbdPlugin(host?: PluginHost): Plugin {
         }
         uriExport = parsed.exportName;
         required = parsed.tls;
-        where = parsed;
+        where = transportOf(parsed);
       } else if (given.socket !== undefined) {
         where = { kind: "unix", path: given.socket };
       } else if (given.hostname !== undefined) {

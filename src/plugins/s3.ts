@@ -2,14 +2,16 @@
  * s3 (nbdkit's S3 plugin, man nbdkit-S3-plugin): a disk in an S3 bucket — Amazon S3, Ceph's
  * RADOS Gateway or any S3-compatible store. With size= and object-size= the disk is cut into
  * objects `KEY/NNNNNNNNNNNNNNNN` and is writable (s3/objects.ts); without them it is the one
- * object KEY, read-only (s3/single.ts). Requests are signed by aws4fetch and sent with the
- * runtime's fetch, so the plugin runs on Node, Deno, Bun and at the edge.
+ * object KEY, read-only (s3/single.ts). Requests are signed by aws4fetch and sent over the
+ * runtime's own connections, or its fetch at the edge (lib/http/), so the plugin runs on Node,
+ * Deno, Bun and at the edge.
  */
 
 import { ConfigError, messageOf, NbdError } from "../api/errors.ts";
 import { type Plugin, THREAD_MODEL } from "../api/plugin.ts";
 import { VERSION } from "../api/version.ts";
 import type { PluginHost } from "../io.ts";
+import { chooseTransport } from "./lib/http/choose-transport.ts";
 import { createKeyLock } from "./lib/key-lock.ts";
 import { createLimiter } from "./lib/limiter.ts";
 import { S3Client, S3Error } from "./s3/client.ts";
@@ -52,14 +54,14 @@ export function createS3Plugin(host?: PluginHost): Plugin {
       "key=<KEY>       (required) The object, or with size= the prefix of the objects.",
       "size=<SIZE>                The disk size: the disk is objects of object-size.",
       "object-size=<SIZE>         The size of each object (with size=).",
-      "connections=<N>            Requests to the store at once (default 16).",
+      "connections=<N>            Requests to the store at once (default 64).",
       "timeout=<SECS>             Give up on a request after this long (default never).",
     ].join("\n"),
     config: (key, value) => configureS3(config, key, value),
     async configComplete() {
       checkS3Config(config);
       const settings = await resolveSettings(config, host);
-      store = new S3Client(settings, createLimiter(config.connections));
+      store = new S3Client(settings, createLimiter(config.connections), chooseTransport(host));
     },
     // Before listening: a wrong secret or a missing bucket stops the server with the reason.
     async getReady() {
@@ -71,6 +73,7 @@ export function createS3Plugin(host?: PluginHost): Plugin {
       }
     },
     threadModel: () => THREAD_MODEL.PARALLEL,
+    unload: () => store?.close(),
     async open(readonly) {
       if (config.size === undefined) return await openSingleObject(store!, config.key!);
       if (config.size > BigInt(Number.MAX_SAFE_INTEGER)) {

@@ -11,7 +11,7 @@ import type { NonBlockingSocket } from "./socket-channel.ts";
  */
 export interface BunApi<SocketData, WebSocketData> {
   listen(options: ListenOptions<SocketData>): BunListener;
-  /** Connects out; rejects (and calls connectError) when it cannot. */
+  /** Resolves once connected; a failure to connect rejects it (and calls connectError). */
   connect(options: ConnectOptions<SocketData>): Promise<BunSocket<SocketData>>;
   serve(options: ServeOptions<WebSocketData>): BunHttpServer<WebSocketData>;
   spawn(options: {
@@ -56,13 +56,6 @@ export type ListenOptions<Data> =
   & ({ unix: string } | { hostname: string; port: number } | { fd: number })
   & { socket: SocketHandlers<Data>; allowHalfOpen?: boolean };
 
-/** Where Bun.connect connects to, and the one socket's handlers. */
-export type ConnectOptions<Data> =
-  & ({ unix: string } | { hostname: string; port: number })
-  & {
-    socket: SocketHandlers<Data> & { connectError(socket: BunSocket<Data>, error: Error): void };
-  };
-
 /** Handlers are shared by every socket of a listener; each socket's own state is `data`. */
 export interface SocketHandlers<Data> {
   binaryType: "uint8array";
@@ -74,12 +67,27 @@ export interface SocketHandlers<Data> {
   error(socket: BunSocket<Data>, error: Error): void;
 }
 
+/**
+ * Where Bun.connect connects to, and the one socket's handlers; with `tls` (TCP only) the
+ * server's certificate is checked against the CAs Bun trusts (handshake tells).
+ */
+export type ConnectOptions<Data> =
+  & ({ unix: string } | { hostname: string; port: number; tls?: boolean })
+  & {
+    socket: SocketHandlers<Data> & {
+      connectError(socket: BunSocket<Data>, error: Error): void;
+      handshake?(socket: BunSocket<Data>, success: boolean, authorizationError: Error | null): void;
+    };
+  };
+
 /** Its write() is unbuffered and its end() sends FIN, as socket-channel.ts expects. */
 export interface BunSocket<Data> extends NonBlockingSocket {
   data: Data | undefined;
   readonly remoteAddress?: string;
   readonly remotePort?: number;
   setNoDelay(noDelay: boolean): boolean;
+  /** Closes at once, dropping what the kernel has not sent. */
+  terminate(): void;
 }
 
 export interface BunListener {

@@ -25,8 +25,9 @@ import { tcpBinder } from "./bind-tcp.ts";
 import type { BunApi, BunListener, SocketHandlers } from "./bun-api.ts";
 import type { WebSocketShim } from "./bun-websocket.ts";
 import { GcNudge } from "./gc-nudge.ts";
-import { lazyHost } from "./lazy-host.ts";
+import { lazyHost, nodeConnect } from "./lazy-host.ts";
 import { bunLibc } from "./bun-libc.ts";
+import { bunConnect } from "./bun-connect.ts";
 import { releaseChunk } from "./release-chunk.ts";
 import { SocketChannel } from "./socket-channel.ts";
 import {
@@ -280,20 +281,22 @@ function makeBunRuntime(): Runtime {
     daemonReady,
 
     // Plugins' files and commands go through node:fs and node:child_process, which this
-    // runtime implements; sockets (the nbd plugin's too: bun-connect.ts), and the programs the
+    // runtime implements; sockets (the nbd, curl and S3 plugins': bun-connect.ts), and the programs the
     // sh and eval plugins start for each request, use its native API for speed. libc, through
     // bun:ffi, finds and punches holes in files.
     host: lazyHost(
       async () => {
-        const [{ createNodeHost }, { bunSpawn }, { bunConnect }] = await Promise.all([
+        const [{ createNodeHost }, { bunSpawn }] = await Promise.all([
           import("./node-host.ts"),
           import("./bun-spawn.ts"),
-          import("./bun-connect.ts"),
         ]);
-        const host = createNodeHost(bunLibc, watchPipe, bunSpawn((options) => Bun.spawn(options)));
-        return { ...host, connect: bunConnect(Bun, gcNudge, host.connect!) };
+        return createNodeHost(bunLibc, watchPipe, bunSpawn((options) => Bun.spawn(options)));
       },
-      { getEnv: (name) => process.env[name], pathExists },
+      {
+        getEnv: (name) => process.env[name],
+        pathExists,
+        connect: bunConnect(Bun, gcNudge, nodeConnect),
+      },
     ),
     // STARTTLS through Bun's node:tls (BoringSSL), which ignores pskCallback.
     tls: tlsSupport(

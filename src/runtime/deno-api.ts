@@ -29,6 +29,9 @@ export interface DenoApi {
   listen(options: { transport: "tcp"; hostname: string; port: number }): DenoListener;
   serve(options: ServeOptions, handler: ServeHandler): { shutdown(): Promise<void> };
   serve(options: ServeUnixOptions, handler: ServeHandler): { shutdown(): Promise<void> };
+  connect(options: { transport: "tcp"; hostname: string; port: number }): Promise<DenoConn>;
+  /** A TLS client connection, checked against the CAs Deno trusts. */
+  connectTls(options: { hostname: string; port: number }): Promise<DenoConn & DenoTls>;
   upgradeWebSocket(request: Request): {
     socket: WebSocketLike & { addEventListener(type: "open", listener: () => void): void };
     response: Response;
@@ -115,6 +118,11 @@ export interface DenoConn extends ByteSource, ByteSink {
   readonly remoteAddr: { readonly hostname?: string; readonly port?: number };
   close(): void;
   setNoDelay?(noDelay: boolean): void;
+}
+
+/** What a TLS connection adds: its handshake, done on first use unless awaited here. */
+export interface DenoTls {
+  handshake(): Promise<unknown>;
 }
 
 export interface DenoListener {

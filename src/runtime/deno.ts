@@ -13,8 +13,9 @@ import { withPluginListen } from "./host-listen.ts";
 import { tcpPeer, UNIX_PEER } from "./peer.ts";
 import { tcpBinder } from "./bind-tcp.ts";
 import type { DenoApi, DenoConn, DenoListener, ServeHandler } from "./deno-api.ts";
-import { lazyHost } from "./lazy-host.ts";
+import { lazyHost, nodeConnect } from "./lazy-host.ts";
 import { denoPathExists } from "./deno-path-exists.ts";
+import { denoConnect } from "./deno-connect.ts";
 import { denoLibc } from "./deno-libc.ts";
 import { daemonReady, outputOpen, programPath, startEnv, takeStartEnv } from "./start-env.ts";
 import { denoSignals } from "./deno-signals.ts";
@@ -272,7 +273,11 @@ function makeDenoRuntime(): Runtime {
         };
         return createNodeHost(denoLibc, watch, denoSpawn(Deno));
       },
-      { getEnv: (name) => Deno.env.get(name), pathExists: denoPathExists(Deno) },
+      {
+        getEnv: (name) => Deno.env.get(name),
+        pathExists: denoPathExists(Deno),
+        connect: denoConnect(Deno, nodeConnect),
+      },
     ),
     // STARTTLS through Deno's node:tls, which is rustls: it has no pre-shared keys, and it
     // takes a `crl` but never checks a client certificate against it.

@@ -5,10 +5,19 @@
  * pathExists before a request) cannot wait for that import, so the adapter gives it directly.
  */
 
-import type { PluginHost } from "../io.ts";
+import type { Connect, PluginHost } from "../io.ts";
 
-/** The synchronous members, each on the runtime's own API. */
-export type DirectHostCalls = Pick<Required<PluginHost>, "getEnv" | "pathExists">;
+/**
+ * The synchronous members, each on the runtime's own API, and connect where the runtime's own
+ * sockets serve it (Deno's and Bun's TCP).
+ */
+export type DirectHostCalls =
+  & Pick<Required<PluginHost>, "getEnv" | "pathExists">
+  & Pick<PluginHost, "connect">;
+
+/** Connects on node:net and node:tls (node-connect.ts), imported on first use. */
+export const nodeConnect: Connect = async (target, receiver) =>
+  (await import("./node-connect.ts")).connectSocket(target, receiver);
 
 export function lazyHost(load: () => Promise<PluginHost>, direct: DirectHostCalls): PluginHost {
   let host: Promise<PluginHost> | undefined;

@@ -1,8 +1,11 @@
 /**
  * The client side's Connect for Node, Deno and Bun: TCP and Unix sockets on node:net, which all
- * three implement, as a Channel (node-socket.ts) feeding the receiver, upgraded in place by
- * STARTTLS over node:tls (loaded only then); WebSocket URLs through the runtime's WebSocket, or the
- * `ws` package's on Node 20, which has none. It knows nothing of NBD.
+ * three implement, as a Channel (node-socket.ts) feeding the receiver, with abort() destroying
+ * the socket; TLS from the first byte (https) or by STARTTLS mid-stream (NBD) on node:tls,
+ * loaded only then; WebSocket URLs through the runtime's WebSocket, or the `ws` package's on
+ * Node 20, which has none. Deno and Bun take their native sockets for plain TCP and TLS from
+ * the first byte (deno-connect.ts, bun-connect.ts) and this for the rest. It knows nothing of
+ * NBD or HTTP.
  */
 
 import { connect as netConnect, isIP, type Socket } from "node:net";
@@ -55,44 +58,63 @@ async function secure(socket: Socket, credentials: ClientTlsCredentials): Promis
   });
 }
 
-function connectNet(
+/** A socket of node:net, or of node:tls checking the server's certificate, being connected. */
+async function openSocket(target: Exclude<ConnectTarget, { kind: "websocket" }>) {
+  if (target.kind === "unix") return netConnect(target.path);
+  const { host, port } = target;
+  if (target.tls !== "now") return netConnect(port, host);
+  const { connect } = await import("node:tls");
+  return connect({ host, port, servername: isIP(host) ? undefined : host });
+}
+
+/** The channel of a connection that may turn to TLS: its calls go to the socket of the moment. */
+function upgradable(socket: Socket, where: string, receiver: Receiver): Channel {
+  let current = socket;
+  let channel = socketChannel(socket, where);
+  return {
+    peer: where,
+    confirmsWrites: true,
+    write: (parts, written) => channel.write(parts, written),
+    pause: () => channel.pause(),
+    resume: () => channel.resume(),
+    close: () => channel.close(),
+    abort: () => current.destroy(),
+    async startTlsClient(credentials) {
+      socket.removeAllListeners("data"); // from now on the bytes are TLS records
+      current = await secure(socket, credentials);
+      channel = socketChannel(current, where);
+      feed(current, receiver);
+    },
+  };
+}
+
+async function connectNet(
   target: Exclude<ConnectTarget, { kind: "websocket" }>,
   receiver: Receiver,
 ): Promise<Channel> {
+  const socket: Socket = await openSocket(target);
+  const where = target.kind === "unix" ? target.path : `${target.host}:${target.port}`;
+  const tls = target.tls;
   return new Promise((resolve, reject) => {
-    const socket: Socket = target.kind === "unix"
-      ? netConnect(target.path)
-      : netConnect(target.port, target.host);
-    const where = target.kind === "unix" ? target.path : `${target.host}:${target.port}`;
     const refused = (error: Error) =>
       reject(new Error(`Cannot connect to ${where}: ${error.message}`));
     socket.once("error", refused);
-    socket.once("connect", () => {
+    socket.once(tls === "now" ? "secureConnect" : "connect", () => {
       socket.off("error", refused);
       if (target.kind === "tcp") socket.setNoDelay(true);
-      let current = socketChannel(socket, where);
-      // The rest of a large READ reply is read straight into the caller's buffer where the
-      // runtime allows it (node-read-into.ts), other bytes into one reused buffer; not on a
-      // connection that will turn to TLS, whose records node:tls must read itself.
+      if (tls === "starttls") {
+        feed(socket, receiver);
+        resolve(upgradable(socket, where, receiver));
+        return;
+      }
+      // The rest of a large READ reply (or HTTP body) is read straight into the caller's buffer
+      // where the runtime allows it (node-read-into.ts), other bytes into one reused buffer; a
+      // TLS socket's bytes come decrypted, as 'data'.
       const buffer = new Uint8Array(READ_SIZE);
       const next = () => receiver.readBuffer?.() ?? buffer;
-      const inPlace = !target.startTls &&
-        readInto(socket, next, (chunk) => receiver.data(chunk));
-      feed(socket, receiver, inPlace);
-      resolve({
-        peer: where,
-        confirmsWrites: true,
-        write: (parts, written) => current.write(parts, written),
-        pause: () => current.pause(),
-        resume: () => current.resume(),
-        close: () => current.close(),
-        async startTlsClient(credentials) {
-          socket.removeAllListeners("data"); // from now on the bytes are TLS records
-          const wrapped = await secure(socket, credentials);
-          current = socketChannel(wrapped, where);
-          feed(wrapped, receiver);
-        },
-      });
+      const reads = tls === undefined && readInto(socket, next, (chunk) => receiver.data(chunk));
+      feed(socket, receiver, reads);
+      resolve({ ...socketChannel(socket, where), abort: () => socket.destroy() });
     });
   });
 }

@@ -4,35 +4,17 @@
  * under `deno serve`. nbdinfo and qemu-io reach both through small socket bridges.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer as createNetServer, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { afterEach, describe, expect, test } from "vitest";
-import { WebSocket } from "ws";
-import { clientEnv, expectSuccess, run, scratchDir } from "../helpers/captive.ts";
+import { expectSuccess, run } from "../helpers/captive.ts";
+import { startDenoServe } from "../helpers/deno-serve.ts";
+import { unixBridge, webSocketBridge } from "../helpers/websocket-bridge.ts";
 import { REPO_ROOT, requireClients } from "../helpers/servers.ts";
 
 const BUNDLE = `${REPO_ROOT}build/nbdts-edge.js`;
-const DENO = `${REPO_ROOT}node_modules/.bin/deno`;
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
-
-/** A Unix socket whose connections go to `connect`, and the NBD URI that names it. */
-async function unixBridge(connect: (socket: Socket) => void): Promise<string> {
-  const path = `${scratchDir()}/bridge.sock`;
-  const sockets: Socket[] = [];
-  const net = createNetServer((socket) => {
-    sockets.push(socket);
-    connect(socket);
-  });
-  cleanups.push(() => {
-    sockets.forEach((socket) => socket.destroy());
-    net.close();
-  });
-  await new Promise<void>((resolve) => net.listen(path, resolve));
-  return `nbd+unix:///?socket=${path}`;
-}
 
 describe("the edge bundle", () => {
   test("names no Node built-in and no runtime global", () => {
@@ -121,41 +103,9 @@ describe("the edge bundle", () => {
 });
 
 describe("the Worker-style example under deno serve", () => {
-  /** Starts `deno serve` on a free port and returns the ws:// URL of the handler. */
-  async function startWorker(): Promise<string> {
-    const child: ChildProcess = spawn(
-      DENO,
-      ["serve", "-A", "--port", "0", `${REPO_ROOT}examples/worker.ts`],
-      { env: clientEnv(), stdio: ["ignore", "pipe", "pipe"] },
-    );
-    cleanups.push(() => child.kill("SIGTERM"));
-    const port = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const look = (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /Listening on https?:\/\/[^:]+:(\d+)/.exec(out);
-        if (match) resolve(match[1]);
-      };
-      child.stdout!.on("data", look);
-      child.stderr!.on("data", look);
-      child.on("exit", (code) => reject(new Error(`deno serve exited with ${code}: ${out}`)));
-    });
-    return `ws://127.0.0.1:${port}/`;
-  }
-
   test("qemu-io writes and reads back through the worker's WebSocket", async (context) => {
     requireClients(context, "qemu-io");
-    const url = await startWorker();
-    const uri = await unixBridge((socket) => {
-      socket.pause();
-      const ws = new WebSocket(url);
-      ws.on("open", () => socket.resume());
-      socket.on("data", (chunk) => ws.send(chunk));
-      ws.on("message", (data) => socket.write(data as Buffer));
-      socket.on("close", () => ws.close());
-      ws.on("close", () => socket.destroy());
-      ws.on("error", () => socket.destroy());
-    });
+    const uri = await webSocketBridge(await startDenoServe("examples/worker.ts"));
     expectSuccess(await run(["qemu-io", "-f", "raw", "-c", "write -P 0x33 4M 2M", uri]));
     const read = await run(["qemu-io", "-f", "raw", "-c", "read -P 0x33 4M 2M", uri]);
     expect(expectSuccess(read).stdout).toMatch(/read 2097152\/2097152 bytes/);

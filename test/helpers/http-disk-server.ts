@@ -3,10 +3,17 @@
  * its size, GET with `Range: bytes=A-B` gives 206 and those bytes, and, when writable, PUT with
  * `Content-Range: bytes A-B/…` stores the body at A. It can refuse ranges (no Accept-Ranges, 200
  * with the whole file, as many servers do), redirect, stall, and it records every request.
- * Stopped when the test that started it finishes.
+ * Over HTTP, or HTTPS with a certificate the test gives. Stopped when the test that started it
+ * finishes.
  */
 
-import { createServer, type IncomingHttpHeaders } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { onTestFinished } from "vitest";
 
@@ -23,6 +30,8 @@ export interface HttpDiskOptions {
   readonly stallFrom?: number;
   /** Answer each ranged GET this many milliseconds late (requests pile up meanwhile). */
   readonly delayMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM), on `https://localhost:PORT`. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 /** One request as the server saw it. */
@@ -55,7 +64,7 @@ export async function startHttpDisk(
   const requests: SeenRequest[] = [];
   let inFlight = 0;
   let peak = 0;
-  const server = createServer((request, response) => {
+  const serve = (request: IncomingMessage, response: ServerResponse) => {
     peak = Math.max(peak, ++inFlight);
     response.on("close", () => inFlight--);
     const body: Buffer[] = [];
@@ -115,9 +124,11 @@ export async function startHttpDisk(
       }
       response.writeHead(405, { Allow: "GET, HEAD", "Content-Length": 0 }).end();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, serve) : createServer(serve);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const origin = options.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   const close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -7,24 +7,16 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { connect as netConnect, createServer } from "node:net";
+import { connect as netConnect } from "node:net";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { startServer } from "../helpers/background.ts";
 import { CHROMIUM, openPage, staticServer } from "../helpers/browser.ts";
 import { expectSuccess, run, scratchDir } from "../helpers/captive.ts";
+import { freePort } from "../helpers/free-port.ts";
 import { requireClients, servers } from "../helpers/servers.ts";
 
 const ours = servers.filter((server) => server.name.startsWith("nbdts"));
-
-/** A TCP port free now on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Waits until something listens on 127.0.0.1:port. */
 async function listening(port: number): Promise<void> {

@@ -4,11 +4,10 @@
  * WebSocket. nbdkit has no WebSocket listener: these tests run against nbdts alone.
  */
 
-import { createServer as createNetServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
-import { WebSocket } from "ws";
-import { expectSuccess, run, scratchDir } from "../helpers/captive.ts";
+import { expectSuccess, run } from "../helpers/captive.ts";
 import { requireClients, servers } from "../helpers/servers.ts";
+import { webSocketBridge } from "../helpers/websocket-bridge.ts";
 import { startWebSocketServer as startServer } from "../helpers/websocket-server.ts";
 
 const ours = servers.filter((server) => server.name.startsWith("nbdts"));
@@ -23,27 +22,7 @@ async function startWebSocketServer(argv: readonly string[], plugin: string[]): 
 }
 
 /** A Unix socket whose every connection is carried over a new WebSocket to `url`. */
-async function bridge(url: string): Promise<string> {
-  const path = `${scratchDir()}/bridge.sock`;
-  const sockets: Socket[] = [];
-  const net = createNetServer((socket) => {
-    sockets.push(socket);
-    socket.pause();
-    const ws = new WebSocket(url);
-    ws.on("open", () => socket.resume());
-    socket.on("data", (chunk) => ws.send(chunk));
-    ws.on("message", (data) => socket.write(data as Buffer));
-    socket.on("close", () => ws.close());
-    ws.on("close", () => socket.destroy());
-    ws.on("error", () => socket.destroy());
-  });
-  cleanups.push(() => {
-    sockets.forEach((socket) => socket.destroy());
-    net.close();
-  });
-  await new Promise<void>((resolve) => net.listen(path, resolve));
-  return `nbd+unix:///?socket=${path}`;
-}
+const bridge = webSocketBridge;
 
 // With NBD_SERVERS naming only nbdkit there is nothing to run: say so rather than fail empty.
 if (ours.length === 0) test.skip("--websocket listener: no nbdts server is selected", () => {});

@@ -92,3 +92,12 @@ describe("s3 resolveSettings", () => {
     expect(iniSection("# c\n[profile x]\na = 1\n[y]\na = 2\n", "x")).toEqual(new Map([["a", "1"]]));
   });
 });
+
+describe("s3 connections", () => {
+  // 64 requests in flight cost the Ceph gateway less CPU per MiB written than 16 (BENCHMARKS.md).
+  test("64 requests to the store at once unless connections= says otherwise", () => {
+    expect(defaultS3Config().connections).toBe(64);
+    expect(configured(["connections", "8"]).connections).toBe(8);
+    expect(() => configured(["connections", "0"])).toThrow("connections: must be at least 1");
+  });
+});

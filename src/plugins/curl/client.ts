@@ -1,12 +1,14 @@
 /**
- * The curl plugin's requests: every one goes to the same URL through the runtime's fetch, with
- * the configured headers, cookie, credentials and deadline, at most connections= at once. The
- * URL's user:password@ part becomes Basic credentials, as libcurl sends them, since fetch
- * refuses URLs that carry them.
+ * The curl plugin's requests: every one goes to the same URL with the configured headers,
+ * cookie, credentials and deadline, at most connections= at once, over the runtime's own
+ * connections or its fetch (lib/http/choose-transport.ts). The URL's user:password@ part
+ * becomes Basic credentials, as libcurl sends them.
  */
 
 import { ERRNO, messageOf, NbdError } from "../../api/errors.ts";
 import type { PluginHost } from "../../io.ts";
+import { chooseTransport } from "../lib/http/choose-transport.ts";
+import type { HttpAnswer } from "../lib/http/transport.ts";
 import { createLimiter } from "../lib/limiter.ts";
 import type { CurlConfig } from "./config.ts";
 import { type ScriptOutput, scriptOutput } from "./scripts.ts";
@@ -15,20 +17,22 @@ export interface HttpClient {
   /** The URL requested, without credentials. */
   readonly url: string;
   /**
-   * Sends one request and gives its response, whatever its status, to `use`, holding one of the
-   * connections= slots until `use` has read the body. Fails with EIO naming `what` when no
-   * response came (refused, reset, timed out).
+   * Sends one request, holding one of the connections= slots, and gives its answer, whatever
+   * its status. Fails with EIO naming `what` when no answer came (refused, reset, timed out).
    */
-  request<T>(what: string, init: Request, use: (response: Response) => Promise<T>): Promise<T>;
+  request(what: string, init: Request): Promise<HttpAnswer>;
+  /** Closes idle connections. */
+  close(): void;
 }
 
-/** What a request is made of: the method, its own headers, and a body for PUT. */
+/** What a request is made of: the method, its own headers, a body for PUT, a buffer for GET. */
 export interface Request {
   readonly method: "HEAD" | "GET" | "PUT";
-  readonly headers?: HeadersInit;
+  readonly headers?: Record<string, string>;
   readonly body?: Uint8Array<ArrayBuffer>;
+  /** Where a 2xx answer's body goes. */
+  readonly into?: Uint8Array;
 }
-
 /** Base64 of UTF-8 text (btoa takes Latin-1 only). */
 function base64(text: string): string {
   let binary = "";
@@ -70,8 +74,17 @@ export function createHttpClient(config: CurlConfig, host: PluginHost | undefine
     ? undefined
     : scriptOutput("cookie-script", config.cookieScript, config.cookieScriptRenew, url, host);
   const limiter = createLimiter(config.connections);
+  const transport = chooseTransport(host);
+  /** The fixed headers as pairs, names in lower case, for requests without scripts. */
+  const fixedPairs: [string, string][] = [...fixed];
 
-  async function headersFor(extra: HeadersInit): Promise<Headers> {
+  async function headersFor(extra: Record<string, string>): Promise<[string, string][]> {
+    const own = Object.entries(extra);
+    if (!headerScript && !cookieScript) {
+      if (fixedPairs.length === 0) return own;
+      const mine = new Set(own.map(([name]) => name.toLowerCase()));
+      return [...fixedPairs.filter(([name]) => !mine.has(name)), ...own];
+    }
     const headers = new Headers(fixed);
     for (const line of (await headerScript?.lines()) ?? []) {
       const colon = line.indexOf(":");
@@ -79,29 +92,31 @@ export function createHttpClient(config: CurlConfig, host: PluginHost | undefine
     }
     const cookie = (await cookieScript?.lines())?.[0];
     if (cookie !== undefined) headers.set("Cookie", cookie);
-    new Headers(extra).forEach((value, name) => headers.set(name, value));
-    return headers;
+    for (const [name, value] of own) headers.set(name, value);
+    return [...headers];
   }
 
   return {
     url,
-    request(what, init, use) {
+    request(what, init) {
       return limiter.run(async () => {
         const headers = await headersFor(init.headers ?? {});
         try {
-          const response = await fetch(url, {
+          return await transport.send({
             method: init.method,
+            url,
             headers,
             body: init.body,
-            redirect: config.followLocation ? "follow" : "manual",
-            signal: config.timeout > 0 ? AbortSignal.timeout(config.timeout * 1000) : undefined,
+            into: init.into,
+            follow: config.followLocation,
+            timeout: config.timeout,
           });
-          return await use(response);
         } catch (error) {
           if (error instanceof NbdError) throw error;
           throw new NbdError(ERRNO.EIO, `${what}: ${failureOf(error, config.timeout)}`);
         }
       });
     },
+    close: () => transport.close(),
   };
 }

@@ -17,8 +17,10 @@ export async function readBodyInto(response: Response, buf: Uint8Array): Promise
       buf.set(n === value.length ? value : value.subarray(0, n), filled);
       filled += n;
     }
-    // Full: whatever more the server sends is not ours to read.
-    await reader.cancel().catch(() => {});
+    // Full. The body usually ends here: seeing its end lets fetch keep the connection, where
+    // cancelling would drop it. Whatever more the server sends is not ours to read.
+    const { done } = await reader.read();
+    if (!done) await reader.cancel().catch(() => {});
     return filled;
   } finally {
     reader.releaseLock();

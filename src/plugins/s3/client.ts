@@ -1,15 +1,16 @@
 /**
- * The S3 calls the s3 plugin makes, over the runtime's fetch with Signature V4 from aws4fetch
- * (WebCrypto and fetch only, so it runs on Node, Deno, Bun and at the edge): ranged and whole
- * GETs, PUT, DELETE, ListObjectsV2 and a bucket check. Path-style URLs
- * (`ENDPOINT/BUCKET/KEY`), which AWS, Ceph's RADOS Gateway and MinIO all take. Every request
- * goes through one limiter (connections=) and, with timeout=, gives up after that long.
+ * The S3 calls the s3 plugin makes, signed with Signature V4 by aws4fetch (WebCrypto only, so
+ * it runs on Node, Deno, Bun and at the edge) and sent over an HttpTransport (the runtime's own
+ * connections, or fetch at the edge): ranged GETs into the server's buffer, PUT, DELETE, HEAD
+ * and ListObjectsV2. Path-style URLs (`ENDPOINT/BUCKET/KEY`), which AWS, Ceph's RADOS Gateway
+ * and MinIO all take. Every request goes through one limiter (connections=) and, with
+ * timeout=, gives up after that long.
  */
 
-import { AwsClient } from "aws4fetch";
+import { AwsV4Signer } from "aws4fetch";
 import { ERRNO, messageOf, NbdError } from "../../api/errors.ts";
+import type { HttpAnswer, HttpTransport } from "../lib/http/transport.ts";
 import type { Limiter } from "../lib/limiter.ts";
-import { discardBody, readBodyInto } from "../lib/read-body.ts";
 
 export interface S3Settings {
   readonly endpoint: string;
@@ -67,42 +68,63 @@ function keyPath(key: string): string {
 }
 
 export class S3Client {
-  readonly #aws: AwsClient;
   readonly #base: string;
+  readonly #transport: HttpTransport;
+  /** aws4fetch's signing keys, one per day and region: made once, not per request. */
+  readonly #keys = new Map();
 
   readonly settings: S3Settings;
   readonly limiter: Limiter;
 
-  constructor(settings: S3Settings, limiter: Limiter) {
+  constructor(settings: S3Settings, limiter: Limiter, transport: HttpTransport) {
     this.settings = settings;
     this.limiter = limiter;
-    this.#aws = new AwsClient({
-      accessKeyId: settings.accessKeyId,
-      secretAccessKey: settings.secretAccessKey,
-      sessionToken: settings.sessionToken,
-      service: "s3",
-      region: settings.region,
-      retries: 0,
-    });
+    this.#transport = transport;
     this.#base = `${settings.endpoint.replace(/\/+$/, "")}/${encodeURIComponent(settings.bucket)}`;
   }
 
+  /** Closes idle connections to the store. */
+  close(): void {
+    this.#transport.close();
+  }
+
   /**
-   * Signs and sends one request, handing the response to `use` while holding a connection
-   * slot. A failure to get any answer is EIO naming `what`.
+   * Signs and sends one request while holding a connection slot, and gives its answer. A
+   * failure to get any answer is EIO naming `what`.
    */
-  #send<T>(
+  #send(
     what: string,
     url: string,
-    init: { method: string; headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer> },
-    use: (response: Response) => Promise<T>,
-  ): Promise<T> {
+    init: {
+      method: "GET" | "HEAD" | "PUT" | "DELETE";
+      headers?: Record<string, string>;
+      body?: Uint8Array<ArrayBuffer>;
+      into?: Uint8Array;
+    },
+  ): Promise<HttpAnswer> {
     return this.limiter.run(async () => {
-      const timeout = this.settings.timeout;
+      const { timeout, accessKeyId, secretAccessKey, sessionToken, region } = this.settings;
       try {
-        const request = await this.#aws.sign(url, init);
-        const signal = timeout > 0 ? AbortSignal.timeout(timeout * 1000) : undefined;
-        return await use(await fetch(request, { signal }));
+        const signed = await new AwsV4Signer({
+          url,
+          method: init.method,
+          headers: init.headers,
+          accessKeyId,
+          secretAccessKey,
+          sessionToken,
+          service: "s3",
+          region,
+          cache: this.#keys,
+        }).sign();
+        return await this.#transport.send({
+          method: init.method,
+          url,
+          headers: signed.headers,
+          body: init.body,
+          into: init.into,
+          follow: true,
+          timeout,
+        });
       } catch (error) {
         if (error instanceof NbdError) throw error;
         const cause = (error as { cause?: unknown }).cause;
@@ -116,10 +138,9 @@ export class S3Client {
     });
   }
 
-  /** Reads an error answer's body into an S3Error. */
-  async #failure(response: Response, what: string): Promise<S3Error> {
-    const text = response.body ? await response.text().catch(() => "") : "";
-    const code = tags(text, "Code")[0] ?? response.statusText;
+  /** An error answer as an S3Error: the `<Code>` of its XML body, else its reason phrase. */
+  #failure(response: HttpAnswer, what: string): S3Error {
+    const code = tags(response.text, "Code")[0] ?? (response.reason || `HTTP ${response.status}`);
     return new S3Error(response.status, code, what);
   }
 
@@ -127,81 +148,56 @@ export class S3Client {
    * Fills `buf` from `key` at `offset` (a ranged GET); false when the object does not exist.
    * An object shorter than the range is EIO.
    */
-  readRange(key: string, offset: number, buf: Uint8Array): Promise<boolean> {
+  async readRange(key: string, offset: number, buf: Uint8Array): Promise<boolean> {
     const range = `bytes=${offset}-${offset + buf.length - 1}`;
     const what = `GET ${key} ${range}`;
-    const headers = { Range: range };
-    return this.#send(
-      what,
-      `${this.#base}/${keyPath(key)}`,
-      { method: "GET", headers },
-      async (response) => {
-        if (response.status === 404) {
-          await discardBody(response);
-          return false;
-        }
-        if (response.status !== 206 && response.status !== 200) {
-          throw await this.#failure(response, what);
-        }
-        if (response.status === 200 && offset !== 0) {
-          await discardBody(response);
-          throw new NbdError(ERRNO.EIO, `${what}: the store ignored the range`);
-        }
-        const got = await readBodyInto(response, buf);
-        if (got < buf.length) {
-          throw new NbdError(ERRNO.EIO, `${what}: the object ended after ${offset + got} bytes`);
-        }
-        return true;
-      },
-    );
+    const response = await this.#send(what, `${this.#base}/${keyPath(key)}`, {
+      method: "GET",
+      headers: { Range: range },
+      into: buf,
+    });
+    if (response.status === 404) return false;
+    if (response.status !== 206 && response.status !== 200) throw this.#failure(response, what);
+    if (response.status === 200 && offset !== 0) {
+      throw new NbdError(ERRNO.EIO, `${what}: the store ignored the range`);
+    }
+    if (response.filled < buf.length) {
+      throw new NbdError(
+        ERRNO.EIO,
+        `${what}: the object ended after ${offset + response.filled} bytes`,
+      );
+    }
+    return true;
   }
 
   /** The size of `key`, or undefined when it does not exist (HEAD). */
-  size(key: string): Promise<number | undefined> {
+  async size(key: string): Promise<number | undefined> {
     const what = `HEAD ${key}`;
-    return this.#send(
-      what,
-      `${this.#base}/${keyPath(key)}`,
-      { method: "HEAD" },
-      async (response) => {
-        await discardBody(response);
-        if (response.status === 404) return undefined;
-        if (!response.ok) throw new S3Error(response.status, response.statusText, what);
-        return Number(response.headers.get("content-length") ?? "0");
-      },
-    );
+    const response = await this.#send(what, `${this.#base}/${keyPath(key)}`, { method: "HEAD" });
+    if (response.status === 404) return undefined;
+    if (response.status < 200 || response.status >= 300) throw this.#failure(response, what);
+    return Number(response.headers.get("content-length") ?? "0");
   }
 
   /** Stores `body` as `key`; resolves once the store has acknowledged it. */
-  put(key: string, body: Uint8Array<ArrayBuffer>): Promise<void> {
+  async put(key: string, body: Uint8Array<ArrayBuffer>): Promise<void> {
     const what = `PUT ${key}`;
-    return this.#send(
-      what,
-      `${this.#base}/${keyPath(key)}`,
-      { method: "PUT", body },
-      async (response) => {
-        if (!response.ok) throw await this.#failure(response, what);
-        await discardBody(response);
-      },
-    );
+    const url = `${this.#base}/${keyPath(key)}`;
+    const response = await this.#send(what, url, { method: "PUT", body });
+    if (response.status < 200 || response.status >= 300) throw this.#failure(response, what);
   }
 
   /** Deletes `key` (a missing key is no error, as in S3). */
-  delete(key: string): Promise<void> {
+  async delete(key: string): Promise<void> {
     const what = `DELETE ${key}`;
-    return this.#send(
-      what,
-      `${this.#base}/${keyPath(key)}`,
-      { method: "DELETE" },
-      async (response) => {
-        if (!response.ok && response.status !== 404) throw await this.#failure(response, what);
-        await discardBody(response);
-      },
-    );
+    const url = `${this.#base}/${keyPath(key)}`;
+    const response = await this.#send(what, url, { method: "DELETE" });
+    const ok = (response.status >= 200 && response.status < 300) || response.status === 404;
+    if (!ok) throw this.#failure(response, what);
   }
 
   /** One page (up to `max` keys) of the keys under `prefix` after `startAfter`, in order. */
-  list(
+  async list(
     prefix: string,
     startAfter: string | undefined,
     max: number,
@@ -211,15 +207,14 @@ export class S3Client {
     if (startAfter !== undefined) query.set("start-after", startAfter);
     if (token !== undefined) query.set("continuation-token", token);
     const what = `LIST ${prefix}`;
-    return this.#send(what, `${this.#base}?${query}`, { method: "GET" }, async (response) => {
-      if (!response.ok) throw await this.#failure(response, what);
-      const xml = await response.text();
-      const keys = tags(xml, "Contents").map((entry) => ({
-        key: tags(entry, "Key")[0] ?? "",
-        size: Number(tags(entry, "Size")[0] ?? "0"),
-      }));
-      const truncated = tags(xml, "IsTruncated")[0] === "true";
-      return { keys, next: truncated ? tags(xml, "NextContinuationToken")[0] : undefined };
-    });
+    const response = await this.#send(what, `${this.#base}?${query}`, { method: "GET" });
+    if (response.status < 200 || response.status >= 300) throw this.#failure(response, what);
+    const xml = response.text;
+    const keys = tags(xml, "Contents").map((entry) => ({
+      key: tags(entry, "Key")[0] ?? "",
+      size: Number(tags(entry, "Size")[0] ?? "0"),
+    }));
+    const truncated = tags(xml, "IsTruncated")[0] === "true";
+    return { keys, next: truncated ? tags(xml, "NextContinuationToken")[0] : undefined };
   }
 }

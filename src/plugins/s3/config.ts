@@ -33,7 +33,7 @@ export interface S3Config {
 const MAX_OBJECT_SIZE = 256n * 1024n * 1024n;
 
 export function defaultS3Config(): S3Config {
-  return { timeout: 0, connections: 16 };
+  return { timeout: 0, connections: 64 };
 }
 
 /** Takes one key=value; both spellings nbdkit's plugin takes (access-key, access_key). */
