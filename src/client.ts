@@ -2,8 +2,8 @@
  * The entry of the NBD client (`nbdts/client`; also in the edge bundle): connect by URI,
  * negotiate, then pread, pwrite, zero, trim, flush, cache and blockStatus with the spec's
  * command flags. Here nbd+ws URIs work wherever a WebSocket class exists; TCP and Unix sockets
- * need a Connect, which the runtime entry (src/runtime/client-sockets.ts) supplies on Node,
- * Deno and Bun.
+ * need a Connect, which the runtime entry (src/runtime/client-sockets.ts) supplies on each
+ * server runtime.
  * @module
  */
 

@@ -60,7 +60,7 @@ export function upgradeHeaders(request: { headers: { get(name: string): string |
 }
 
 /**
- * For fetch handlers that upgrade requests themselves (Deno.serve, Workers): a 403 Response to
+ * For fetch handlers that upgrade requests themselves (a runtime's serve, Workers): a 403 Response to
  * return instead of upgrading when `policy` refuses the request, or undefined to go on.
  */
 export function refuseUpgrade(
